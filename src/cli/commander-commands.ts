@@ -1,0 +1,119 @@
+// Every command except the fast-path ones (see fast-commands.ts), declared with commander. Each
+// action imports its module only when that command runs.
+import { Command, Option } from 'commander';
+
+export async function runCommander(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('flurm')
+    .description('Job notifications and cluster awareness for research labs.')
+    .version(await version(), '-V, --version')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Fast commands (see 'flurm run --help'):
+  run [options] -- CMD [ARGS...]   run a job and be told when it ends
+  notify [-t TITLE] MESSAGE        send an ad-hoc note from a script
+  watch PID                        be told when a process already running here ends`,
+    );
+
+  program
+    .command('shell-init')
+    .description('print a bash function (flurm_run, flurm_notify) that writes flurm events with no Node on the node')
+    .argument('<shell>', 'only "bash" for now')
+    .action(async (shell: string) => {
+      const m = await import('./commands/shell-init.js');
+      code = await m.run({ shell });
+    });
+
+  program
+    .command('hub')
+    .description('run the hub: ingest every user\'s spool, keep the index, send notifications, serve the API')
+    .requiredOption('-c, --config <file>', 'hub config file (TOML)', process.env.FLURM_CONFIG)
+    .option('--once', 'ingest and deliver once, then exit (for cron and tests)')
+    .action(async (opts: { config: string; once?: boolean }) => {
+      const m = await import('./commands/hub.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('up')
+    .description('everything on this workstation, no configuration: hub + your spool, embedded defaults')
+    .option('-p, --port <n>', 'HTTP port on localhost (0 picks a free one)', (v) => parsePort(v))
+    .option('--to <url>', 'send notifications here (repeatable)', collect, [] as string[])
+    .option('--index <file>', 'index database path (default: local disk, never NFS)')
+    .action(async (opts: { port?: number; to: string[]; index?: string }) => {
+      const m = await import('./commands/up.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('jobs')
+    .description('list jobs from the index')
+    .option('-a, --all', 'all users and all ended jobs, not only yours and recent')
+    .option('-u, --user <user>', 'only this user')
+    .option('-r, --running', 'only running jobs')
+    .option('-n, --limit <n>', 'at most this many', (v) => parsePositive(v, '--limit'), 20)
+    .option('--json', 'machine-readable output')
+    .option('--hub <url>', 'ask this hub (default: from hub.json)')
+    .action(async (opts) => {
+      const m = await import('./commands/jobs.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('doctor')
+    .description('check config, spool permissions, hub, index and every destination')
+    .option('--send-test', 'send a real test message to every destination')
+    .option('-c, --config <file>', 'hub config file to check as well', process.env.FLURM_CONFIG)
+    .action(async (opts) => {
+      const m = await import('./commands/doctor.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration, secrets redacted')
+    .option('-c, --config <file>', 'hub config file', process.env.FLURM_CONFIG)
+    .addOption(new Option('--format <fmt>', 'output format').choices(['toml', 'json']).default('toml'))
+    .action(async (opts) => {
+      const m = await import('./commands/config.js');
+      code = await m.run(opts);
+    });
+
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (typeof e.exitCode === 'number' && e.code?.startsWith('commander.')) return e.exitCode === 1 ? 2 : e.exitCode;
+    throw err;
+  }
+  return code;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got "${v}"`);
+  return n;
+}
+
+function parsePositive(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+async function version(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,44 @@
+// The notifier contract. One destination kind per file (notifiers/<name>.ts), registered by one
+// line in notifiers/registry.ts. A destination is written as a URL; parse() and toUrl() round-trip.
+import type { Message } from '../messages/message.js';
+
+export interface SendContext {
+  /** Abort after this many milliseconds (the outbox sets it). */
+  timeoutMs: number;
+  /** Injected fetch, so tests and proxies can replace it. Defaults to global fetch. */
+  fetch?: typeof fetch;
+  /** A stable key for this notification (outbox row id), for services that de-duplicate. */
+  idempotencyKey?: string;
+}
+
+/** A parsed destination of one notifier kind. */
+export interface Destination {
+  /** Notifier name, e.g. "discord". */
+  readonly kind: string;
+  /**
+   * The canonical URL form. With redact, secrets (tokens, passwords, webhook keys) are replaced by
+   * "***" so the result is safe to log or show in `flurm config`.
+   */
+  toUrl(opts?: { redact?: boolean }): string;
+  /**
+   * Deliver the message. Resolves on success; throws DeliveryError otherwise, with `retryable`
+   * false for permanent failures (401/403/404, bad address) and `retryAfterSeconds` on 429.
+   */
+  send(message: Message, ctx: SendContext): Promise<void>;
+}
+
+export interface Notifier {
+  /** Registry name, e.g. "discord". */
+  readonly name: string;
+  /** URL schemes this notifier claims, e.g. ["discord"]. */
+  readonly schemes: readonly string[];
+  /** One line for `flurm doctor` and docs: the URL forms it accepts. */
+  readonly help: string;
+  /**
+   * Optional: claim URLs of other schemes by shape (e.g. https://discord.com/api/webhooks/...).
+   * Return true to have parse() called with it.
+   */
+  matches?(url: URL): boolean;
+  /** Parse a URL of this kind; throw ConfigError naming what is wrong. */
+  parse(url: URL): Destination;
+}

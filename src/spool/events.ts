@@ -1,0 +1,109 @@
+// The spool protocol, version 1: the event types every writer (Node CLI, bash shell-init) emits
+// and the hub ingests. This file is types and limits only, so the `flurm run` path can import it
+// for free. Validation of untrusted lines lives in spool/validate.ts (hub side).
+// See docs/spool-protocol.md; bump SPOOL_VERSION on any incompatible change.
+
+export const SPOOL_VERSION = 1;
+
+/** Largest event line a writer emits and a reader accepts (bytes, newline included). */
+export const MAX_EVENT_BYTES = 64 * 1024;
+/** At most this many lines of log tail travel in an `end` event. */
+export const TAIL_MAX_LINES = 50;
+/** Each tail line is cut to this many characters. */
+export const TAIL_MAX_LINE_CHARS = 500;
+/** The whole tail is cut (oldest lines first) to this many bytes. */
+export const TAIL_MAX_BYTES = 16 * 1024;
+/** Titles, messages and command lines are cut to these sizes. */
+export const TITLE_MAX_CHARS = 200;
+export const MESSAGE_MAX_CHARS = 4000;
+export const COMMAND_MAX_CHARS = 4000;
+
+export type EventType = 'start' | 'end' | 'note';
+
+export interface EventBase {
+  /** Schema version (SPOOL_VERSION of the writer). */
+  v: number;
+  type: EventType | string;
+  /** ULID. For jobs, `start` and `end` share the job's id. */
+  id: string;
+  /** ISO-8601 UTC on the writer's clock. */
+  ts: string;
+  user: string;
+  host: string;
+  /** Which writer produced it: "node" (flurm CLI), "bash" (shell-init), "legacy" (~/.pingchilling). */
+  src?: string;
+  /** Unknown fields are kept by readers. */
+  [extra: string]: unknown;
+}
+
+export interface StartEvent extends EventBase {
+  type: 'start';
+  pid: number;
+  /** Process start time in clock ticks since boot, /proc/<pid>/stat field 22, as a decimal string. */
+  pid_start: string;
+  cwd?: string;
+  title?: string;
+  /** The command line as the user typed it (absent with --hide-command). */
+  cmd?: string;
+  /** Extra destinations for this job only (`flurm run --to URL`). */
+  to?: string[];
+  /** Log file the job writes to (detached jobs, --log). */
+  log?: string;
+  detached?: boolean;
+  /** Written by `flurm watch`: flurm did not start this process. */
+  attached?: boolean;
+}
+
+export interface EndEvent extends EventBase {
+  type: 'end';
+  /** Exit status, or null when killed by a signal or not known (`flurm watch`). */
+  exit: number | null;
+  /** Signal name ("SIGKILL") when the job was killed by a signal. */
+  signal?: string | null;
+  /** True when flurm could not learn how the process ended (`flurm watch` of a non-child). */
+  exit_unknown?: boolean;
+  wall_seconds: number;
+  cpu_seconds?: number | null;
+  /** Peak resident memory of the whole process tree, sampled (bytes). */
+  peak_rss_bytes?: number | null;
+  /** Last lines of the job's output or log (bounded by the TAIL_* limits). */
+  tail?: string[];
+  /** Where `to`/title can be repeated so an `end` alone is enough to notify. */
+  title?: string;
+  cmd?: string;
+  to?: string[];
+}
+
+export interface NoteEvent extends EventBase {
+  type: 'note';
+  title?: string;
+  message: string;
+  to?: string[];
+}
+
+export type SpoolEvent = StartEvent | EndEvent | NoteEvent;
+
+/** Cut `s` to `max` characters, marking the cut with an ellipsis. */
+export function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  return s.slice(0, Math.max(0, max - 1)) + '…';
+}
+
+/**
+ * Bound a log tail: last TAIL_MAX_LINES lines, each at most TAIL_MAX_LINE_CHARS, at most
+ * TAIL_MAX_BYTES in all (oldest lines dropped first). Control characters other than tab are
+ * removed so a tail never carries terminal escapes into a chat message.
+ */
+export function boundTail(lines: string[]): string[] {
+  const out: string[] = [];
+  let bytes = 0;
+  for (let i = lines.length - 1; i >= 0 && out.length < TAIL_MAX_LINES; i--) {
+    // eslint-disable-next-line no-control-regex
+    const clean = clip(lines[i]!.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ''), TAIL_MAX_LINE_CHARS);
+    const b = Buffer.byteLength(clean) + 1;
+    if (bytes + b > TAIL_MAX_BYTES) break;
+    bytes += b;
+    out.push(clean);
+  }
+  return out.reverse();
+}
