@@ -1,12 +1,13 @@
 // Every command except the fast-path ones (see fast-commands.ts), declared with commander. Each
 // action imports its module only when that command runs.
 import { Command, Option } from 'commander';
+import { packageVersion } from './version.js';
 
 export async function runCommander(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('flurm')
     .description('Job notifications and cluster awareness for research labs.')
-    .version(await version(), '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -107,13 +108,4 @@ function parsePositive(v: string, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
   return n;
-}
-
-async function version(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -1,0 +1,144 @@
+// `flurm doctor`: everything that can stop a message from reaching you, checked and explained:
+// config, spool permissions, hub reachable, index on local disk, every destination (and with
+// --send-test a real test message to each).
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadHubConfig, loadUserConfig } from '../../config/load.js';
+import type { HubConfig, UserConfig } from '../../config/schema.js';
+import { parseDestination } from '../../notifiers/registry.js';
+import { networkFsOf } from '../../store/local-disk.js';
+import { defaultIndexPath } from '../../hub/defaults.js';
+import { spoolDir, userName } from '../../lib/host.js';
+import { errorMessage } from '../../lib/errors.js';
+import type { Message } from '../../messages/message.js';
+import { getJson, hubUrl, clusterDirFor } from '../hub-client.js';
+
+type Level = 'ok' | 'warn' | 'fail';
+interface Check {
+  level: Level;
+  what: string;
+  detail?: string;
+}
+
+const MARK: Record<Level, string> = { ok: '✓', warn: '!', fail: '✗' };
+
+export async function run(opts: { sendTest?: boolean; config?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const checks: Check[] = [];
+  const add = (level: Level, what: string, detail?: string) => checks.push({ level, what, detail });
+  const me = userName(env);
+
+  // Spool.
+  const spool = spoolDir(env);
+  checkSpool(spool, add);
+
+  // User config.
+  let userCfg: UserConfig | null = null;
+  const ucFile = path.join(spool, 'config.toml');
+  try {
+    userCfg = loadUserConfig(ucFile);
+    add('ok', `your config ${fs.existsSync(ucFile) ? ucFile : '(none: defaults)'}`, userCfg.mute ? 'muted: you will get no messages' : undefined);
+  } catch (err) {
+    add('fail', `your config ${ucFile}`, errorMessage(err));
+  }
+
+  // Hub config and index.
+  let hubCfg: HubConfig | null = null;
+  if (opts.config) {
+    try {
+      hubCfg = loadHubConfig(opts.config);
+      add('ok', `hub config ${opts.config}`, `${hubCfg.routes.length} route(s)`);
+    } catch (err) {
+      add('fail', `hub config ${opts.config}`, errorMessage(err));
+    }
+  }
+  const index = hubCfg?.index ? path.resolve(path.dirname(opts.config!), hubCfg.index) : defaultIndexPath(env);
+  const nfs = networkFsOf(index);
+  add(nfs ? 'fail' : 'ok', `index ${index}`, nfs ? `on a network filesystem (${nfs}); SQLite needs local disk` : 'on local disk');
+
+  // Hub.
+  const url = hubUrl(env);
+  if (!url) add('warn', 'hub', `no hub.json in ${clusterDirFor(env)}; start one with 'flurm up' (or set FLURM_HUB_URL / cluster in config.toml)`);
+  else {
+    try {
+      const h = await getJson<{ version: string; host: string; outbox: Record<string, number> }>(`${url}/healthz`, 3000);
+      add('ok', `hub ${url}`, `flurm ${h.version} on ${h.host}; outbox: ${Object.entries(h.outbox).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      const d = await getJson<{ destinations: { dest: string; disabled_reason: string }[] }>(`${url}/api/v1/destinations`, 3000);
+      for (const x of d.destinations) add('fail', `destination ${x.dest}`, `the hub gave up on it: ${x.disabled_reason}`);
+      const p = await getJson<{ problems: { user: string | null; reason: string; count: number }[] }>(`${url}/api/v1/problems`, 3000);
+      for (const x of p.problems.filter((q) => q.user === me || q.user === null).slice(0, 10)) add('warn', 'hub reports', `${x.reason}${x.count > 1 ? ` (×${x.count})` : ''}`);
+    } catch (err) {
+      add('fail', `hub ${url}`, `not reachable: ${errorMessage(err)} — jobs are still recorded in your spool; messages go out when a hub runs`);
+    }
+  }
+
+  // Destinations.
+  const dests = new Map<string, string>();
+  for (const u of userCfg?.to ?? []) dests.set(u, 'your config');
+  for (const [i, r] of (hubCfg?.routes ?? []).entries()) for (const u of r.to) dests.set(u, `hub route ${i + 1} (${r.on.join(',')})`);
+  if (dests.size === 0) add('warn', 'destinations', "none configured: messages only reach the hub's console (add to = [\"URL\"] to config.toml)");
+  for (const [u, where] of dests) {
+    let shown = u.slice(0, 40);
+    try {
+      const d = parseDestination(u);
+      shown = d.toUrl({ redact: true });
+      if (!opts.sendTest) {
+        add('ok', `destination ${shown}`, `from ${where}`);
+        continue;
+      }
+      await d.send(testMessage(me), { timeoutMs: 10_000 });
+      add('ok', `destination ${shown}`, `test message sent (from ${where})`);
+    } catch (err) {
+      add('fail', `destination ${shown}`, `${errorMessage(err)} (from ${where})`);
+    }
+  }
+
+  for (const c of checks) process.stdout.write(`${MARK[c.level]} ${c.what}${c.detail ? ` — ${c.detail}` : ''}\n`);
+  const failed = checks.filter((c) => c.level === 'fail').length;
+  const warned = checks.filter((c) => c.level === 'warn').length;
+  process.stdout.write(`\n${failed ? `${failed} problem(s)` : 'no problems'}${warned ? `, ${warned} warning(s)` : ''}\n`);
+  return failed ? 1 : 0;
+}
+
+function testMessage(user: string): Message {
+  return {
+    title: 'flurm test message',
+    severity: 'info',
+    summary: `If you can read this, flurm can reach you. Sent by 'flurm doctor --send-test' for ${user}.`,
+    footer: 'flurm · doctor',
+    timestamp: new Date().toISOString(),
+  };
+}
+
+function checkSpool(spool: string, add: (l: Level, w: string, d?: string) => void): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(spool);
+  } catch {
+    add('warn', `spool ${spool}`, "does not exist yet; 'flurm run' creates it");
+    return;
+  }
+  if (st.isSymbolicLink()) return add('fail', `spool ${spool}`, 'is a symlink; the hub refuses it — use the real path in FLURM_SPOOL');
+  if (!st.isDirectory()) return add('fail', `spool ${spool}`, 'is not a directory');
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return add('fail', `spool ${spool}`, `is owned by uid ${st.uid}, not you (${uid})`);
+  if (st.mode & 0o022) add('warn', `spool ${spool}`, `is writable by others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 700 ${spool}`);
+  else add('ok', `spool ${spool}`);
+  const ev = path.join(spool, 'events');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(ev);
+  } catch {
+    return;
+  }
+  for (const n of names.slice(0, 1000)) {
+    const f = path.join(ev, n);
+    try {
+      const s = fs.lstatSync(f);
+      if (s.isSymbolicLink()) add('fail', f, 'is a symlink; the hub refuses it');
+      else if (!s.isFile()) add('fail', f, 'is not a regular file; the hub refuses it');
+      else if (uid !== undefined && s.uid !== uid) add('fail', f, `is owned by uid ${s.uid}, not you; the hub refuses it`);
+    } catch {
+      /* vanished */
+    }
+  }
+}

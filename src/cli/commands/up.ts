@@ -1,0 +1,84 @@
+// `flurm up`: everything on one workstation with embedded defaults — the hub reading this user's
+// spool (and ~/.pingchilling), an index on local disk, HTTP on localhost. With no destination it
+// still tells the user: on this console, and on the desktop when there is one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { validateHubConfig } from '../../config/schema.js';
+import { checkHubConfig, loadUserConfig } from '../../config/load.js';
+import { Hub } from '../../hub/hub.js';
+import { defaultIndexPath } from '../../hub/defaults.js';
+import { createLogger } from '../../lib/logger.js';
+import { homeDir, spoolDir } from '../../lib/host.js';
+import { UserError } from '../../lib/errors.js';
+import { ensureSpool } from '../../spool/writer.js';
+import { parseDestination } from '../../notifiers/registry.js';
+import { packageVersion } from '../version.js';
+import { waitForSignal } from './hub.js';
+
+export const DEFAULT_PORT = 7077;
+
+function desktopAvailable(env: NodeJS.ProcessEnv): boolean {
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return false;
+  return (env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, 'notify-send')));
+}
+
+export async function run(opts: { port?: number; to: string[]; index?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  opts.to.forEach((u, i) => {
+    try {
+      parseDestination(u);
+    } catch (err) {
+      throw new UserError(`--to #${i + 1} (${u.slice(0, 80)}): ${(err as Error).message}`);
+    }
+  });
+  const spool = spoolDir(env);
+  ensureSpool(spool);
+  const userCfgFile = path.join(spool, 'config.toml');
+  const userCfg = loadUserConfig(userCfgFile);
+  const explicitPort = opts.port !== undefined;
+  const config = validateHubConfig({
+    http: { host: '127.0.0.1', port: opts.port ?? DEFAULT_PORT },
+    routes: opts.to.length ? [{ on: ['all'], to: opts.to }] : [],
+    spools: { legacy: true },
+  });
+  checkHubConfig(config);
+  const fallback = ['console://', ...(desktopAvailable(env) ? ['desktop://'] : [])];
+  const log = createLogger({ name: 'up' });
+  const indexPath = opts.index ? path.resolve(opts.index) : defaultIndexPath(env);
+  const make = () =>
+    new Hub({
+      config,
+      indexPath,
+      clusterDir: path.join(spool, 'cluster'),
+      extraSources: [{ dir: spool, legacyFile: path.join(homeDir(env), '.pingchilling') }],
+      fallback,
+      log,
+      version: packageVersion(),
+    });
+  let hub = make();
+  try {
+    await hub.start();
+  } catch (err) {
+    await hub.stop().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if (explicitPort) throw new UserError(`port ${opts.port} is already in use (another flurm up?); choose another with --port, or --port 0 for any free one`);
+    config.http.port = 0;
+    hub = make();
+    await hub.start();
+  }
+  const dests = [...opts.to, ...userCfg.to].map((u) => parseDestination(u).toUrl({ redact: true }));
+  const out = process.stdout;
+  out.write(`flurm up ${packageVersion()}\n`);
+  out.write(`  listening on   ${hub.url}  (doorbell, /healthz, /api/v1/jobs)\n`);
+  out.write(`  your spool     ${spool}\n`);
+  out.write(`  index          ${indexPath}\n`);
+  if (dests.length) out.write(`  messages go to ${dests.join(', ')}\n`);
+  else
+    out.write(
+      `  messages go to this console${fallback.includes('desktop://') ? ' and your desktop' : ''} — no destination configured.\n` +
+        `                 Add one: flurm up --to URL, or to = ["URL"] in ${userCfgFile} (see docs/notifiers.md)\n`,
+    );
+  out.write(`  try it         flurm run -- sh -c 'sleep 1; exit 3'\n`);
+  await waitForSignal();
+  await hub.stop();
+  return 0;
+}

@@ -1,0 +1,112 @@
+// Config schemas (zod) and a pure validate() that names the field path in every message.
+// Two files: the hub's config (lab-wide, owned by the admin) and each user's
+// <spool>/config.toml (their own destinations and filters). See docs/config.md.
+import { z } from 'zod';
+import { ConfigError } from '../lib/errors.js';
+
+export const OUTCOMES = ['success', 'failure', 'note', 'all'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+const url = z.string().min(1, 'must be a destination URL');
+
+export const routeSchema = z.strictObject({
+  /** Which events this route carries. */
+  on: z.array(z.enum(OUTCOMES)).min(1).default(['all']),
+  to: z.array(url).min(1, 'needs at least one destination URL'),
+  /** Only for these users (default: everyone). */
+  users: z.array(z.string()).optional(),
+  /** Successes shorter than this are not sent on this route (failures always are). */
+  min_minutes: z.number().nonnegative().default(0),
+});
+export type Route = z.infer<typeof routeSchema>;
+
+export const hubConfigSchema = z.strictObject({
+  /** SQLite index on LOCAL disk (refused on NFS). */
+  index: z.string().min(1).optional(),
+  /** Shared cluster dir: hub.json, receipts/, nodes/. */
+  cluster_dir: z.string().min(1).optional(),
+  spools: z
+    .strictObject({
+      /** Home directories to look in, globs allowed ("/home/*"); the spool is <home>/.flurm. */
+      homes: z.array(z.string()).default([]),
+      /** Explicit spool directories. */
+      paths: z.array(z.string()).default([]),
+      /** Name of the spool dir inside each home. */
+      dir_name: z.string().default('.flurm'),
+      /** Also read the legacy <home>/.pingchilling file. */
+      legacy: z.boolean().default(true),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(7077),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      poll_interval_seconds: z.number().positive().max(60).default(1),
+      rediscover_interval_seconds: z.number().positive().default(30),
+      /** Per file per pass; passes repeat while there is work, round-robin over files. */
+      max_bytes_per_read: z.number().int().min(4096).default(1024 * 1024),
+      /** Stat budget that spreads idle files over several ticks in a large lab. */
+      max_idle_checks_per_second: z.number().int().positive().default(2000),
+      /** On a brand-new index, events older than this are recorded without notifying. */
+      backfill_seconds: z.number().nonnegative().default(3600),
+    })
+    .prefault({}),
+  delivery: z
+    .strictObject({
+      timeout_seconds: z.number().positive().default(10),
+      /** Stop retrying a message after this long (it is marked failed, visible in doctor). */
+      give_up_after_hours: z.number().positive().default(24),
+      backoff_base_seconds: z.number().positive().default(1),
+      backoff_max_seconds: z.number().positive().default(300),
+      /** Notifications per user per minute; beyond it one "suppressed" note is sent. */
+      max_per_user_per_minute: z.number().int().positive().default(30),
+    })
+    .prefault({}),
+  routes: z.array(routeSchema).default([]),
+  diagnose: z.strictObject({ patterns: z.array(z.unknown()).default([]) }).prefault({}),
+});
+export type HubConfig = z.infer<typeof hubConfigSchema>;
+
+export const userConfigSchema = z.strictObject({
+  /** The user's own destinations. */
+  to: z.array(url).default([]),
+  /** Only tell me about failures. */
+  only_failures: z.boolean().default(false),
+  /** Only jobs longer than N minutes (failures always). */
+  min_minutes: z.number().nonnegative().default(0),
+  /** No messages about my jobs at all (explicit `flurm run --to` still works). */
+  mute: z.boolean().default(false),
+  /** Where the lab's hub keeps hub.json (read by `flurm run` to ring the doorbell). */
+  cluster: z.string().optional(),
+});
+export type UserConfig = z.infer<typeof userConfigSchema>;
+
+/** Turn zod issues into one ConfigError naming the first field path. */
+function fail(err: z.ZodError, file?: string): never {
+  const issues = err.issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`);
+  const first = err.issues[0];
+  const msg = issues.length === 1 ? (first?.message ?? 'invalid') : issues.join('; ');
+  throw new ConfigError(issues.length === 1 && first ? formatPath(first.path) : '', msg, { file });
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(top level)';
+}
+
+export function validateHubConfig(raw: unknown, file?: string): HubConfig {
+  const r = hubConfigSchema.safeParse(raw ?? {});
+  if (!r.success) fail(r.error, file);
+  return r.data;
+}
+
+export function validateUserConfig(raw: unknown, file?: string): UserConfig {
+  const r = userConfigSchema.safeParse(raw ?? {});
+  if (!r.success) fail(r.error, file);
+  return r.data;
+}

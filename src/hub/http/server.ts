@@ -1,0 +1,81 @@
+// The hub's HTTP side, bound to localhost by default: the doorbell (carries no data, only "look
+// at user X now", so it needs no secret; rate-limited), /healthz, and a read-only JSON API.
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+
+export interface HubApi {
+  ring(user: string | undefined): void;
+  health(): Record<string, unknown>;
+  jobs(q: { user?: string; running?: boolean; limit?: number }): unknown[];
+  job(id: string): unknown | undefined;
+  problems(): unknown[];
+  destinations(): unknown[];
+}
+
+/** A token bucket: `rate` per second, burst `burst`. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(private readonly rate: number, private readonly burst: number, private readonly now: () => number = Date.now) {
+    this.tokens = burst;
+    this.last = now();
+  }
+  take(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.last = t;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+const USER_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}): Hono {
+  const app = new Hono();
+  const bucket = new TokenBucket(opts.doorbellPerSecond ?? 200, (opts.doorbellPerSecond ?? 200) * 2);
+
+  app.post('/doorbell', (c) => {
+    const user = c.req.query('user');
+    if (user !== undefined && !USER_RE.test(user)) return c.json({ error: 'user must be a plain user name' }, 400);
+    if (!bucket.take()) return c.json({ error: 'too many doorbells; the hub polls anyway' }, 429, { 'Retry-After': '1' });
+    api.ring(user);
+    return c.body(null, 202);
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true, ...api.health() }));
+
+  app.get('/api/v1/jobs', (c) => {
+    const user = c.req.query('user') || undefined;
+    const limitRaw = c.req.query('limit');
+    const limit = limitRaw ? Number(limitRaw) : 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return c.json({ error: 'limit must be an integer 1..10000' }, 400);
+    const running = c.req.query('running') === '1' || c.req.query('running') === 'true';
+    return c.json({ jobs: api.jobs({ user, running, limit }) });
+  });
+
+  app.get('/api/v1/jobs/:id', (c) => {
+    const j = api.job(c.req.param('id'));
+    return j ? c.json({ job: j }) : c.json({ error: 'no such job' }, 404);
+  });
+
+  app.get('/api/v1/problems', (c) => c.json({ problems: api.problems() }));
+  app.get('/api/v1/destinations', (c) => c.json({ destinations: api.destinations() }));
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.onError((err, c) => c.json({ error: err.message }, 500));
+  return app;
+}
+
+export async function listen(app: Hono, host: string, port: number): Promise<{ server: Server; port: number; url: string }> {
+  return await new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+      const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+      resolve({ server: server as Server, port: info.port, url: `http://${h}:${info.port}` });
+    }) as Server;
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,163 @@
+// The hub as one object: index, ingest loop, outbox sender, HTTP, hub.json heartbeat. Built from a
+// resolved config by `flurm hub` (lab config file) and `flurm up` (embedded defaults).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { openDb, type Db } from '../store/db.js';
+import { JobStore } from '../store/jobs.js';
+import { OutboxStore, ProblemStore } from '../store/outbox.js';
+import type { HubConfig } from '../config/schema.js';
+import { loadPatterns } from '../diagnose/diagnose.js';
+import type { Logger } from '../lib/logger.js';
+import { hostName } from '../lib/host.js';
+import { Enqueuer } from './enqueue.js';
+import { Ingestor, type SpoolSource } from './ingest.js';
+import { Deliverer } from './deliver.js';
+import { Receipts } from './receipts.js';
+import { createApp, listen } from './http/server.js';
+import { writeHubFile, removeHubFile, type HubFile } from './hub-file.js';
+import { expandHomes } from './sources.js';
+
+export interface HubOptions {
+  config: HubConfig;
+  /** Resolved index path (required: the caller picks the default). */
+  indexPath: string;
+  clusterDir: string | null;
+  /** Extra spool sources beyond config.spools (flurm up: the user's own). */
+  extraSources?: SpoolSource[];
+  /** Destinations when nothing else applies (flurm up: console, desktop). */
+  fallback?: string[];
+  log: Logger;
+  version: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Don't start HTTP (hub --once). */
+  noHttp?: boolean;
+}
+
+export class Hub {
+  readonly db: Db;
+  readonly jobs: JobStore;
+  readonly outbox: OutboxStore;
+  readonly problems: ProblemStore;
+  readonly ingestor: Ingestor;
+  readonly deliverer: Deliverer;
+  private server: Server | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private hubFile: HubFile | null = null;
+  url: string | null = null;
+  private readonly startedMs = Date.now();
+
+  constructor(private readonly o: HubOptions) {
+    const cfg = o.config;
+    this.db = openDb(o.indexPath);
+    this.jobs = new JobStore(this.db);
+    this.outbox = new OutboxStore(this.db);
+    this.problems = new ProblemStore(this.db);
+    const now = o.now ?? Date.now;
+    const receipts = new Receipts(o.clusterDir ? path.join(o.clusterDir, 'receipts') : null);
+    this.deliverer = new Deliverer(this.outbox, receipts, o.log, {
+      timeoutSeconds: cfg.delivery.timeout_seconds,
+      giveUpAfterHours: cfg.delivery.give_up_after_hours,
+      backoffBaseSeconds: cfg.delivery.backoff_base_seconds,
+      backoffMaxSeconds: cfg.delivery.backoff_max_seconds,
+      fetch: o.fetch,
+      now,
+    });
+    const enqueuer = new Enqueuer(this.outbox, {
+      routes: cfg.routes,
+      patterns: loadPatterns(cfg.diagnose.patterns),
+      fallback: o.fallback ?? [],
+      maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
+      log: o.log,
+      now,
+    });
+    const sources = (): SpoolSource[] => [
+      ...(o.extraSources ?? []),
+      ...cfg.spools.paths.map((dir) => ({ dir: path.resolve(dir) })),
+      ...expandHomes(cfg.spools.homes).map((home) => ({
+        dir: path.join(home, cfg.spools.dir_name),
+        legacyFile: cfg.spools.legacy ? path.join(home, '.pingchilling') : undefined,
+      })),
+    ];
+    this.ingestor = new Ingestor(
+      this.db,
+      this.jobs,
+      this.problems,
+      enqueuer,
+      o.log,
+      {
+        pollIntervalMs: cfg.ingest.poll_interval_seconds * 1000,
+        rediscoverIntervalMs: cfg.ingest.rediscover_interval_seconds * 1000,
+        maxBytesPerRead: cfg.ingest.max_bytes_per_read,
+        maxIdleChecksPerSecond: cfg.ingest.max_idle_checks_per_second,
+        backfillSeconds: cfg.ingest.backfill_seconds,
+        sources,
+        now,
+      },
+      () => this.deliverer.wake(),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.ingestor.start();
+    this.deliverer.start();
+    if (this.o.noHttp) return;
+    const app = createApp({
+      ring: (user) => this.ingestor.ring(user),
+      health: () => this.health(),
+      jobs: (q) => this.jobs.list(q),
+      job: (id) => this.jobs.get(id),
+      problems: () => this.problems.list(),
+      destinations: () => this.outbox.disabledDests().map((d) => ({ dest: d.dest_redacted, disabled_reason: d.disabled_reason, disabled_ms: d.disabled_ms })),
+    });
+    const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
+    this.server = server;
+    const bindAll = this.o.config.http.host === '0.0.0.0' || this.o.config.http.host === '::';
+    this.url = bindAll ? `http://${os.hostname()}:${port}` : url;
+    if (this.o.clusterDir) {
+      this.hubFile = { v: 1, host: hostName(), pid: process.pid, url: this.url, started: new Date().toISOString(), seq: 0, version: this.o.version };
+      this.writeHubFile();
+      this.heartbeat = setInterval(() => this.writeHubFile(), 10_000);
+      this.heartbeat.unref();
+    }
+  }
+
+  private writeHubFile(): void {
+    if (!this.hubFile || !this.o.clusterDir) return;
+    this.hubFile.seq++;
+    try {
+      writeHubFile(this.o.clusterDir, this.hubFile);
+    } catch (err) {
+      this.o.log.once('hubfile', 'warn', 'cannot write hub.json; `flurm run` will not ring the doorbell (the hub still polls)', { error: (err as Error).message });
+    }
+  }
+
+  health(): Record<string, unknown> {
+    return {
+      version: this.o.version,
+      host: hostName(),
+      pid: process.pid,
+      uptime_seconds: Math.round((Date.now() - this.startedMs) / 1000),
+      ingest: { ...this.ingestor.summary(), ...this.ingestor.stats },
+      outbox: this.outbox.counts(),
+      disabled_destinations: this.outbox.disabledDests().length,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.ingestor.stop();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    this.server?.closeAllConnections?.();
+    await this.deliverer.stop();
+    if (this.hubFile && this.o.clusterDir) removeHubFile(this.o.clusterDir, this.hubFile.host, this.hubFile.pid);
+    this.db.close();
+  }
+}
+
+/** Make sure a directory exists and is private (the index holds destination secrets). */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+}

@@ -1,0 +1,497 @@
+// The ingest loop: find every user's spool, read only the new bytes of each events file (and the
+// legacy ~/.pingchilling), apply the events to the index and queue notifications — offsets, jobs
+// and outbox rows in ONE transaction per chunk, so a restart neither loses nor repeats an event.
+//
+// Fairness and bounds: each read takes at most max_bytes_per_read from one file; passes go
+// round-robin over all files with work and yield to the event loop between passes, so one user's
+// flood never starves the others or the HTTP server. Idle files are checked with a cheap stat,
+// spread over several ticks when the lab is large; files with running jobs and any file a
+// doorbell names are opened (NFS close-to-open revalidation) every tick.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../store/db.js';
+import { getMeta, setMeta } from '../store/db.js';
+import type { JobStore } from '../store/jobs.js';
+import type { ProblemStore } from '../store/outbox.js';
+import type { Logger } from '../lib/logger.js';
+import { errorMessage } from '../lib/errors.js';
+import { MAX_EVENT_BYTES, type EndEvent, type NoteEvent, type StartEvent } from '../spool/events.js';
+import { parseEventLine } from '../spool/validate.js';
+import { readNew, discoverEventFiles, MAX_EVENT_FILES, type Cursor } from '../spool/tail-reader.js';
+import { inspectSpool } from '../spool/trust.js';
+import { parseLegacyLine, legacyJobId } from '../spool/legacy.js';
+import { userNameOf } from '../lib/users.js';
+import { validateUserConfig, type UserConfig } from '../config/schema.js';
+import { readBoundedText, parseTomlText, checkDestinations } from '../config/load.js';
+import type { Enqueuer } from './enqueue.js';
+
+export interface SpoolSource {
+  /** The spool directory (<home>/.flurm). */
+  dir: string;
+  /** Legacy ~/.pingchilling file to read too, if any. */
+  legacyFile?: string;
+}
+
+export interface IngestOptions {
+  pollIntervalMs: number;
+  rediscoverIntervalMs: number;
+  maxBytesPerRead: number;
+  maxIdleChecksPerSecond: number;
+  backfillSeconds: number;
+  /** Lists the spools to watch (config globs expanded); called at each rediscovery. */
+  sources: () => SpoolSource[];
+  now?: () => number;
+  /** Time budget of one tick before yielding to the event loop. */
+  sliceMs?: number;
+}
+
+interface FileState {
+  path: string;
+  kind: 'events' | 'legacy';
+  spool: SpoolState;
+  cursor: Cursor;
+  /** Cheap change detection: last seen size/inode via stat. */
+  lastSize: number;
+  nextCheckMs: number;
+  /** Next time we open it regardless of stat (NFS attribute caches can be stale). */
+  nextOpenMs: number;
+  idleSinceMs: number;
+  refused: string | null;
+  /** The hub was told (doorbell) to look now. */
+  urgent: boolean;
+}
+
+interface SpoolState {
+  dir: string;
+  uid: number;
+  user: string;
+  legacyFile?: string;
+  files: Map<string, FileState>;
+  config: UserConfig;
+  configMtimeMs: number;
+  refused: string | null;
+}
+
+
+export class Ingestor {
+  private readonly spools = new Map<string, SpoolState>();
+  private lastDiscoverMs = -Infinity;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private ticking = false;
+  private rerun = false;
+  private readonly now: () => number;
+  /** True while ingesting a brand-new index: old events are recorded without notifying. */
+  private readonly backfillBeforeMs: number | null;
+  private readonly defaultUserConfig = validateUserConfig({});
+  readonly stats = { events: 0, invalid: 0, ticks: 0, lastTickMs: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: JobStore,
+    private readonly problems: ProblemStore,
+    private readonly enqueuer: Enqueuer,
+    private readonly log: Logger,
+    private readonly opts: IngestOptions,
+    private readonly onQueued: () => void,
+  ) {
+    this.now = opts.now ?? Date.now;
+    const fresh = (db.prepare('SELECT COUNT(*) AS n FROM files').get() as { n: number }).n === 0 && !getMeta(db, 'ingested');
+    this.backfillBeforeMs = fresh && opts.backfillSeconds > 0 ? this.now() - opts.backfillSeconds * 1000 : null;
+    if (fresh) setMeta(db, 'ingested', new Date(this.now()).toISOString());
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Doorbell: look at this user's files now. Unknown users trigger a rediscovery. */
+  ring(user?: string): void {
+    let known = false;
+    for (const s of this.spools.values()) {
+      if (user && s.user !== user) continue;
+      known = true;
+      for (const f of s.files.values()) f.urgent = true;
+      this.markDirRescan(s);
+    }
+    if (!known || !user) this.lastDiscoverMs = -Infinity;
+    this.schedule(0);
+  }
+
+  private markDirRescan(s: SpoolState): void {
+    // A doorbell may announce a file on a new host: let the next tick list the events dir again.
+    (s as SpoolState & { rescan?: boolean }).rescan = true;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      if (delayMs === 0) this.rerun = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  /** One tick: rediscover if due, then read files with work until done or the slice is used. */
+  async tick(): Promise<boolean> {
+    if (this.ticking) return false;
+    this.ticking = true;
+    this.timer = null;
+    let more = false;
+    const t0 = this.now();
+    try {
+      this.stats.ticks++;
+      if (t0 - this.lastDiscoverMs >= this.opts.rediscoverIntervalMs) await this.discover();
+      for (const s of this.spools.values()) if ((s as SpoolState & { rescan?: boolean }).rescan) await this.rescanSpool(s);
+      more = await this.readPasses(t0);
+    } catch (err) {
+      this.log.error('ingest tick failed; will retry', { error: errorMessage(err) });
+    } finally {
+      this.ticking = false;
+      this.stats.lastTickMs = this.now() - t0;
+    }
+    if (more || this.rerun) {
+      this.rerun = false;
+      // Yield to the event loop (HTTP, doorbells, deliveries) and go on at once.
+      if (!this.stopped) this.timer = setTimeout(() => void this.tick(), 0);
+    } else {
+      this.schedule(this.nextWakeMs());
+    }
+    return more;
+  }
+
+  private nextWakeMs(): number {
+    let next = this.now() + this.opts.pollIntervalMs;
+    for (const s of this.spools.values()) for (const f of s.files.values()) next = Math.min(next, f.nextCheckMs);
+    next = Math.min(next, this.lastDiscoverMs + this.opts.rediscoverIntervalMs);
+    return Math.max(5, next - this.now());
+  }
+
+  /** Run the ingest until no file has unread bytes (tests, `hub --once`). */
+  async drain(maxTicks = 100_000): Promise<void> {
+    this.lastDiscoverMs = -Infinity;
+    for (let i = 0; i < maxTicks; i++) {
+      for (const s of this.spools.values()) {
+        if (!s.user) await this.resolveUserNow(s);
+        for (const f of s.files.values()) if (i === 0) f.urgent = true;
+      }
+      if (!(await this.tick()) && i > 0) break;
+    }
+  }
+
+  private async resolveUserNow(s: SpoolState): Promise<void> {
+    s.user = await userNameOf(s.uid);
+    this.loadUserConfig(s);
+    await this.rescanSpool(s);
+  }
+
+  // ---- discovery -------------------------------------------------------------------------
+
+  private async discover(): Promise<void> {
+    this.lastDiscoverMs = this.now();
+    let sources: SpoolSource[];
+    try {
+      sources = this.opts.sources();
+    } catch (err) {
+      this.log.error('cannot list spools', { error: errorMessage(err) });
+      return;
+    }
+    const seen = new Set<string>();
+    for (const src of sources) {
+      seen.add(src.dir);
+      let s = this.spools.get(src.dir);
+      const insp = await inspectSpool(src.dir);
+      if (!insp.ok) {
+        if (s) s.refused = insp.reason;
+        if (insp.code === 'missing') continue;
+        if (this.problems.report(`spool:${src.dir}`, insp.reason, { file: src.dir, nowMs: this.now() })) this.log.warn('spool refused', { spool: src.dir, reason: insp.reason });
+        continue;
+      }
+      if (!s) {
+        s = { dir: src.dir, uid: insp.uid, user: '', legacyFile: src.legacyFile, files: new Map(), config: this.defaultUserConfig, configMtimeMs: -1, refused: null };
+        this.spools.set(src.dir, s);
+        this.resolveUser(s);
+      } else if (s.uid !== insp.uid) {
+        this.log.warn('spool owner changed; re-reading its user name', { spool: src.dir, uid: insp.uid });
+        s.uid = insp.uid;
+        this.resolveUser(s);
+      }
+      s.refused = null;
+      await this.rescanSpool(s);
+    }
+    for (const dir of [...this.spools.keys()]) if (!seen.has(dir)) this.spools.delete(dir);
+  }
+
+  private resolveUser(s: SpoolState): void {
+    // The name is resolved asynchronously (getent); until then the spool is not read.
+    s.user = '';
+    void userNameOf(s.uid).then(async (name) => {
+      s.user = name;
+      this.loadUserConfig(s);
+      await this.rescanSpool(s);
+      this.schedule(0);
+    });
+  }
+
+  private loadUserConfig(s: SpoolState): void {
+    const file = path.join(s.dir, 'config.toml');
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(file);
+    } catch {
+      s.config = this.defaultUserConfig;
+      s.configMtimeMs = -1;
+      return;
+    }
+    if (st.mtimeMs === s.configMtimeMs) return;
+    s.configMtimeMs = st.mtimeMs;
+    const key = `config:${file}`;
+    try {
+      if (st.isSymbolicLink()) throw new Error('is a symlink — refused, not followed');
+      if (st.uid !== s.uid) throw new Error(`is owned by uid ${st.uid}, not the spool owner ${s.uid} — refused`);
+      const cfg = validateUserConfig(parseTomlText(readBoundedText(file), file), file);
+      checkDestinations(cfg.to, 'to', file);
+      s.config = cfg;
+      this.problems.clear(key);
+    } catch (err) {
+      s.config = this.defaultUserConfig;
+      const reason = `${file}: ${errorMessage(err).replace(file + ': ', '')} (using defaults: lab routes only)`;
+      if (this.problems.report(key, reason, { user: s.user, file, nowMs: this.now() })) this.log.warn('user config rejected', { user: s.user, reason });
+    }
+  }
+
+  private async rescanSpool(s: SpoolState): Promise<void> {
+    (s as SpoolState & { rescan?: boolean }).rescan = false;
+    if (!s.user) return;
+    this.loadUserConfig(s);
+    const found = await discoverEventFiles(s.dir, { maxFiles: MAX_EVENT_FILES, expectedUid: s.uid });
+    for (const note of found.notes) {
+      if (this.problems.report(`discover:${s.dir}:${note.slice(0, 60)}`, note, { user: s.user, file: s.dir, nowMs: this.now() })) this.log.warn('spool', { user: s.user, note });
+    }
+    // Refused entries are tracked too: readNew refuses them again with the reason, reported once.
+    for (const f of found.files) this.track(s, f.path, 'events');
+    if (s.legacyFile) {
+      try {
+        fs.lstatSync(s.legacyFile);
+        this.track(s, s.legacyFile, 'legacy');
+      } catch {
+        /* no legacy file */
+      }
+    }
+  }
+
+  private track(s: SpoolState, file: string, kind: 'events' | 'legacy'): void {
+    if (s.files.has(file)) return;
+    const row = this.db.prepare('SELECT inode, offset, skipping FROM files WHERE path = ?').get(file) as { inode: number | null; offset: number; skipping: number } | undefined;
+    const now = this.now();
+    if (kind === 'events' && s.user) {
+      // Files of hosts with running jobs stay hot (opened every tick) across a hub restart.
+      const host = path.basename(file, '.jsonl');
+      const r = this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE user = ? AND host = ? AND state = 'running'").get(s.user, host) as { n: number };
+      if (r.n > 0) this.runningByUserHost.set(file, r.n);
+    }
+    s.files.set(file, {
+      path: file, kind, spool: s,
+      cursor: { inode: row?.inode ?? null, offset: row?.offset ?? 0, skipping: !!row?.skipping },
+      lastSize: -1, nextCheckMs: now, nextOpenMs: now, idleSinceMs: now, refused: null, urgent: true,
+    });
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  private fileCount(): number {
+    let n = 0;
+    for (const s of this.spools.values()) n += s.files.size;
+    return n;
+  }
+
+  /** Round-robin passes over files with work; returns true when work is left after the slice. */
+  private async readPasses(t0: number): Promise<boolean> {
+    const slice = this.opts.sliceMs ?? 100;
+    let candidates: FileState[] = [];
+    const now = this.now();
+    for (const s of this.spools.values()) {
+      if (!s.user || s.refused) continue;
+      for (const f of s.files.values()) if (f.urgent || f.nextCheckMs <= now) candidates.push(f);
+    }
+    while (candidates.length) {
+      const withMore: FileState[] = [];
+      for (const f of candidates) {
+        if (await this.readFile(f)) withMore.push(f);
+      }
+      candidates = withMore;
+      if (this.now() - t0 > slice) return candidates.length > 0;
+    }
+    return false;
+  }
+
+  /** Check one file; returns true when it still has unread bytes. */
+  private async readFile(f: FileState): Promise<boolean> {
+    const now = this.now();
+    const hot = f.urgent || now - f.idleSinceMs < 60_000 || this.hasRunningJobs(f);
+    const mustOpen = f.urgent || hot || now >= f.nextOpenMs;
+    f.urgent = false;
+    if (!mustOpen) {
+      // Cheap path for idle files: one stat. Unchanged size and inode → nothing to do.
+      try {
+        const st = fs.lstatSync(f.path);
+        if (st.size === f.lastSize && st.ino === f.cursor.inode && st.size === f.cursor.offset) {
+          f.nextCheckMs = now + this.idleInterval();
+          return false;
+        }
+      } catch {
+        f.nextCheckMs = now + this.idleInterval();
+        return false;
+      }
+    }
+    const res = await readNew(f.path, f.cursor, { expectedUid: f.spool.uid, maxBytes: this.opts.maxBytesPerRead, maxLineBytes: MAX_EVENT_BYTES });
+    if (res.refused) {
+      if (f.refused !== res.refused) {
+        f.refused = res.refused;
+        this.problems.report(`refused:${f.path}`, res.refused, { user: f.spool.user, file: f.path, nowMs: now });
+        this.log.warn('file refused', { user: f.spool.user, file: f.path, reason: res.refused });
+      }
+      f.nextCheckMs = now + this.idleInterval();
+      f.nextOpenMs = f.nextCheckMs;
+      return false;
+    }
+    if (f.refused) {
+      this.problems.clear(`refused:${f.path}`);
+      f.refused = null;
+    }
+    for (const note of res.notes) {
+      this.problems.report(`note:${f.path}:${note.slice(0, 40)}`, note, { user: f.spool.user, file: f.path, nowMs: now });
+      this.log.once(`note:${f.path}:${note}`, 'warn', 'spool file', { user: f.spool.user, file: f.path, note });
+    }
+    const changed = res.lines.length > 0 || res.cursor.offset !== f.cursor.offset || res.cursor.inode !== f.cursor.inode || res.cursor.skipping !== f.cursor.skipping;
+    if (changed) {
+      this.applyChunk(f, res.lines, res.cursor);
+      f.idleSinceMs = now;
+    }
+    f.cursor = res.cursor;
+    f.lastSize = res.cursor.offset;
+    f.nextCheckMs = now + (now - f.idleSinceMs < 60_000 || this.hasRunningJobs(f) ? this.opts.pollIntervalMs : this.idleInterval());
+    f.nextOpenMs = now + Math.max(this.opts.rediscoverIntervalMs, this.idleInterval());
+    return !res.eof;
+  }
+
+  private idleInterval(): number {
+    return Math.min(10_000, Math.max(this.opts.pollIntervalMs, (this.fileCount() / this.opts.maxIdleChecksPerSecond) * 1000));
+  }
+
+  private readonly runningByUserHost = new Map<string, number>();
+  private hasRunningJobs(f: FileState): boolean {
+    return (this.runningByUserHost.get(f.path) ?? 0) > 0;
+  }
+
+  private applyChunk(f: FileState, lines: { text: string; endOffset: number }[], cursor: Cursor): void {
+    const seenMs = this.now();
+    let queued = 0;
+    const tx = this.db.transaction(() => {
+      for (const { text } of lines) {
+        queued += f.kind === 'legacy' ? this.applyLegacyLine(f, text, seenMs) : this.applyEventLine(f, text, seenMs);
+      }
+      this.db
+        .prepare(`INSERT INTO files (path, user, kind, inode, offset, skipping, refused, updated_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+          ON CONFLICT(path) DO UPDATE SET inode = excluded.inode, offset = excluded.offset, skipping = excluded.skipping, refused = NULL, updated_ms = excluded.updated_ms`)
+        .run(f.path, f.spool.user, f.kind, cursor.inode, cursor.offset, cursor.skipping ? 1 : 0, seenMs);
+    });
+    tx();
+    if (queued > 0) this.onQueued();
+  }
+
+  private silent(ts: string): boolean {
+    if (this.backfillBeforeMs === null) return false;
+    const t = Date.parse(ts);
+    return Number.isFinite(t) && t < this.backfillBeforeMs;
+  }
+
+  private trackRunning(f: FileState, delta: number): void {
+    this.runningByUserHost.set(f.path, Math.max(0, (this.runningByUserHost.get(f.path) ?? 0) + delta));
+  }
+
+  private applyEventLine(f: FileState, text: string, seenMs: number): number {
+    if (text.trim() === '') return 0;
+    const r = parseEventLine(text);
+    const user = f.spool.user;
+    if (r.kind === 'invalid') {
+      this.stats.invalid++;
+      this.problems.report(`invalid:${f.path}`, `invalid event line: ${r.reason}`, { user, file: f.path, nowMs: seenMs });
+      this.log.once(`invalid:${f.path}`, 'warn', 'invalid event line skipped (further ones in this file are counted, not logged)', { user, file: f.path, reason: r.reason });
+      return 0;
+    }
+    if (r.kind === 'ignored') {
+      this.log.once(`ignored:${r.type}`, 'info', 'ignoring events of an unknown type', { type: r.type, file: f.path });
+      return 0;
+    }
+    const ev = r.event;
+    this.stats.events++;
+    if (r.unknownFields.length) this.log.once(`unknown-fields:${r.unknownFields.join(',')}`, 'info', 'keeping unknown event fields', { fields: r.unknownFields.join(',') });
+    if (ev.user !== user) this.log.once(`user-mismatch:${f.path}`, 'warn', 'event names another user than the file owner; the owner is used', { file: f.path, claims: ev.user, owner: user });
+    const silent = this.silent(ev.ts);
+    if (ev.type === 'start') {
+      if (!this.jobs.applyStart(ev as StartEvent, user, seenMs)) this.refuseForeignId(f, ev.id, seenMs);
+      else this.trackRunning(f, 1);
+      return 0;
+    }
+    if (ev.type === 'end') {
+      const job = this.jobs.applyEnd(ev as EndEvent, user, seenMs);
+      if (!job) return 0;
+      this.trackRunning(f, -1);
+      return this.enqueuer.jobEnded(job, f.spool.config, seenMs, { silent });
+    }
+    if (ev.type === 'note') {
+      const n = ev as NoteEvent;
+      if (!this.jobs.applyNote(n, user, seenMs)) return 0;
+      return this.enqueuer.noteAdded({ id: n.id, user, host: n.host, ts: n.ts, title: n.title, message: n.message, to: n.to }, f.spool.config, seenMs, { silent });
+    }
+    return 0;
+  }
+
+  private refuseForeignId(f: FileState, id: string, seenMs: number): void {
+    this.problems.report(`foreign:${f.path}`, `event id ${id} belongs to another user's job — refused`, { user: f.spool.user, file: f.path, nowMs: seenMs });
+  }
+
+  private applyLegacyLine(f: FileState, text: string, seenMs: number): number {
+    if (text.trim() === '') return 0;
+    const r = parseLegacyLine(text, {});
+    const user = f.spool.user;
+    if (r.kind === 'invalid') {
+      this.problems.report(`invalid:${f.path}`, `invalid legacy line: ${r.reason}`, { user, file: f.path, nowMs: seenMs });
+      this.log.once(`invalid:${f.path}`, 'warn', 'invalid legacy line skipped', { user, file: f.path, reason: r.reason });
+      return 0;
+    }
+    this.stats.events++;
+    const silent = this.silent(r.ts);
+    if (r.kind === 'start') {
+      const id = legacyJobId(r.host, r.pid, r.ts);
+      this.jobs.applyStart({ v: 1, type: 'start', id, ts: r.ts, user, host: r.host, src: 'legacy', pid: r.pid, pid_start: '', title: r.title }, user, seenMs);
+      return 0;
+    }
+    const open = this.jobs.findOpenLegacy(user, r.host, r.pid);
+    const id = open?.id ?? legacyJobId(r.host, r.pid, r.ts);
+    const wall = open?.startTs ? Math.max(0, (Date.parse(r.ts) - Date.parse(open.startTs)) / 1000) : 0;
+    const job = this.jobs.applyEnd({ v: 1, type: 'end', id, ts: r.ts, user, host: r.host, src: 'legacy', exit: r.exit ?? null, wall_seconds: wall }, user, seenMs);
+    if (!job) return 0;
+    return this.enqueuer.jobEnded(job, f.spool.config, seenMs, { silent });
+  }
+
+  /** For /healthz and doctor. */
+  summary(): { spools: number; files: number; refused: number } {
+    let refused = 0;
+    for (const s of this.spools.values()) for (const f of s.files.values()) if (f.refused) refused++;
+    return { spools: this.spools.size, files: this.fileCount(), refused };
+  }
+
+  usersKnown(): string[] {
+    return [...new Set([...this.spools.values()].map((s) => s.user).filter(Boolean))];
+  }
+}

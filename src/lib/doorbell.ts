@@ -1,0 +1,141 @@
+// The hub's doorbell, client side: find the hub's URL and tell it "look at user X now". The
+// doorbell carries no data (the events are in the spool), so it is best-effort: it never throws,
+// never waits longer than its timeout, and costs nothing when no hub is configured (no hub.json →
+// no request; a hub that is down refuses the connection at once).
+//
+// Where the URL comes from, first match wins:
+//   1. $FLURM_HUB_URL
+//   2. <cluster dir>/hub.json {"url": "http://host:port", ...}, the cluster dir being
+//      $FLURM_CLUSTER, else `cluster = "..."` in <spool>/config.toml, else <spool>/cluster.
+// Kept light: node:http is imported only when there is a URL to ring, smol-toml only when
+// config.toml exists.
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** hub.json and config.toml are read up to this size; a bigger file is ignored. */
+const HUB_JSON_MAX_BYTES = 64 * 1024;
+const CONFIG_TOML_MAX_BYTES = 256 * 1024;
+
+/** Read a small regular file, or null (missing, not a regular file, too big, unreadable). */
+function readSmallFile(file: string, maxBytes: number): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return null;
+    const buf = Buffer.alloc(maxBytes + 1);
+    let got = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+      if (got > maxBytes) return null;
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function expandHome(p: string, env: NodeJS.ProcessEnv): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(env.HOME || '/', p.slice(1));
+  return p;
+}
+
+/** The `cluster` key of <spool>/config.toml, resolved against the spool; null if absent. */
+async function clusterFromConfig(env: NodeJS.ProcessEnv, spool: string): Promise<string | null> {
+  const text = readSmallFile(path.join(spool, 'config.toml'), CONFIG_TOML_MAX_BYTES);
+  if (text === null || !/^\s*cluster\s*=/m.test(text)) return null;
+  try {
+    const { parse } = await import('smol-toml');
+    const cluster = (parse(text) as Record<string, unknown>).cluster;
+    if (typeof cluster !== 'string' || cluster.trim() === '') return null;
+    return path.resolve(spool, expandHome(cluster.trim(), env));
+  } catch {
+    return null; // a broken config.toml is reported by `flurm doctor`, never by a job
+  }
+}
+
+/** The directory holding hub.json. */
+export async function findClusterDir(env: NodeJS.ProcessEnv, spool: string): Promise<string> {
+  const fromEnv = env.FLURM_CLUSTER?.trim();
+  if (fromEnv) return path.resolve(expandHome(fromEnv, env));
+  return (await clusterFromConfig(env, spool)) ?? path.join(spool, 'cluster');
+}
+
+function validUrl(u: unknown): string | null {
+  if (typeof u !== 'string') return null;
+  const s = u.trim().replace(/\/+$/, '');
+  return /^https?:\/\/[^\s/]+(\/\S*)?$/.test(s) ? s : null;
+}
+
+/** The hub's base URL ("http://127.0.0.1:7077"), or null when none is known. Never throws. */
+export async function findHubUrl(env: NodeJS.ProcessEnv, spool: string): Promise<string | null> {
+  try {
+    const fromEnv = env.FLURM_HUB_URL?.trim();
+    if (fromEnv) return validUrl(fromEnv);
+    const text = readSmallFile(path.join(await findClusterDir(env, spool), 'hub.json'), HUB_JSON_MAX_BYTES);
+    if (text === null) return null;
+    const hub = JSON.parse(text) as { url?: unknown } | null;
+    return validUrl(hub?.url);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * POST `${url}/doorbell?user=USER`. Resolves true when the hub answered 2xx (it answers 202),
+ * false on anything else — refused, timed out, bad URL. Never throws, never takes longer than
+ * `timeoutMs`.
+ */
+export async function ringDoorbell(url: string, user: string, timeoutMs = 300): Promise<boolean> {
+  let target: URL;
+  try {
+    target = new URL(`${url.replace(/\/+$/, '')}/doorbell?user=${encodeURIComponent(user)}`);
+  } catch {
+    return false;
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return false;
+  let mod: typeof import('node:http');
+  try {
+    mod = target.protocol === 'https:' ? ((await import('node:https')) as unknown as typeof import('node:http')) : await import('node:http');
+  } catch {
+    return false;
+  }
+  return new Promise<boolean>((resolve) => {
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    let req: import('node:http').ClientRequest;
+    try {
+      req = mod.request(target, { method: 'POST', agent: false, headers: { 'content-length': '0', 'user-agent': 'flurm' } }, (res) => {
+        res.resume();
+        finish((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve(false);
+      return;
+    }
+    req.on('error', () => finish(false));
+    req.end();
+  });
+}
+
+/** Find the hub and ring it; resolves false when there is none. Never throws. */
+export async function ringHub(env: NodeJS.ProcessEnv, spool: string, user: string, timeoutMs = 300): Promise<boolean> {
+  const url = await findHubUrl(env, spool);
+  return url ? ringDoorbell(url, user, timeoutMs) : false;
+}

@@ -1,0 +1,45 @@
+// uid → user name for spool owners. The owner of a spool file is who an event belongs to; the
+// name is for display and routing. getent covers LDAP/NIS labs; /etc/passwd is the fallback.
+import fs from 'node:fs';
+import os from 'node:os';
+import { execCommand } from './exec.js';
+
+const cache = new Map<number, string>();
+
+export function parsePasswd(text: string): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 3 && f[0] && /^\d+$/.test(f[2]!)) m.set(Number(f[2]), f[0]);
+  }
+  return m;
+}
+
+export async function userNameOf(uid: number): Promise<string> {
+  const hit = cache.get(uid);
+  if (hit) return hit;
+  let name: string | undefined;
+  try {
+    if (uid === os.userInfo().uid) name = os.userInfo().username;
+  } catch {
+    /* no passwd entry for ourselves */
+  }
+  if (!name) {
+    try {
+      const r = await execCommand('getent', ['passwd', String(uid)], { timeoutMs: 2000, maxOutputBytes: 4096 });
+      name = r.stdout.split(':')[0] || undefined;
+    } catch {
+      /* getent missing or no entry */
+    }
+  }
+  if (!name) {
+    try {
+      name = parsePasswd(fs.readFileSync('/etc/passwd', 'utf8').slice(0, 4 << 20)).get(uid);
+    } catch {
+      /* unreadable */
+    }
+  }
+  name ??= `uid${uid}`;
+  cache.set(uid, name);
+  return name;
+}

@@ -1,0 +1,113 @@
+// The index: SQLite (better-sqlite3) on local disk. Schema migrations are an append-only list
+// applied by PRAGMA user_version. Everything here can be rebuilt from the spools; receipts in the
+// cluster dir keep "already sent" across a rebuild or a hub on another node.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { assertLocalDisk } from './local-disk.js';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- One row per ingested file: where we are in it.
+  CREATE TABLE files (
+    path TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- events | legacy
+    inode INTEGER,
+    offset INTEGER NOT NULL DEFAULT 0,
+    skipping INTEGER NOT NULL DEFAULT 0,
+    refused TEXT,                    -- why the file is refused (symlink, owner...), or NULL
+    updated_ms INTEGER NOT NULL
+  );
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    host TEXT NOT NULL,
+    state TEXT NOT NULL,             -- running | succeeded | failed | unknown | vanished
+    title TEXT, cmd TEXT, cwd TEXT, pid INTEGER, pid_start TEXT,
+    start_ts TEXT, end_ts TEXT,
+    exit INTEGER, signal TEXT, exit_unknown INTEGER NOT NULL DEFAULT 0,
+    wall_seconds REAL, cpu_seconds REAL, peak_rss_bytes INTEGER,
+    tail_json TEXT, log TEXT,
+    detached INTEGER NOT NULL DEFAULT 0, attached INTEGER NOT NULL DEFAULT 0,
+    src TEXT, to_json TEXT, extra_json TEXT,
+    seen_start_ms INTEGER, seen_end_ms INTEGER
+  );
+  CREATE INDEX jobs_user_start ON jobs(user, start_ts);
+  CREATE INDEX jobs_state ON jobs(state);
+  CREATE INDEX jobs_host_pid ON jobs(host, pid);
+  CREATE TABLE notes (
+    id TEXT PRIMARY KEY, user TEXT NOT NULL, host TEXT NOT NULL, ts TEXT NOT NULL,
+    title TEXT, message TEXT NOT NULL, seen_ms INTEGER NOT NULL
+  );
+  -- A notification is a row first and a request second.
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,         -- <event id>:<type>:<destination> — exactly one per destination
+    user TEXT NOT NULL,
+    ref_id TEXT NOT NULL,             -- job or note id
+    dest TEXT NOT NULL,               -- full destination URL (secrets: index is local, 0600)
+    dest_redacted TEXT NOT NULL,
+    message_json TEXT NOT NULL,       -- the neutral Message, fixed at enqueue time
+    status TEXT NOT NULL,             -- pending | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    next_ms INTEGER NOT NULL,
+    sent_ms INTEGER,
+    last_error TEXT,
+    event_ms INTEGER NOT NULL         -- when the hub saw the event (latency accounting)
+  );
+  CREATE INDEX outbox_due ON outbox(status, next_ms);
+  -- Destinations we gave up on (401/404...), shown by doctor and the log.
+  CREATE TABLE dest_state (
+    dest TEXT PRIMARY KEY,
+    dest_redacted TEXT NOT NULL,
+    disabled_reason TEXT,
+    disabled_ms INTEGER,
+    last_ok_ms INTEGER,
+    last_error TEXT
+  );
+  -- Things a user should hear about: refused files, invalid lines (bounded, counted).
+  CREATE TABLE problems (
+    key TEXT PRIMARY KEY, user TEXT, file TEXT, reason TEXT NOT NULL,
+    first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 1
+  );
+  `,
+];
+
+export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {
+  if (file !== ':memory:') {
+    if (!opts.skipLocalCheck) assertLocalDisk(file);
+    if (!opts.readonly) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  }
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (!opts.readonly) {
+    if (file !== ':memory:') fs.chmodSync(file, 0o600);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  }
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+}
