@@ -36,7 +36,7 @@ export interface Diagnosis {
   /** Pattern id, e.g. "cuda-oom". */
   pattern: string;
   description: string;
-  /** The quoted log line, trimmed and clipped to QUOTE_MAX_CHARS. */
+  /** The quoted log line: trimmed, runs of blanks collapsed, clipped to QUOTE_MAX_CHARS. */
   line: string;
   hint?: string;
 }
@@ -222,7 +222,8 @@ export function diagnose(input: DiagnoseInput, patterns: readonly Pattern[]): Di
     const at = matchIndex(lines, pattern);
     if (at < 0) continue;
     const line = pattern.quote === 'python-exception' ? (pythonExceptionLine(lines, at) ?? lines[at]!) : lines[at]!;
-    found.push({ pattern, line: line.trim() });
+    // Bash pads "Killed" and "Segmentation fault" with runs of spaces; a quote is for people.
+    found.push({ pattern, line: line.trim().replace(/[ \t]{2,}/g, ' ') });
   }
   // Stable sort: equal priorities keep the pack's order.
   found.sort((a, b) => b.pattern.priority - a.pattern.priority);

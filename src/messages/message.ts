@@ -24,7 +24,7 @@ export interface Message {
   summary?: string;
   fields?: MessageField[];
   /** Diagnosis lines: each names a pattern and quotes the matching line. */
-  diagnosis?: { pattern: string; description: string; line: string }[];
+  diagnosis?: { pattern: string; description: string; line: string; hint?: string }[];
   /** Last lines of the log, shown as a code block. */
   logTail?: string[];
   table?: MessageTable;

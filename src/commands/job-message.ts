@@ -1,0 +1,212 @@
+// The job-end notification as a neutral Message: "✗ train-resnet failed on gpu3", the result in
+// words, the facts a user checks first (host, duration, peak memory, CPU time, command), the
+// diagnosis of the log tail and the tail itself. Also the message for an ad-hoc note
+// (`flurm notify`) and for a job that vanished without an end event. Every front end renders
+// these; none of them builds its own.
+import type { Diagnosis } from '../diagnose/diagnose.js';
+import { describeResult, type JobResult } from '../diagnose/result.js';
+import { formatBytes, formatDuration } from '../lib/format.js';
+import type { Message, MessageField, Severity } from '../messages/message.js';
+import { clip, MESSAGE_MAX_CHARS, TITLE_MAX_CHARS } from '../spool/events.js';
+import { formatCpuTime } from './format-job.js';
+import type { JobView } from './job-view.js';
+
+export interface JobMessageOptions {
+  /** Leave the command line out of the title, fields and data (`flurm run --hide-command`). */
+  hideCommand?: boolean;
+}
+
+export interface NoteInput {
+  user: string;
+  host: string;
+  title?: string | null;
+  message: string;
+  /** ISO time of the note. */
+  ts: string;
+  id: string;
+}
+
+/** Longest job name in a title. */
+export const NAME_MAX_CHARS = 80;
+/** Field values are cut to this (Discord's field limit is 1024). */
+export const FIELD_MAX_CHARS = 1000;
+
+const ICONS: Readonly<Record<Severity, string>> = { success: '✓', failure: '✗', warning: '⚠', info: '•' };
+
+/** Launchers and interpreters whose arguments name the job better than they do. */
+const LAUNCHERS =
+  /^(?:python[\d.]*|pypy[\d.]*|bash|sh|zsh|dash|node|Rscript|julia|perl|ruby|torchrun|accelerate|deepspeed|srun|mpirun|mpiexec|nohup|nice|time|env|stdbuf|exec|uv|poetry|conda|pixi)$/;
+/** Sub-commands of launchers: "uv run", "accelerate launch". */
+const LAUNCHER_VERBS = /^(?:run|launch|exec)$/;
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/**
+ * The name a job goes by in a title: its --title, else the script or program it runs
+ * ("python train.py --lr 3" → "train.py", "CUDA_VISIBLE_DEVICES=1 ./run.sh" → "run.sh"),
+ * else "job". With hideCommand the command is never used.
+ */
+export function jobName(job: Pick<JobView, 'title' | 'cmd'>, opts?: JobMessageOptions): string {
+  const title = job.title?.trim();
+  if (title) return clip(title, NAME_MAX_CHARS);
+  if (opts?.hideCommand || !job.cmd) return 'job';
+  const words = job.cmd.trim().split(/\s+/).slice(0, 16);
+  let pick: string | undefined;
+  let afterLauncher = false;
+  for (const w of words) {
+    if (ASSIGNMENT.test(w) || w.startsWith('-') || /^\d+$/.test(w)) continue;
+    if (LAUNCHERS.test(basename(w))) {
+      afterLauncher = true;
+      continue;
+    }
+    if (afterLauncher && LAUNCHER_VERBS.test(w)) continue;
+    pick = w;
+    break;
+  }
+  // Only launchers and options ("python -i"): name it after the first program.
+  pick ??= words.find((w) => !ASSIGNMENT.test(w));
+  const name = pick ? basename(pick.replace(/^['"]+|['"]+$/g, '')) : '';
+  return name ? clip(name, NAME_MAX_CHARS) : 'job';
+}
+
+function basename(word: string): string {
+  const parts = word.split('/');
+  return parts[parts.length - 1] || word;
+}
+
+/** The job-end message. `diagnoses` come from diagnose() on the job's tail. */
+export function buildJobMessage(job: JobView, diagnoses: readonly Diagnosis[], opts?: JobMessageOptions): Message {
+  return build(job, describeResult(job), diagnoses, opts);
+}
+
+/** For a job whose process disappeared without an end event (reboot, wrapper killed). */
+export function buildVanishedMessage(job: JobView, reason: string, opts?: JobMessageOptions): Message {
+  const result: JobResult = { words: `vanished: ${reason}`, severity: 'warning', verb: 'vanished' };
+  return build({ ...job, state: 'vanished' }, result, [], opts);
+}
+
+/** An ad-hoc message from `flurm notify`. */
+export function buildNoteMessage(note: NoteInput): Message {
+  const title = note.title?.trim() ? clip(note.title.trim(), TITLE_MAX_CHARS) : `Message from ${note.user}@${note.host}`;
+  return {
+    title,
+    severity: 'info',
+    summary: clip(note.message, MESSAGE_MAX_CHARS),
+    fields: [
+      { name: 'Host', value: note.host, inline: true },
+      { name: 'User', value: note.user, inline: true },
+    ],
+    footer: `flurm · note ${note.id}`,
+    timestamp: note.ts,
+    data: {
+      note: { id: note.id, user: note.user, host: note.host, title: note.title ?? null, message: note.message, ts: note.ts },
+    },
+  };
+}
+
+function build(job: JobView, result: JobResult, diagnoses: readonly Diagnosis[], opts?: JobMessageOptions): Message {
+  const name = jobName(job, opts);
+  const title = clip(`${ICONS[result.severity]} ${name} ${result.verb} on ${job.host}`, TITLE_MAX_CHARS);
+  const wallSeconds = wallSecondsOf(job);
+
+  const fields: MessageField[] = [
+    { name: 'Host', value: job.host, inline: true },
+    { name: 'User', value: job.user, inline: true },
+    { name: 'Result', value: result.words, inline: false },
+  ];
+  const add = (name: string, value: string | null | undefined, inline: boolean) => {
+    if (value) fields.push({ name, value: clip(value, FIELD_MAX_CHARS), inline });
+  };
+  add('Duration', wallSeconds == null ? '' : formatDuration(wallSeconds), true);
+  add('Peak memory', isNumber(job.peakRssBytes) && job.peakRssBytes >= 0 ? formatBytes(job.peakRssBytes) : '', true);
+  add('CPU time', formatCpuTime(job.cpuSeconds, wallSeconds), true);
+  if (!opts?.hideCommand) add('Command', job.cmd, false);
+  add('Directory', job.cwd, false);
+  add('Log', job.log, false);
+
+  const message: Message = {
+    title,
+    severity: result.severity,
+    summary: result.words,
+    fields,
+    footer: `flurm · job ${job.id}`,
+    data: {
+      job: jobRecord(job, result, wallSeconds, opts),
+      diagnoses: diagnoses.map(diagnosisRecord),
+    },
+  };
+  if (diagnoses.length > 0) message.diagnosis = diagnoses.map(diagnosisRecord);
+  const tail = trimTrailingBlank(job.tail ?? []);
+  if (tail.length > 0) message.logTail = tail;
+  if (job.endTs) message.timestamp = job.endTs;
+  return message;
+}
+
+/** Wall seconds as recorded, else from the start and end times (both on the same writer's clock). */
+function wallSecondsOf(job: JobView): number | null {
+  if (isNumber(job.wallSeconds) && job.wallSeconds >= 0) return job.wallSeconds;
+  if (job.startTs && job.endTs) {
+    const ms = Date.parse(job.endTs) - Date.parse(job.startTs);
+    if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  }
+  return null;
+}
+
+// Diagnosis entries carry `hint` too; Message.diagnosis does not declare it yet (see report).
+function diagnosisRecord(d: Diagnosis): { pattern: string; description: string; line: string; hint?: string } {
+  return {
+    pattern: d.pattern,
+    description: d.description,
+    line: d.line,
+    ...(d.hint !== undefined ? { hint: d.hint } : {}),
+  };
+}
+
+/** The job as plain JSON: every key present, null where unknown, no NaN or Infinity. */
+function jobRecord(
+  job: JobView,
+  result: JobResult,
+  wallSeconds: number | null,
+  opts?: JobMessageOptions,
+): Record<string, unknown> {
+  return {
+    id: job.id,
+    user: job.user,
+    host: job.host,
+    state: job.state,
+    title: job.title ?? null,
+    name: jobName(job, opts),
+    cmd: opts?.hideCommand ? null : (job.cmd ?? null),
+    commandHidden: opts?.hideCommand === true,
+    cwd: job.cwd ?? null,
+    pid: num(job.pid),
+    startTs: job.startTs ?? null,
+    endTs: job.endTs ?? null,
+    exit: num(job.exit),
+    signal: job.signal ?? null,
+    exitUnknown: job.exitUnknown === true,
+    result: result.words,
+    severity: result.severity,
+    wallSeconds: num(wallSeconds),
+    cpuSeconds: num(job.cpuSeconds),
+    peakRssBytes: num(job.peakRssBytes),
+    log: job.log ?? null,
+    detached: job.detached === true,
+    attached: job.attached === true,
+    src: job.src ?? null,
+    tail: (job.tail ?? []).filter((l): l is string => typeof l === 'string'),
+  };
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function num(v: unknown): number | null {
+  return isNumber(v) ? v : null;
+}
+
+function trimTrailingBlank(lines: readonly string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && !lines[end - 1]?.trim()) end--;
+  return lines.slice(0, end);
+}
