@@ -18,7 +18,7 @@ import { errorMessage } from '../lib/errors.js';
 import { MAX_EVENT_BYTES, type EndEvent, type NoteEvent, type StartEvent } from '../spool/events.js';
 import { parseEventLine } from '../spool/validate.js';
 import { readNew, discoverEventFiles, MAX_EVENT_FILES, type Cursor } from '../spool/tail-reader.js';
-import { inspectSpool } from '../spool/trust.js';
+import { inspectSpool, inodeNumber } from '../spool/trust.js';
 import { parseLegacyLine, legacyJobId } from '../spool/legacy.js';
 import { userNameOf } from '../lib/users.js';
 import { validateUserConfig, type UserConfig } from '../config/schema.js';
@@ -343,7 +343,7 @@ export class Ingestor {
       // Cheap path for idle files: one stat. Unchanged size and inode → nothing to do.
       try {
         const st = fs.lstatSync(f.path);
-        if (st.size === f.lastSize && st.ino === f.cursor.inode && st.size === f.cursor.offset) {
+        if (st.size === f.lastSize && inodeNumber(st.ino) === f.cursor.inode && st.size === f.cursor.offset) {
           f.nextCheckMs = now + this.idleInterval();
           return false;
         }

@@ -17,6 +17,8 @@ export const TAIL_MAX_BYTES = 16 * 1024;
 export const TITLE_MAX_CHARS = 200;
 export const MESSAGE_MAX_CHARS = 4000;
 export const COMMAND_MAX_CHARS = 4000;
+/** cwd and log paths are cut to this many characters. */
+export const PATH_MAX_CHARS = 4096;
 
 export type EventType = 'start' | 'end' | 'note';
 
@@ -39,7 +41,7 @@ export interface EventBase {
 export interface StartEvent extends EventBase {
   type: 'start';
   pid: number;
-  /** Process start time in clock ticks since boot, /proc/<pid>/stat field 22, as a decimal string. */
+  /** Process start time in clock ticks since boot, /proc/<pid>/stat field 22, as a decimal string ("0": unknown). */
   pid_start: string;
   cwd?: string;
   title?: string;

@@ -16,7 +16,8 @@
 # Because of that copy the job writes to pipes, not a terminal (like `cmd | tee`); set
 # FLURM_NO_CAPTURE=1 to leave its output alone (the end event then carries no tail).
 # Ctrl-C: the job gets SIGINT as usual and the end event is still written, then the interrupt is
-# passed on to the calling shell/script as if flurm_run were not there. Assumes USER_HZ = 100
+# passed on to the calling shell/script as if flurm_run were not there. A command that exits with
+# 128+N by itself is reported as killed by signal N (bash cannot tell them apart). Assumes USER_HZ = 100
 # (/proc cutime, every mainstream Linux) for cpu_seconds. Peak RSS is not measured (null).
 # shellcheck shell=bash
 
@@ -127,6 +128,10 @@ flurm__clip() {
     REPLY=$s
     return
   fi
+  if ((n < 3)); then
+    REPLY=
+    return
+  fi
   ((n -= 3))
   while ((n > 0)) && [[ ${s:n:1} == $cont ]]; do ((n--)); done
   REPLY=${s:0:n}$'\xe2\x80\xa6'
@@ -138,8 +143,12 @@ flurm__json_bounded() {
   flurm__clip "$s" "$max"
   s=$REPLY
   flurm__json_str "$s"
+  local n
   while ((${#REPLY} > max && ${#s} > 0)); do
-    flurm__clip "$s" $((${#s} / 2))
+    # Escapes made it longer: cut the text in proportion, always by at least one byte.
+    n=$((${#s} * max / ${#REPLY}))
+    ((n < ${#s})) || n=$((${#s} - 1))
+    flurm__clip "$s" "$n"
     s=$REPLY
     flurm__json_str "$s"
   done
@@ -147,7 +156,7 @@ flurm__json_bounded() {
 
 # Quote one word for display the way a shell would accept it back.
 flurm__quote_words() {
-  local out='' w sq="'"
+  local LC_ALL=C out='' w sq="'"
   for w in "$@"; do
     if [[ $w =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
       out+=" $w"
@@ -156,6 +165,13 @@ flurm__quote_words() {
     fi
   done
   REPLY=${out# }
+}
+
+# Same as safeHostFileName() in src/lib/host.ts: the events file name for a host.
+flurm__safe_name() {
+  local LC_ALL=C
+  REPLY=${1//[^A-Za-z0-9._-]/_}
+  REPLY=${REPLY:0:200}
 }
 
 flurm__urlencode() {
@@ -183,8 +199,8 @@ flurm__setup() {
     FLURM__USER=$(id -un 2>/dev/null) || FLURM__USER=
     [[ -n $FLURM__USER ]] || FLURM__USER=${USER:-${LOGNAME:-$(id -u 2>/dev/null)}}
   fi
-  name=$(LC_ALL=C && printf '%s' "${host//[^A-Za-z0-9._-]/_}")
-  name=${name:0:200}
+  flurm__safe_name "$host"
+  name=$REPLY
   FLURM__SPOOL=$spool
   FLURM__HOST=$host
   FLURM__FILE=$spool/events/${name:-unknown}.jsonl
@@ -276,7 +292,7 @@ flurm_notify() {
 }
 
 flurm__notify_impl() {
-  local title='' has_title=0
+  local LC_ALL=C title='' has_title=0
   while (($#)); do
     case $1 in
       -t | --title) [[ $# -ge 2 ]] || { echo "flurm_notify: $1 needs a value" >&2; return 2; }; title=$2; has_title=1; shift 2 ;;
@@ -341,7 +357,7 @@ flurm__run_impl() {
     return
   fi
 
-  local cmd cwd title_json='' cmd_json start_ms id
+  local cmd title_json='' start_ms id
   flurm__quote_words "$@"
   cmd=$REPLY
   if ((has_title)); then
@@ -358,32 +374,31 @@ flurm__run_impl() {
   if ((capture)); then
     tmp=$(mktemp "$FLURM__SPOOL/.flurm-run.XXXXXX" 2>/dev/null) || capture=0
   fi
-  if ((capture)); then
+  if ((!capture)); then
+    exec {o}>&1 {e}>&2
+  else
     # stdout and stderr each go through `tee -i` to where they went before and into one pipe whose
     # last FLURM__CAPTURE_BYTES bytes `tail -c` keeps (bounded memory) and writes at EOF. The
     # rename to .tail says the copy is complete. None of them die of Ctrl-C meant for the job.
     exec {cap}> >(trap '' INT; tail -c "$FLURM__CAPTURE_BYTES" >"$tmp.part" 2>/dev/null; mv -f "$tmp.part" "$tmp.tail" 2>/dev/null)
     exec {o}> >(exec tee -i "/dev/fd/$cap" 2>/dev/null)
-    exec {e}> >(exec {o}>&-; exec tee -i "/dev/fd/$cap" 2>/dev/null >&2)
+    exec {e}> >(exec {o}>&-; exec tee -i "/dev/fd/$cap" >&2 2>/dev/null)
   fi
 
   local pid_ticks0=0 pid_ticks1=0
   flurm__stat_field "$BASHPID" 16 && pid_ticks0=$REPLY
   flurm__stat_field "$BASHPID" 17 && ((pid_ticks0 += REPLY))
 
-  local old_int had_int=0
+  local old_int
   old_int=$(trap -p INT)
   FLURM__INTERRUPTED=0
   trap 'FLURM__INTERRUPTED=1' INT
 
   local status
-  if ((capture)); then
-    flurm__job "$id" "$title_json" "$cmd" "$__fl_opts" "$o" "$e" "$cap" "$@" >&"$o" 2>&"$e"
-    status=$?
-  else
-    flurm__job "$id" "$title_json" "$cmd" "$__fl_opts" '' '' '' "$@"
-    status=$?
-  fi
+  # Bash's own "Killed" report would quote flurm's code: it is silenced (outer 2>/dev/null) and
+  # replaced by a plain one below; the job sets its own stdout/stderr inside the subshell.
+  { flurm__job "$id" "$title_json" "$cmd" "$__fl_opts" "$o" "$e" "$cap" "$@"; } 2>/dev/null
+  status=$?
 
   if [[ -n $old_int ]]; then eval "$old_int"; else trap - INT; fi
   local end_ms
@@ -393,8 +408,9 @@ flurm__run_impl() {
   flurm__stat_field "$BASHPID" 17 && ((pid_ticks1 += REPLY))
 
   local -a lines=()
+  exec {o}>&- {e}>&-
   if ((capture)); then
-    exec {o}>&- {e}>&- {cap}>&-
+    exec {cap}>&-
     # The copy completes when the job and everything that inherited its output are gone; a
     # daemon left holding the output would keep it open, so wait at most about a second.
     local i
@@ -424,10 +440,28 @@ flurm__run_impl() {
   printf -v wall '%d.%03d' $((wall_ms / 1000)) $((wall_ms % 1000))
   printf -v cpu '%d.%02d' $((cpu_ticks / 100)) $((cpu_ticks % 100))
 
-  local line
-  flurm__head end "$id" "$end_ms"
+  if [[ -n $name && $name != INT && $name != PIPE && $signal_json != null ]]; then
+    echo "flurm_run: $cmd: killed by SIG${name#SIG}" >&2
+  fi
+  flurm__end_line "$id" "$end_ms" "$exit_json" "$signal_json" "$wall" "$cpu" "$title_json" "$cmd" "${lines[@]}"
+  flurm__append "$REPLY"
+
+  # A job that died of SIGINT stops the caller too, as without flurm: a script that got the Ctrl-C
+  # itself, or an interactive shell (which would abort the whole command line, loops included).
+  if [[ $signal_json == '"SIGINT"' ]] && { ((FLURM__INTERRUPTED)) || [[ $- == *i* ]]; }; then FLURM__RERAISE=INT; fi
+  return "$status"
+}
+
+# The end event as one line: $1 id, $2 ms, $3 exit, $4 signal (JSON), $5 wall, $6 cpu, $7 title
+# (JSON or empty), $8 cmd, then the captured output lines. Byte counts need the C locale, which
+# is set here only (never around the job).
+flurm__end_line() {
+  local LC_ALL=C id=$1 ms=$2 exit_json=$3 signal_json=$4 wall=$5 cpu=$6 title_json=$7 cmd=$8
+  shift 8
+  local -a lines=("$@")
+  local line rest='' i
+  flurm__head end "$id" "$ms"
   line="$REPLY,\"exit\":$exit_json,\"signal\":$signal_json,\"wall_seconds\":$wall,\"cpu_seconds\":$cpu,\"peak_rss_bytes\":null"
-  local rest=''
   [[ -n $title_json ]] && rest+=",\"title\":$title_json"
   flurm__json_bounded "$cmd" 400
   rest+=",\"cmd\":$REPLY"
@@ -442,18 +476,14 @@ flurm__run_impl() {
     l=${l//$'\e'/}
     flurm__json_bounded "$l" "$FLURM__TAIL_LINE_MAX_BYTES"
     if ((${#REPLY} + 1 > budget)); then
-      # A long line can still be shown in part if nothing else fits.
+      # The newest line is shown in part rather than not at all.
       ((n == 0 && budget > 40)) || break
       flurm__json_bounded "$l" $((budget - 1))
     fi
     if ((n > 0)); then tail_json="$REPLY,$tail_json"; else tail_json=$REPLY; fi
     ((budget -= ${#REPLY} + 1, n++))
   done
-  line="{$line,\"tail\":[$tail_json]$rest}"
-  flurm__append "$line"
-
-  if ((FLURM__INTERRUPTED)) && [[ $signal_json == '"SIGINT"' ]]; then FLURM__RERAISE=INT; fi
-  return "$status"
+  REPLY="{$line,\"tail\":[$tail_json]$rest}"
 }
 
 # The job itself, in a foreground subshell: it writes the start event with its own pid and start
@@ -462,7 +492,8 @@ flurm__job() {
   local id=$1 title_json=$2 cmd=$3 opts=$4 o=$5 e=$6 cap=$7
   shift 7
   (
-    [[ -n $o ]] && exec {o}>&- {e}>&- {cap}>&-
+    exec >&"$o" 2>&"$e" {o}>&- {e}>&-
+    [[ -n $cap ]] && exec {cap}>&-
     flurm__stat_field "$BASHPID" 22
     local pid_start=${REPLY:-0} line now
     flurm__now_ms
@@ -476,10 +507,11 @@ flurm__job() {
     line+=",\"cmd\":$REPLY"
     flurm__append "{$line}" bg
     trap - INT
-    if [[ $(type -t "$1") == file ]]; then
-      exec "$@"
-    fi
-    # A function, builtin or unknown name: run it here (same pid) with the caller's options.
+    case $(type -t "$1") in
+      file) exec "$@" ;;
+      '') echo "flurm_run: $1: command not found" >&2; exit 127 ;;
+    esac
+    # A function or builtin: run it here (same pid) with the caller's shell options.
     flurm__restore_opts "$opts"
     "$@"
   )

@@ -51,7 +51,9 @@ export async function inspectSpool(dir: string, label: string = dir): Promise<Sp
   return { ok: true, uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode & 0o7777n), inode: inodeNumber(st.ino) };
 }
 
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_CLOEXEC;
+// libuv opens every file with O_CLOEXEC on Linux; Node does not export the constant (it is 0 here).
+const O_CLOEXEC = (fs.constants as unknown as Record<string, number | undefined>).O_CLOEXEC ?? 0;
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | O_CLOEXEC;
 
 /**
  * Open `file` for reading only if it is a regular file owned by `expectedUid`. Never follows a

@@ -4,7 +4,7 @@
 // Kept dependency-free: it is on the `flurm run` fast path.
 import fs from 'node:fs';
 import path from 'node:path';
-import { MAX_EVENT_BYTES, SPOOL_VERSION, type SpoolEvent, boundTail, clip, TITLE_MAX_CHARS, COMMAND_MAX_CHARS } from './events.js';
+import { MAX_EVENT_BYTES, SPOOL_VERSION, type SpoolEvent, boundTail, clip, TITLE_MAX_CHARS, COMMAND_MAX_CHARS, MESSAGE_MAX_CHARS, PATH_MAX_CHARS } from './events.js';
 import { safeHostFileName } from '../lib/host.js';
 import { UserError } from '../lib/errors.js';
 
@@ -33,6 +33,8 @@ export function serializeEvent(event: SpoolEvent): string {
   const e: Record<string, unknown> = { ...event, v: event.v ?? SPOOL_VERSION };
   if (typeof e.title === 'string') e.title = clip(e.title, TITLE_MAX_CHARS);
   if (typeof e.cmd === 'string') e.cmd = clip(e.cmd, COMMAND_MAX_CHARS);
+  if (typeof e.message === 'string') e.message = clip(e.message, MESSAGE_MAX_CHARS);
+  for (const k of ['cwd', 'log'] as const) if (typeof e[k] === 'string') e[k] = clip(e[k] as string, PATH_MAX_CHARS);
   if (Array.isArray(e.tail)) e.tail = boundTail(e.tail as string[]);
   let line = JSON.stringify(e) + '\n';
   while (Buffer.byteLength(line) > MAX_EVENT_BYTES) {
