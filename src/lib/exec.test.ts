@@ -1,3 +1,4 @@
+// execCommand against real processes: no shell, stdin, exit status, timeout kills the group, output cap.
 import { describe, expect, it } from 'vitest';
 import { ExecError } from './errors.js';
 import { execCommand } from './exec.js';

@@ -1,3 +1,4 @@
+// formatDuration / formatBytes output, and cuts that respect limits and never split an emoji.
 import { describe, expect, it } from 'vitest';
 import { formatBytes, formatDuration, truncate, truncateStart, truncateUtf8, utf8Bytes } from './format.js';
 

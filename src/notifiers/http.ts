@@ -25,6 +25,8 @@ export interface PostRequest {
   /** Serialised as JSON with content-type application/json. */
   json: unknown;
   headers?: Record<string, string>;
+  /** What a 401/403/404/410 means for this service (default: the webhook is invalid or deleted). */
+  invalidHint?: string;
 }
 
 export interface PostResponse {
@@ -103,7 +105,12 @@ export function errorSnippet(bodyText: string, max: number = ERROR_TEXT_CHARS): 
 }
 
 /** The DeliveryError for a non-2xx response, or undefined for a 2xx. */
-export function errorForResponse(service: string, redactedUrl: string, res: PostResponse): DeliveryError | undefined {
+export function errorForResponse(
+  service: string,
+  redactedUrl: string,
+  res: PostResponse,
+  invalidHint = 'the webhook is invalid or was deleted; check the URL or create a new one',
+): DeliveryError | undefined {
   const { status } = res;
   if (status >= 200 && status < 300) return undefined;
   const text = errorSnippet(res.bodyText);
@@ -118,7 +125,7 @@ export function errorForResponse(service: string, redactedUrl: string, res: Post
   }
   if (status === 401 || status === 403 || status === 404 || status === 410) {
     return new DeliveryError(
-      `${service} answered HTTP ${status} for ${redactedUrl}: the webhook is invalid or was deleted; check the URL or create a new one${said ? ` (${text})` : ''}`,
+      `${service} answered HTTP ${status} for ${redactedUrl}: ${invalidHint}${said ? ` (${text})` : ''}`,
       { status, retryable: false },
     );
   }
@@ -165,7 +172,7 @@ export async function postJson(req: PostRequest, ctx: SendContext): Promise<Post
     throw transportError(req, ctx, err, signal);
   }
   const out: PostResponse = { status: res.status, headers: res.headers, bodyText };
-  const error = errorForResponse(req.service, req.redactedUrl, out);
+  const error = errorForResponse(req.service, req.redactedUrl, out, req.invalidHint);
   if (error) throw error;
   return out;
 }

@@ -16,7 +16,14 @@ export function normalMessage(): Message {
       { name: 'peak memory', value: '15.2 GiB', inline: true },
       { name: 'command', value: 'python train.py --lr 0.1 --epochs 90', inline: false },
     ],
-    diagnosis: [{ pattern: 'cuda-oom', description: 'the GPU ran out of memory', line: 'RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB' }],
+    diagnosis: [
+      {
+        pattern: 'cuda-oom',
+        description: 'the GPU ran out of memory',
+        line: 'RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB',
+        hint: 'lower the batch size or use mixed precision',
+      },
+    ],
     logTail: ['epoch 1 loss 2.3', 'epoch 2 loss 1.9', 'RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB'],
     footer: 'flurm · job 01JD3Q8Z7W8R3M2K9X4V5B6N7P · alice@gpu3',
     timestamp: '2024-11-20T10:15:30.000Z',

@@ -1,3 +1,4 @@
+// Discord rendering: a normal message in full, and a hostile one held to every documented limit.
 import { describe, expect, it } from 'vitest';
 import { LAST_TAIL_LINE, hostileMessage, normalMessage } from '../../../test/support/stress-message.js';
 import { DISCORD_COLOURS, codeBlock, embedSize, escapeDiscordMarkdown, renderDiscord } from './render.js';
@@ -49,7 +50,7 @@ describe('renderDiscord', () => {
     ]);
     expect(e.description).toContain('exit 3 after 1h 02m');
     expect(e.description).toContain('**cuda-oom** — the GPU ran out of memory');
-    expect(e.description).toContain('> RuntimeError: CUDA out of memory');
+    expect(e.description).toContain('> RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n*lower the batch size or use mixed precision*');
     expect(e.description).toMatch(/```\nepoch 1 loss 2.3\nepoch 2 loss 1.9\nRuntimeError: CUDA out of memory\. Tried to allocate 2\.00 GiB\n```$/);
     expect(body.allowed_mentions).toEqual({ parse: [] });
     expectWithinDiscordLimits(body);

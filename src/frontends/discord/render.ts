@@ -117,7 +117,8 @@ function descriptionHead(m: Message): { text: string; table: string[] } {
       .split('\n')
       .map((l) => `> ${l}`)
       .join('\n');
-    parts.push(`**${escapeDiscordMarkdown(d.pattern)}** — ${escapeDiscordMarkdown(d.description)}\n${quoted}`);
+    const hint = d.hint ? `\n*${escapeDiscordMarkdown(d.hint)}*` : '';
+    parts.push(`**${escapeDiscordMarkdown(d.pattern)}** — ${escapeDiscordMarkdown(d.description)}\n${quoted}${hint}`);
   }
   const table = m.table && m.table.columns.length ? formatTable(m.table).split('\n') : [];
   return { text: parts.join('\n\n'), table };

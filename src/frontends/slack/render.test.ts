@@ -1,3 +1,4 @@
+// Slack rendering: Block Kit limits, mrkdwn escaping, and the log tail's last lines.
 import { describe, expect, it } from 'vitest';
 import type { KnownBlock } from '@slack/types';
 import { LAST_TAIL_LINE, hostileMessage, normalMessage } from '../../../test/support/stress-message.js';
@@ -65,6 +66,7 @@ describe('renderSlack', () => {
     expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'section', 'context']);
     const texts = mrkdwnTexts(body.blocks);
     expect(texts).toContain('*exit*\n3');
+    expect(texts).toContain('*cuda-oom* — the GPU ran out of memory\n> RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n_lower the batch size or use mixed precision_');
     expect(texts).toContain('*peak memory*\n15.2 GiB');
     expect(texts.some((t) => t.endsWith('Tried to allocate 2.00 GiB\n```'))).toBe(true);
     expect(texts).toContain('<!date^1732097730^{date_short_pretty} {time_secs}|2024-11-20T10:15:30.000Z>');

@@ -117,7 +117,10 @@ export function renderSlack(m: Message): SlackWebhookBody {
 
   if (m.diagnosis?.length) {
     const text = m.diagnosis
-      .map((d) => `*${escapeSlack(d.pattern)}* — ${escapeSlack(d.description)}\n${escapeSlack(d.line).split('\n').map((l) => `> ${l}`).join('\n')}`)
+      .map((d) => {
+        const quoted = escapeSlack(d.line).split('\n').map((l) => `> ${l}`).join('\n');
+        return `*${escapeSlack(d.pattern)}* — ${escapeSlack(d.description)}\n${quoted}${d.hint ? `\n_${escapeSlack(d.hint)}_` : ''}`;
+      })
       .join('\n');
     blocks.push(section(truncateEscaped(text, SLACK_LIMITS.sectionText)));
   }

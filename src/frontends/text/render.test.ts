@@ -1,3 +1,4 @@
+// Plain-text rendering: layout, and cuts to a char or byte budget that keep the last log lines.
 import { describe, expect, it } from 'vitest';
 import { LAST_TAIL_LINE, hostileMessage, normalMessage } from '../../../test/support/stress-message.js';
 import { utf8Bytes } from '../../lib/format.js';
@@ -18,6 +19,7 @@ describe('renderText', () => {
         'Diagnosis:',
         '- cuda-oom: the GPU ran out of memory',
         '  > RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB',
+        '  hint: lower the batch size or use mixed precision',
         '',
         'Log (last 3 lines):',
         'epoch 1 loss 2.3',

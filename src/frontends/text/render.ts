@@ -55,7 +55,7 @@ function headText(m: Message, withTitle: boolean): string {
   if (fields.length) parts.push(fields.join('\n'));
   if (m.diagnosis?.length) {
     parts.push(
-      ['Diagnosis:', ...m.diagnosis.map((d) => `- ${d.pattern}: ${d.description}\n  > ${d.line}`)].join('\n'),
+      ['Diagnosis:', ...m.diagnosis.map((d) => `- ${d.pattern}: ${d.description}\n  > ${d.line}${d.hint ? `\n  hint: ${d.hint}` : ''}`)].join('\n'),
     );
   }
   if (m.table && m.table.columns.length) parts.push(formatTable(m.table));
