@@ -7,7 +7,6 @@
 // simple HTML part. SMTP errors map to DeliveryError: 5xx replies (550 no such user, 535 bad
 // login, 554 …) are permanent; 4xx replies, connection errors and timeouts are retryable.
 import type { ConnectionOptions } from 'node:tls';
-import nodemailer from 'nodemailer';
 import { renderText } from '../frontends/text/render.js';
 import { DeliveryError } from '../lib/errors.js';
 import { truncate } from '../lib/format.js';
@@ -118,6 +117,8 @@ class EmailDestination implements Destination {
   async send(message: Message, ctx: SendContext): Promise<void> {
     const t = this.t;
     const redacted = this.toUrl({ redact: true });
+    // Loaded on first send only: parsing a URL (e.g. `flurm run --to`) must stay cheap.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: t.host,
       port: t.port ?? (t.secure ? 465 : 587),
