@@ -134,8 +134,20 @@ export async function ringDoorbell(url: string, user: string, timeoutMs = 300): 
   });
 }
 
-/** Find the hub and ring it; resolves false when there is none. Never throws. */
+/**
+ * A doorbell for one user: finds the hub once (on the first ring), then each call rings it.
+ * Each ring resolves false when there is no hub; never throws.
+ */
+export function hubDoorbell(env: NodeJS.ProcessEnv, spool: string, user: string, timeoutMs = 300): () => Promise<boolean> {
+  let url: Promise<string | null> | undefined;
+  return async () => {
+    url ??= findHubUrl(env, spool);
+    const u = await url;
+    return u ? ringDoorbell(u, user, timeoutMs) : false;
+  };
+}
+
+/** Find the hub and ring it once; resolves false when there is none. Never throws. */
 export async function ringHub(env: NodeJS.ProcessEnv, spool: string, user: string, timeoutMs = 300): Promise<boolean> {
-  const url = await findHubUrl(env, spool);
-  return url ? ringDoorbell(url, user, timeoutMs) : false;
+  return hubDoorbell(env, spool, user, timeoutMs)();
 }

@@ -19,6 +19,14 @@ import fs from 'node:fs';
  */
 export const CLK_TCK = 100;
 
+/**
+ * Milliseconds on a monotonic clock. process.hrtime rather than performance.now(): the global
+ * `performance` loads perf_hooks on first use (~1 ms on the fast path).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** The fields of /proc/<pid>/stat that flurm uses. */
 export interface ProcStat {
   pid: number;

@@ -7,7 +7,7 @@
 // the moments between samples). Sums of RSS count shared pages (fork()ed workers) once per process.
 // Orphans re-parented away from the tree (daemonised grandchildren) are not followed.
 import fs from 'node:fs';
-import { readProcStatus, type ProcOptions } from './proc.js';
+import { monotonicMs, readProcStatus, type ProcOptions } from './proc.js';
 
 /** Descendants of `rootPid` (not including it) given each process's parent; breadth-first. */
 export function descendantsFromParents(rootPid: number, parents: Iterable<readonly [pid: number, ppid: number]>): number[] {
@@ -171,7 +171,7 @@ export class PeakRssSampler {
   private peakBytes = 0;
   private samples = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly startedMs = performance.now();
+  private readonly startedMs = monotonicMs();
   private stopped = false;
 
   constructor(
@@ -216,7 +216,7 @@ export class PeakRssSampler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.sampleNow();
-      const elapsed = performance.now() - this.startedMs;
+      const elapsed = monotonicMs() - this.startedMs;
       const fast = elapsed < (this.opts.fastPhaseMs ?? 5000);
       this.schedule(fast ? (this.opts.fastIntervalMs ?? 100) : Math.min(this.opts.slowIntervalMs ?? 1000, 1000));
     }, delayMs);

@@ -96,6 +96,13 @@ export class TailBuffer {
   }
 }
 
+/** The last `maxLines` lines of some output (bytes as a terminal would have shown them). */
+export function tailLines(output: Buffer | string, maxLines: number = TAIL_MAX_LINES): string[] {
+  const tail = new TailBuffer(maxLines);
+  tail.push('out', output);
+  return tail.finish();
+}
+
 /**
  * The last `maxLines` lines of `file`, reading at most `maxBytes` from its end and nothing before
  * `fromOffset` (where this job started appending). [] when the file cannot be read.
@@ -122,9 +129,7 @@ export function readLogTail(file: string, fromOffset = 0, maxLines: number = TAI
     let text = buf.subarray(0, got).toString('utf8');
     // Reading from the middle of the file: the first line is probably cut, drop it.
     if (start > fromOffset) text = text.slice(text.indexOf('\n') + 1);
-    const tail = new TailBuffer(maxLines);
-    tail.push('log', text);
-    return tail.finish();
+    return tailLines(text, maxLines);
   } catch {
     return [];
   } finally {

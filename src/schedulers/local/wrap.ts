@@ -3,16 +3,17 @@
 // process tree, and the last lines of its output. Used in the foreground (`flurm run`) and by the
 // detached watcher (`flurm run -d`).
 //
-// Output. In the foreground the child's stdout/stderr are pipes that flurm tees to its own
-// stdout/stderr, to the tail buffer and, with --log, to the log file. The child therefore sees
-// pipes, not a terminal: most programs then block-buffer their output, so PYTHONUNBUFFERED=1 is
+// Output. In the foreground the child's stdout/stderr are pipes (Node makes them socketpairs)
+// that flurm tees to its own stdout/stderr, to the tail buffer and, with --log, to the log file.
+// The child therefore sees pipes, not a terminal: most programs then block-buffer their output, so PYTHONUNBUFFERED=1 is
 // set in the child's environment unless the user set PYTHONUNBUFFERED (even to "", which turns it
 // off), else Python output would appear in bursts. Colour auto-detection also sees a pipe. stdin
 // is inherited untouched, and the child stays in flurm's process group — the terminal's
 // foreground group — so it can read the terminal and gets Ctrl-C / Ctrl-Z from it directly.
 // Detached, the child writes straight to the log file (no tee); the tail is read back from it.
-// When flurm's stdout is closed (`flurm run -- yes | head -1`), flurm closes the child's pipe too,
-// so the child gets SIGPIPE as it would without flurm in between. A terminal that hangs up (EIO)
+// When flurm's stdout is closed (`flurm run -- yes | head -1`), flurm sends the child SIGPIPE and
+// closes its pipe, so it ends as it would without flurm in between (a child that ignores SIGPIPE,
+// as Python does, gets an error on its next write). A terminal that hangs up (EIO)
 // only stops the copy to the terminal: the job and its recording go on.
 //
 // Signals (see forwardSignal below for the rule):
@@ -31,6 +32,12 @@
 // - flurm itself never dies of these signals: it waits for the child and reports how it ended,
 //   and exits with the child's status (128+N when the child was killed by signal N).
 //
+// Cost on the fast path: the line parsing of the tail (tail.ts) and the tree sampler
+// (process-tree.ts) are imported only when needed — the output is kept as raw bytes (the last
+// 64 KiB, interleaved as a terminal shows them) and cut into lines once, at the end; the sampler
+// is loaded at its first tick (20 ms) — so a job that prints nothing and ends at once loads
+// neither. A job that short gets no peak RSS figure (null), rather than a wrong one.
+//
 // CPU time: the cutime+cstime fields of /proc/self/stat (the watcher's own) count the CPU of every
 // child it has reaped, including what those children counted for their own reaped descendants. Read
 // before the spawn and after the child is reaped, the difference is the job's CPU time exactly (to
@@ -41,9 +48,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { UserError } from '../../lib/errors.js';
-import { CLK_TCK, readProcStat } from './proc.js';
-import { PeakRssSampler } from './process-tree.js';
-import { TailBuffer, readLogTail } from './tail.js';
+import { CLK_TCK, monotonicMs, readProcStat } from './proc.js';
+import type { PeakRssSampler } from './process-tree.js';
 
 export interface WrapOptions {
   file: string;
@@ -84,6 +90,65 @@ export function jobEnv(env: NodeJS.ProcessEnv, extra: Record<string, string> = {
   if (!('PYTHONUNBUFFERED' in env)) out.PYTHONUNBUFFERED = '1';
   delete out.FLURM_DETACHED_SPEC;
   return out;
+}
+
+/**
+ * Write flurm's own message to fd 1 or 2 directly: setting up process.stdout/stderr streams costs
+ * milliseconds on the fast path. Falls back to the stream if the fd would block; never throws.
+ */
+export function writeFd(fd: 1 | 2, text: string): void {
+  try {
+    fs.writeSync(fd, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return; // closed terminal, EPIPE: drop it
+    try {
+      (fd === 1 ? process.stdout : process.stderr).write(text);
+    } catch {
+      /* give up */
+    }
+  }
+}
+
+/** The last `maxBytes` of a job's output, stdout and stderr interleaved as they arrived. */
+export class OutputRing {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  /** True once older output was dropped (the first kept line is then probably cut). */
+  dropped = false;
+
+  constructor(private readonly maxBytes = 64 * 1024) {}
+
+  push(chunk: Buffer): void {
+    if (chunk.length >= this.maxBytes) {
+      this.chunks = [chunk.subarray(chunk.length - this.maxBytes)];
+      this.bytes = this.maxBytes;
+      this.dropped = true;
+      return;
+    }
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.bytes - this.chunks[0]!.length >= this.maxBytes) {
+      this.bytes -= this.chunks.shift()!.length;
+      this.dropped = true;
+    }
+  }
+
+  get length(): number {
+    return this.bytes;
+  }
+
+  contents(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** Last lines of the ring's output (imports the line parser only when there is output). */
+async function ringTail(ring: OutputRing): Promise<string[]> {
+  if (ring.length === 0) return [];
+  const { tailLines } = await import('./tail.js');
+  let text = ring.contents().toString('utf8');
+  if (ring.dropped) text = text.slice(text.indexOf('\n') + 1);
+  return tailLines(text);
 }
 
 /** Open (create) a log file for appending; UserError naming it when that is not possible. */
@@ -127,21 +192,28 @@ function childCpuTicks(procRoot?: string): number | null {
   }
 }
 
-/** Copy a child's stream to one of flurm's, pausing the child when the destination is full. */
-function tee(from: Readable, to: Writable | null, name: string, tail: TailBuffer, logFd: number | null, onData: () => void): void {
-  let toAlive = to !== null;
+/**
+ * Copy a child's stream to one of flurm's, pausing the child when the destination is full. The
+ * destination is created on the first chunk (`process.stdout` costs a few ms to set up, and most
+ * short jobs print nothing).
+ */
+function tee(from: Readable, open: () => Writable, ring: OutputRing, logFd: number | null, onData: () => void, onBrokenPipe: () => void): void {
+  let to: Writable | null = null;
+  let toAlive = true;
   const stopCopy = (err: NodeJS.ErrnoException) => {
     if (!toAlive) return;
     toAlive = false;
     from.resume();
-    // Our reader went away (`| head`): close the child's pipe so it gets SIGPIPE, like in a plain
-    // pipeline — unless we also log, then the log keeps everything. EIO (terminal gone): keep going.
-    if (err.code === 'EPIPE' && logFd === null) from.destroy();
+    // Our reader went away (`| head`): the child gets SIGPIPE, as in a plain pipeline (the
+    // socketpair closed under it would give ECONNRESET instead). EIO (terminal gone): keep going.
+    if (err.code === 'EPIPE') {
+      onBrokenPipe();
+      from.destroy();
+    }
   };
-  to?.on('error', stopCopy);
   from.on('data', (chunk: Buffer) => {
     onData();
-    tail.push(name, chunk);
+    ring.push(chunk);
     if (logFd !== null) {
       try {
         fs.writeSync(logFd, chunk);
@@ -149,9 +221,13 @@ function tee(from: Readable, to: Writable | null, name: string, tail: TailBuffer
         /* a full disk must not stop the job */
       }
     }
-    if (toAlive && to) {
+    if (toAlive) {
       let ok: boolean;
       try {
+        if (!to) {
+          to = open();
+          to.on('error', stopCopy);
+        }
         ok = to.write(chunk);
       } catch (err) {
         stopCopy(err as NodeJS.ErrnoException);
@@ -159,7 +235,7 @@ function tee(from: Readable, to: Writable | null, name: string, tail: TailBuffer
       }
       if (!ok) {
         from.pause();
-        to.once('drain', () => from.resume());
+        to!.once('drain', () => from.resume());
       }
     }
   });
@@ -176,7 +252,7 @@ const DRAIN_IDLE_MS = 200;
  * could not be started at all (the error from spawn: ENOENT, EACCES...), before onSpawn.
  */
 export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
-  const tail = new TailBuffer();
+  const ring = new OutputRing();
   const procRoot = opts.procRoot;
   let logFd: number | null = null;
   let logStartBytes = 0;
@@ -187,7 +263,7 @@ export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
   if (opts.output === 'log' && logFd === null) throw new Error('wrapProcess: output "log" needs logFile');
 
   const cpuBefore = childCpuTicks(procRoot);
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   let child: ChildProcess;
   try {
     child = spawn(opts.file, opts.args, {
@@ -219,7 +295,25 @@ export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
     } catch {
       /* leave 0 */
     }
-    const sampler = new PeakRssSampler(pid, { procRoot }).start();
+    // The tree sampler, loaded at its first tick (see the header).
+    let sampler: PeakRssSampler | null = null;
+    let samplerStopped = false;
+    const samplerTimer = setTimeout(() => {
+      import('./process-tree.js').then(
+        (m) => {
+          if (!samplerStopped) sampler = new m.PeakRssSampler(pid, { procRoot, firstDelayMs: 0 }).start();
+        },
+        () => {
+          /* no sampling then */
+        },
+      );
+    }, 20);
+    samplerTimer.unref();
+    const stopSampler = (): number | null => {
+      samplerStopped = true;
+      clearTimeout(samplerTimer);
+      return sampler ? sampler.stop() : null;
+    };
 
     // Signals.
     const handlers: Array<[NodeJS.Signals, () => void]> = [];
@@ -240,13 +334,20 @@ export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
     }
 
     // Output.
-    let lastDataMs = performance.now();
+    let lastDataMs = monotonicMs();
     const onData = () => {
-      lastDataMs = performance.now();
+      lastDataMs = monotonicMs();
     };
     if (opts.output === 'tee') {
-      tee(child.stdout!, process.stdout, 'stdout', tail, logFd, onData);
-      tee(child.stderr!, process.stderr, 'stderr', tail, logFd, onData);
+      const brokenPipe = () => {
+        try {
+          child.kill('SIGPIPE');
+        } catch {
+          /* gone */
+        }
+      };
+      tee(child.stdout!, () => process.stdout, ring, logFd, onData, brokenPipe);
+      tee(child.stderr!, () => process.stderr, ring, logFd, onData, brokenPipe);
     }
 
     let exited: { code: number | null; signal: NodeJS.Signals | null; wallSeconds: number; cpuSeconds: number | null } | null = null;
@@ -257,14 +358,12 @@ export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
     const finish = () => {
       if (finished || !exited) return;
       finished = true;
+      const ended = exited;
       if (drainTimer) clearTimeout(drainTimer);
       for (const [sig, h] of handlers) process.removeListener(sig, h);
       // A background grandchild may still hold the pipes open: stop reading, we are done.
       child.stdout?.destroy();
       child.stderr?.destroy();
-      let lines: string[];
-      if (opts.output === 'log') lines = readLogTail(opts.logFile!, logStartBytes);
-      else lines = tail.finish();
       if (logFd !== null) {
         try {
           fs.closeSync(logFd);
@@ -272,33 +371,38 @@ export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
           /* ignore */
         }
       }
-      const peakRssBytes = sampler.stop();
-      resolve({
-        pid,
-        exit: exited.signal ? null : exited.code,
-        signal: exited.signal,
-        exitCode: exitCodeOf(exited.code, exited.signal),
-        wallSeconds: exited.wallSeconds,
-        cpuSeconds: exited.cpuSeconds,
-        peakRssBytes,
-        tail: lines,
-      });
+      const peakRssBytes = stopSampler();
+      const lines: Promise<string[]> =
+        opts.output === 'log' ? import('./tail.js').then((m) => m.readLogTail(opts.logFile!, logStartBytes)) : ringTail(ring);
+      lines.then(
+        (tail) => resolve({ ...result(ended, peakRssBytes), tail }),
+        () => resolve({ ...result(ended, peakRssBytes), tail: [] }),
+      );
     };
+    const result = (e: NonNullable<typeof exited>, peakRssBytes: number | null): Omit<WrapResult, 'tail'> => ({
+      pid,
+      exit: e.signal ? null : e.code,
+      signal: e.signal,
+      exitCode: exitCodeOf(e.code, e.signal),
+      wallSeconds: e.wallSeconds,
+      cpuSeconds: e.cpuSeconds,
+      peakRssBytes,
+    });
 
     const waitForDrain = () => {
       if (closed) return finish();
-      const idle = performance.now() - lastDataMs;
+      const idle = monotonicMs() - lastDataMs;
       if (idle >= DRAIN_IDLE_MS) return finish();
       drainTimer = setTimeout(waitForDrain, DRAIN_IDLE_MS - idle);
     };
 
     child.once('exit', (code, signal) => {
-      const wallSeconds = (performance.now() - t0) / 1000;
+      const wallSeconds = (monotonicMs() - t0) / 1000;
       const cpuAfter = childCpuTicks(procRoot);
       const cpuSeconds = cpuBefore !== null && cpuAfter !== null ? Math.max(0, cpuAfter - cpuBefore) / CLK_TCK : null;
       exited = { code, signal, wallSeconds, cpuSeconds };
-      sampler.stop();
-      lastDataMs = Math.max(lastDataMs, performance.now() - DRAIN_IDLE_MS / 2);
+      stopSampler();
+      lastDataMs = Math.max(lastDataMs, monotonicMs() - DRAIN_IDLE_MS / 2);
       waitForDrain();
     });
     child.once('close', () => {

@@ -1,0 +1,41 @@
+// `flurm notify [-t TITLE] MESSAGE`: write a `note` event to the user's spool and ring the hub's
+// doorbell (best-effort, short timeout). For scripts: a milestone, a result, "sweep done".
+import { SPOOL_VERSION, MESSAGE_MAX_CHARS, clip, type NoteEvent } from '../../spool/events.js';
+import { appendEvent } from '../../spool/writer.js';
+import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { newId } from '../../lib/ids.js';
+import { ringHub } from '../../lib/doorbell.js';
+
+export interface NotifyOptions {
+  message: string;
+  title?: string;
+  /** Already validated destinations (cli/fast-commands.ts). */
+  to: string[];
+  quiet: boolean;
+}
+
+export interface NotifyDeps {
+  env: NodeJS.ProcessEnv;
+  doorbellTimeoutMs: number;
+}
+
+export async function run(opts: NotifyOptions, deps: Partial<NotifyDeps> = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const spool = spoolDir(env);
+  const user = userName(env);
+  const note: NoteEvent = {
+    v: SPOOL_VERSION,
+    type: 'note',
+    id: newId(),
+    ts: new Date().toISOString(),
+    user,
+    host: hostName(env),
+    src: 'node',
+    message: clip(opts.message, MESSAGE_MAX_CHARS),
+  };
+  if (opts.title !== undefined) note.title = opts.title;
+  if (opts.to.length > 0) note.to = opts.to;
+  appendEvent(spool, note);
+  await ringHub(env, spool, user, deps.doorbellTimeoutMs ?? 300);
+  return 0;
+}

@@ -1,0 +1,254 @@
+// `flurm run [options] -- CMD [ARGS...]`: run a job and record it. In the foreground the output
+// passes through and flurm exits with the job's status; detached (-d), the job runs in a session
+// of its own with its output in a log file (schedulers/local/detach.ts), and this module's
+// runJob() is what the detached watcher runs. Options were parsed, and --to validated, by
+// cli/fast-commands.ts.
+//
+// Recording: `start` is appended to the spool right after the spawn (pid + /proc start time),
+// `end` when the job is over (same ULID), and the hub's doorbell rings after each (best-effort,
+// 300 ms at most: a hub that is down or absent never fails or delays the job).
+//
+// A command that cannot be started (not found: 127, not executable: 126) is an error before
+// anything is recorded: no `start`, no `end`, nothing to notify — the user sees the message at
+// once, in the terminal, even with -d (the lookup is done before detaching). A shell string whose
+// command is missing is a job like any other: the shell says so in the tail and exits 127.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SPOOL_VERSION, type EndEvent, type StartEvent } from '../../spool/events.js';
+import { appendEvent, ensureSpool } from '../../spool/writer.js';
+import { UserError, errorMessage } from '../../lib/errors.js';
+import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { newId } from '../../lib/ids.js';
+import { resolveCommand } from '../../schedulers/local/command-line.js';
+import { jobEnv, openLog, wrapProcess, writeFd, type WrapResult } from '../../schedulers/local/wrap.js';
+
+export interface RunOptions {
+  /** The command: program and arguments, or one shell string. */
+  command: string[];
+  title?: string;
+  detach: boolean;
+  log?: string;
+  to: string[];
+  quiet: boolean;
+  hideCommand: boolean;
+}
+
+export interface RunDeps {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Everything needed to run and record one job; serialisable (handed to the detached watcher). */
+export interface JobSpec {
+  id: string;
+  /** Program (absolute path), its arguments, and argv[0] as typed. */
+  file: string;
+  args: string[];
+  argv0: string;
+  /** The command line as typed; absent with --hide-command. */
+  cmd?: string;
+  title?: string;
+  to?: string[];
+  /** Absolute log path: the output goes there (detached) or is also appended there (--log). */
+  log?: string;
+  detached: boolean;
+  quiet: boolean;
+  cwd: string;
+  spool: string;
+  host: string;
+  user: string;
+}
+
+export interface JobDeps {
+  env: NodeJS.ProcessEnv;
+  /** flurm's own messages (the end line, warnings). */
+  stderr: (text: string) => void;
+  procRoot?: string;
+  doorbellTimeoutMs?: number;
+}
+
+/** Default log name for a detached job: flurm-<title or program>-<last 6 of the id>.log. */
+export function defaultLogName(id: string, title: string | undefined, command: string[]): string {
+  const base = title?.trim() || path.basename(command[0]?.trim().split(/\s+/)[0] ?? '') || 'job';
+  const slug = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 40) || 'job';
+  return `flurm-${slug}-${id.slice(-6).toLowerCase()}.log`;
+}
+
+/** "850ms", "4.2s", "2m 10s", "3h 05m". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function base(spec: Pick<JobSpec, 'id' | 'user' | 'host'>) {
+  return { v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' };
+}
+
+export function startEvent(spec: JobSpec, pid: number, pidStart: string): StartEvent {
+  const e: StartEvent = { ...base(spec), type: 'start', pid, pid_start: pidStart, cwd: spec.cwd };
+  if (spec.title !== undefined) e.title = spec.title;
+  if (spec.cmd !== undefined) e.cmd = spec.cmd;
+  if (spec.to && spec.to.length > 0) e.to = spec.to;
+  if (spec.log !== undefined) e.log = spec.log;
+  e.detached = spec.detached;
+  return e;
+}
+
+export function endEvent(spec: JobSpec, r: WrapResult): EndEvent {
+  const e: EndEvent = {
+    ...base(spec),
+    type: 'end',
+    exit: r.exit,
+    signal: r.signal,
+    wall_seconds: round(r.wallSeconds, 3),
+    cpu_seconds: r.cpuSeconds === null ? null : round(r.cpuSeconds, 2),
+    peak_rss_bytes: r.peakRssBytes,
+    tail: r.tail,
+  };
+  // Repeated so that an `end` alone is enough to notify.
+  if (spec.title !== undefined) e.title = spec.title;
+  if (spec.cmd !== undefined) e.cmd = spec.cmd;
+  if (spec.to && spec.to.length > 0) e.to = spec.to;
+  return e;
+}
+
+/** A spawn failure (the program vanished or lost its x bit since it was resolved). */
+function spawnError(err: unknown, argv0: string): UserError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new UserError(`command not found: ${argv0}`, { exitCode: 127, cause: err });
+  if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOEXEC') return new UserError(`permission denied: ${argv0}`, { exitCode: 126, cause: err });
+  return new UserError(`cannot start ${argv0}: ${errorMessage(err)}`, { exitCode: 126, cause: err });
+}
+
+/**
+ * Could a hub be configured at all? A few stat()s, so that lib/doorbell.js (and node:http) are
+ * not even loaded when there is no hub. Keep in step with findHubUrl's sources in lib/doorbell.ts
+ * (a test checks that this is true whenever findHubUrl finds a URL).
+ */
+export function hubMayBeConfigured(env: NodeJS.ProcessEnv, spool: string): boolean {
+  if (env.FLURM_HUB_URL?.trim() || env.FLURM_CLUSTER?.trim()) return true;
+  return fs.existsSync(path.join(spool, 'config.toml')) || fs.existsSync(path.join(spool, 'cluster', 'hub.json'));
+}
+
+/** Rings the hub's doorbell; lib/doorbell.js is imported at the first ring, if a hub may exist. */
+function doorbell(deps: JobDeps, spec: JobSpec): () => Promise<boolean> {
+  let ring: Promise<(() => Promise<boolean>) | null> | undefined;
+  return async () => {
+    try {
+      ring ??= hubMayBeConfigured(deps.env, spec.spool)
+        ? import('../../lib/doorbell.js').then((m) => m.hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300))
+        : Promise.resolve(null);
+      const ringNow = await ring;
+      return ringNow ? await ringNow() : false;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Run the job to its end and record it. Returns the job's exit code (128+N for signal N).
+ * Throws UserError only when the job could not be started (then nothing was recorded).
+ */
+export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
+  ensureSpool(spec.spool); // an unwritable spool is an error before the job starts, not after
+  const rings: Array<Promise<boolean>> = [];
+  const ringOnce = doorbell(deps, spec);
+  const ring = () => rings.push(ringOnce());
+  const warn = (msg: string) => deps.stderr(`flurm: ${msg}\n`);
+
+  let result: WrapResult;
+  try {
+    result = await wrapProcess({
+      file: spec.file,
+      args: spec.args,
+      argv0: spec.argv0,
+      cwd: spec.cwd,
+      env: jobEnv(deps.env, { FLURM_JOB_ID: spec.id }),
+      output: spec.detached ? 'log' : 'tee',
+      logFile: spec.log,
+      procRoot: deps.procRoot,
+      onSpawn: ({ pid, pidStart }) => {
+        try {
+          appendEvent(spec.spool, startEvent(spec, pid, pidStart));
+          ring();
+        } catch (err) {
+          warn(`could not record the start of job ${spec.id}: ${errorMessage(err)}`);
+        }
+      },
+    });
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    if ((err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) throw spawnError(err, spec.argv0);
+    throw err;
+  }
+
+  try {
+    appendEvent(spec.spool, endEvent(spec, result));
+    ring();
+  } catch (err) {
+    warn(`could not record the end of job ${spec.id}: ${errorMessage(err)}`);
+  }
+  await Promise.all(rings);
+
+  if (!spec.quiet && !spec.detached) {
+    const how = result.signal ? `killed by ${result.signal}` : `exit ${result.exit}`;
+    deps.stderr(`flurm: job ${spec.id} ${how} after ${formatDuration(result.wallSeconds)}\n`);
+  }
+  return result.exitCode;
+}
+
+/** `flurm __detached run`: the detached watcher's side. */
+export function runDetachedJob(spec: JobSpec, env: NodeJS.ProcessEnv): Promise<number> {
+  return runJob(spec, { env, stderr: (t) => writeFd(2, t) });
+}
+
+export async function run(opts: RunOptions, deps: Partial<RunDeps> = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const cwd = deps.cwd ?? process.cwd();
+  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
+  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+
+  const resolved = resolveCommand(opts.command, env, cwd);
+  const spool = spoolDir(env);
+  const id = newId();
+  const spec: JobSpec = {
+    id,
+    file: resolved.file,
+    args: resolved.args,
+    argv0: resolved.argv0,
+    cmd: opts.hideCommand ? undefined : resolved.display,
+    title: opts.title,
+    to: opts.to.length > 0 ? opts.to : undefined,
+    log: opts.log !== undefined ? path.resolve(cwd, opts.log) : undefined,
+    detached: opts.detach,
+    quiet: opts.quiet,
+    cwd,
+    spool,
+    host: hostName(env),
+    user: userName(env),
+  };
+
+  if (!opts.detach) return runJob(spec, { env, stderr });
+
+  // Detached: check the spool and open the log here, so that errors show in the terminal, and
+  // hand the log to the watcher as its stdout/stderr.
+  ensureSpool(spool);
+  spec.log ??= path.resolve(cwd, defaultLogName(id, opts.title, opts.command));
+  const { spawnDetached } = await import('../../schedulers/local/detach.js');
+  const fd = openLog(spec.log);
+  try {
+    spawnDetached('run', spec, { env, cwd, outFd: fd });
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (!opts.quiet) stdout(`flurm: job ${id} running in the background; output: ${spec.log}\n`);
+  return 0;
+}

@@ -1,0 +1,160 @@
+// `flurm watch [options] PID`: record the end of a process already running on this host, as a job
+// with `attached: true` in its `start` and `exit: null, exit_unknown: true` in its `end` (it is
+// not flurm's child: its exit status cannot be known). The following itself is
+// schedulers/local/watch.ts.
+//
+// Foreground by default — it is a plain command that returns when the process ends, easy to
+// script (`flurm watch $PID && next-step`) — and Ctrl-C stops watching: no `end` is written, since
+// the process is still running. -d hands the watching to a detached watcher (its own session,
+// survives logout) and returns at once, like `run -d`.
+// If the process writes its stdout to a regular file (`cmd > out.log &`), that file is the `log`
+// and its last lines are the `tail`.
+import { SPOOL_VERSION, type EndEvent, type StartEvent } from '../../spool/events.js';
+import { appendEvent, ensureSpool } from '../../spool/writer.js';
+import { errorMessage } from '../../lib/errors.js';
+import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { newId } from '../../lib/ids.js';
+import { hubDoorbell } from '../../lib/doorbell.js';
+import { readCmdline, readProcLink } from '../../schedulers/local/proc.js';
+import { checkWatchable, followProcess, stdoutFile, type FollowOptions } from '../../schedulers/local/watch.js';
+import { displayCommand } from '../../schedulers/local/command-line.js';
+import { writeFd } from '../../schedulers/local/wrap.js';
+
+export interface WatchOptions {
+  pid: number;
+  title?: string;
+  /** Already validated destinations (cli/fast-commands.ts). */
+  to: string[];
+  detach: boolean;
+  quiet: boolean;
+  hideCommand: boolean;
+}
+
+export interface WatchCommandDeps {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** What the (possibly detached) watcher needs; serialisable. */
+export interface WatchSpec {
+  id: string;
+  pid: number;
+  title?: string;
+  to?: string[];
+  hideCommand: boolean;
+  quiet: boolean;
+  detached: boolean;
+  spool: string;
+  host: string;
+  user: string;
+}
+
+export interface WatchDeps {
+  env: NodeJS.ProcessEnv;
+  stderr: (text: string) => void;
+  procRoot?: string;
+  doorbellTimeoutMs?: number;
+  follow?: Omit<FollowOptions, 'procRoot' | 'signal'>;
+}
+
+/**
+ * Watch until the process ends and record it. Returns 0, or 130 when interrupted (Ctrl-C) in
+ * the foreground — then no `end` is written: the process is still running.
+ */
+export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number> {
+  const procRoot = deps.procRoot;
+  ensureSpool(spec.spool);
+  const first = checkWatchable(spec.pid, { procRoot });
+  const pidStart = first.startTimeTicks;
+  const base = () => ({ v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' });
+  const rings: Array<Promise<boolean>> = [];
+  const doorbell = hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300);
+  const ring = () => rings.push(doorbell());
+
+  const cmdline = readCmdline(spec.pid, { procRoot });
+  const cmd = spec.hideCommand ? undefined : cmdline && cmdline.length > 0 ? displayCommand(cmdline, false) : `[${first.comm}]`;
+  const log = stdoutFile(spec.pid, procRoot);
+  const start: StartEvent = { ...base(), type: 'start', pid: spec.pid, pid_start: pidStart, attached: true, detached: spec.detached };
+  const cwd = readProcLink(spec.pid, 'cwd', { procRoot });
+  if (cwd) start.cwd = cwd;
+  if (spec.title !== undefined) start.title = spec.title;
+  if (cmd !== undefined) start.cmd = cmd;
+  if (spec.to && spec.to.length > 0) start.to = spec.to;
+  if (log) start.log = log;
+  appendEvent(spec.spool, start);
+  ring();
+
+  const abort = new AbortController();
+  const onInt = () => abort.abort();
+  if (!spec.detached) process.on('SIGINT', onInt);
+  let r;
+  try {
+    r = await followProcess(spec.pid, pidStart, { ...deps.follow, procRoot, signal: abort.signal });
+  } finally {
+    if (!spec.detached) process.removeListener('SIGINT', onInt);
+  }
+
+  if (!r.ended) {
+    await Promise.all(rings);
+    if (!spec.quiet) deps.stderr(`flurm: stopped watching pid ${spec.pid}; it is still running (flurm watch -d watches in the background)\n`);
+    return 130;
+  }
+  const end: EndEvent = {
+    ...base(),
+    type: 'end',
+    exit: null,
+    exit_unknown: true,
+    wall_seconds: Math.round(r.wallSeconds * 1000) / 1000,
+    cpu_seconds: Math.round(r.cpuSeconds * 100) / 100,
+    peak_rss_bytes: r.peakRssBytes,
+  };
+  if (log) {
+    const { readLogTail } = await import('../../schedulers/local/tail.js');
+    end.tail = readLogTail(log);
+  }
+  if (spec.title !== undefined) end.title = spec.title;
+  if (cmd !== undefined) end.cmd = cmd;
+  if (spec.to && spec.to.length > 0) end.to = spec.to;
+  try {
+    appendEvent(spec.spool, end);
+    ring();
+  } catch (err) {
+    deps.stderr(`flurm: could not record the end of job ${spec.id}: ${errorMessage(err)}\n`);
+  }
+  await Promise.all(rings);
+  if (!spec.quiet && !spec.detached) deps.stderr(`flurm: pid ${spec.pid} ended (job ${spec.id})\n`);
+  return 0;
+}
+
+/** `flurm __detached watch`: the detached watcher's side. */
+export function runDetachedWatch(spec: WatchSpec, env: NodeJS.ProcessEnv): Promise<number> {
+  return watchJob(spec, { env, stderr: (t) => writeFd(2, t) });
+}
+
+export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
+  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  checkWatchable(opts.pid); // a clear error here, in the terminal, even with -d
+  const spool = spoolDir(env);
+  ensureSpool(spool);
+  const spec: WatchSpec = {
+    id: newId(),
+    pid: opts.pid,
+    title: opts.title,
+    to: opts.to.length > 0 ? opts.to : undefined,
+    hideCommand: opts.hideCommand,
+    quiet: opts.quiet,
+    detached: opts.detach,
+    spool,
+    host: hostName(env),
+    user: userName(env),
+  };
+  if (!opts.detach) return watchJob(spec, { env, stderr });
+  const { spawnDetached } = await import('../../schedulers/local/detach.js');
+  spawnDetached('watch', spec, { env, cwd: deps.cwd ?? process.cwd(), outFd: null });
+  if (!opts.quiet) stdout(`flurm: watching pid ${opts.pid} in the background (job ${spec.id})\n`);
+  return 0;
+}

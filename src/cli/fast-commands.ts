@@ -1,0 +1,246 @@
+// The fast path of the CLI: `run`, `notify`, `watch` (and the internal `__detached`), parsed with
+// node:util parseArgs (strict) and nothing else, so wrapping a job costs little more than starting
+// Node. Each command module is imported only when it runs; the notifier registry only when --to is
+// given (to validate the URLs before anything starts). Returns an exit code; errors are thrown as
+// UserError (exit 2 for usage) and mapped by cli/index.ts.
+import { parseArgs } from 'node:util';
+import { UserError } from '../lib/errors.js';
+
+export const RUN_USAGE = `Usage: flurm run [options] [--] CMD [ARGS...]
+       flurm run [options] 'SHELL COMMAND LINE'
+
+Run a job and be told when it ends. flurm records the job's start and end in your
+spool (exit status, wall and CPU time, peak memory of the whole process tree, last
+lines of output) and the hub sends your notifications.
+
+Options:
+  -t, --title TITLE   a name for the job in notifications
+  -d, --detach        run in the background, in a session of its own: the job survives
+                      logout and a dropped SSH connection. Prints the job id and log path.
+      --log FILE      append the output to FILE (with -d: the default is
+                      ./flurm-<title or command>-<id>.log)
+      --to URL        also notify this destination for this job (repeatable)
+  -q, --quiet         print nothing of flurm's own
+      --hide-command  do not record the command line (only the title)
+  -h, --help          show this help
+
+The first word that is not an option starts the command; '--' makes it explicit.
+A single argument with shell syntax ('make && ./train', 'a | b') runs with $SHELL -c
+when $SHELL is a POSIX shell (bash, zsh, dash...), else /bin/sh -c.
+
+In the foreground the job's output passes through (and stdin works); Ctrl-C reaches
+the job as usual, SIGTERM/SIGHUP sent to flurm are passed on, and flurm exits with
+the job's status (128+N when killed by signal N). PYTHONUNBUFFERED=1 is set unless
+you set PYTHONUNBUFFERED yourself. To survive logout use -d, not nohup.
+
+Examples:
+  flurm run -t resnet -- python train.py --lr 0.1
+  flurm run -d 'source venv/bin/activate && python train.py'
+`;
+
+export const NOTIFY_USAGE = `Usage: flurm notify [options] MESSAGE...
+
+Send yourself an ad-hoc note (from a script, at a milestone).
+
+Options:
+  -t, --title TITLE   a title for the note
+      --to URL        send it to this destination too (repeatable)
+  -h, --help          show this help
+
+Example:
+  flurm notify -t sweep "epoch 10 done, val acc 0.91"
+`;
+
+export const WATCH_USAGE = `Usage: flurm watch [options] PID
+
+Be told when a process already running on this host ends (one you started without
+flurm). Its exit status cannot be known (it is not flurm's child); wall time is
+counted from the process's real start, peak memory while watched.
+
+Runs in the foreground until the process ends (Ctrl-C stops watching, the process
+goes on); -d watches in the background and returns at once.
+
+Options:
+  -t, --title TITLE   a name for the job in notifications
+  -d, --detach        watch in the background (survives logout)
+      --to URL        also notify this destination (repeatable)
+  -q, --quiet         print nothing of flurm's own
+      --hide-command  do not record the process's command line
+  -h, --help          show this help
+`;
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+}
+
+const RUN_OPTIONS: Record<string, OptionSpec> = {
+  title: { type: 'string', short: 't' },
+  detach: { type: 'boolean', short: 'd' },
+  log: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  'hide-command': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const NOTIFY_OPTIONS: Record<string, OptionSpec> = {
+  title: { type: 'string', short: 't' },
+  to: { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const WATCH_OPTIONS: Record<string, OptionSpec> = {
+  title: { type: 'string', short: 't' },
+  detach: { type: 'boolean', short: 'd' },
+  to: { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  'hide-command': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** parseArgs, strict, with its errors turned into UserErrors that name the option. */
+function parseStrict(cmd: string, argv: string[], options: Record<string, OptionSpec>): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const msg = (err as Error).message;
+    const named = /'([^']+)'/.exec(msg)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new UserError(`${cmd}: unknown option '${named ?? msg}' (see flurm ${cmd} --help)`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UserError(`${cmd}: option ${named ?? ''} needs a value (see flurm ${cmd} --help)`.replace('  ', ' '));
+    }
+    throw new UserError(`${cmd}: ${msg}`);
+  }
+}
+
+/**
+ * Split `flurm run` arguments into flurm's options and the command: the command starts at '--'
+ * or at the first word that is not an option or an option's value, so
+ * `flurm run -t x python train.py --lr 3` leaves `--lr 3` to the job.
+ */
+export function splitRunArgv(argv: string[], options: Record<string, OptionSpec> = RUN_OPTIONS): { flags: string[]; command: string[] } {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type === 'string') {
+      takesValue.add(`--${name}`);
+      if (o.short) takesValue.add(o.short);
+    }
+  }
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === '--') return { flags: argv.slice(0, i), command: argv.slice(i + 1) };
+    if (a === '-' || !a.startsWith('-')) break;
+    if (a.startsWith('--')) {
+      i += !a.includes('=') && takesValue.has(a) ? 2 : 1;
+      continue;
+    }
+    // A group of short options: the first that takes a value takes the rest, or the next word.
+    let next = 1;
+    for (let j = 1; j < a.length; j++) {
+      if (takesValue.has(a[j]!)) {
+        if (j === a.length - 1) next = 2;
+        break;
+      }
+    }
+    i += next;
+  }
+  return { flags: argv.slice(0, i), command: argv.slice(i) };
+}
+
+/** Validate each --to URL with the notifier registry (imported only now). Throws UserError. */
+export async function validateDestinations(urls: string[]): Promise<void> {
+  if (urls.length === 0) return;
+  let parseDestination: (url: string) => unknown;
+  try {
+    ({ parseDestination } = await import('../notifiers/registry.js'));
+  } catch (err) {
+    throw new UserError(`cannot check --to destinations: the notifier registry failed to load (${(err as Error).message})`, { exitCode: 70, cause: err });
+  }
+  for (const url of urls) {
+    try {
+      parseDestination(url);
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`--to ${url}: ${err.message}`, { cause: err });
+      throw new UserError(`--to ${url}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function str(v: Values[string]): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function print(text: string): void {
+  try {
+    process.stdout.write(text);
+  } catch {
+    /* closed */
+  }
+}
+
+export async function runFastCommand(cmd: string, argv: string[]): Promise<number> {
+  switch (cmd) {
+    case 'run': {
+      const { flags, command } = splitRunArgv(argv);
+      const { values, positionals } = parseStrict('run', flags, RUN_OPTIONS);
+      if (values.help) return print(RUN_USAGE), 0;
+      const opts = {
+        command: [...positionals, ...command],
+        title: str(values.title),
+        detach: values.detach === true,
+        log: str(values.log),
+        to: (values.to as string[] | undefined) ?? [],
+        quiet: values.quiet === true,
+        hideCommand: values['hide-command'] === true,
+      };
+      if (opts.command.length === 0) throw new UserError('run: no command given (flurm run [options] -- CMD [ARGS...]; see flurm run --help)');
+      await validateDestinations(opts.to);
+      const m = await import('./commands/run.js');
+      return m.run(opts);
+    }
+    case 'notify': {
+      const { values, positionals } = parseStrict('notify', argv, NOTIFY_OPTIONS);
+      if (values.help) return print(NOTIFY_USAGE), 0;
+      const message = positionals.join(' ').trim();
+      if (!message) throw new UserError('notify: no message given (flurm notify [-t TITLE] MESSAGE)');
+      const to = (values.to as string[] | undefined) ?? [];
+      await validateDestinations(to);
+      const m = await import('./commands/notify.js');
+      return m.run({ message, title: str(values.title), to, quiet: values.quiet === true });
+    }
+    case 'watch': {
+      const { values, positionals } = parseStrict('watch', argv, WATCH_OPTIONS);
+      if (values.help) return print(WATCH_USAGE), 0;
+      if (positionals.length !== 1) throw new UserError('watch: give exactly one PID (flurm watch [options] PID)');
+      const pid = Number(positionals[0]);
+      if (!/^\d+$/.test(positionals[0]!) || !Number.isSafeInteger(pid) || pid <= 0) throw new UserError(`watch: not a process id: '${positionals[0]}'`);
+      const to = (values.to as string[] | undefined) ?? [];
+      await validateDestinations(to);
+      const m = await import('./commands/watch.js');
+      return m.run({ pid, title: str(values.title), to, detach: values.detach === true, quiet: values.quiet === true, hideCommand: values['hide-command'] === true });
+    }
+    case '__detached': {
+      // The detached watcher (run -d, watch -d): its spec comes in the environment.
+      const { takeDetachedSpec } = await import('../schedulers/local/detach.js');
+      const { kind, spec } = takeDetachedSpec(argv[0], process.env);
+      if (kind === 'run') {
+        const m = await import('./commands/run.js');
+        return m.runDetachedJob(spec as import('./commands/run.js').JobSpec, process.env);
+      }
+      const m = await import('./commands/watch.js');
+      return m.runDetachedWatch(spec as import('./commands/watch.js').WatchSpec, process.env);
+    }
+    default:
+      throw new UserError(`unknown command: ${cmd}`);
+  }
+}
