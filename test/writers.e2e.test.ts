@@ -116,8 +116,8 @@ to = ["${route}"]
   it('flurm up runs with no configuration and tells the user on its console', async () => {
     lab = makeLab();
     const u = lab.home('kim');
-    const env = { ...u.env, FLURM_CLUSTER: '', XDG_STATE_HOME: path.join(lab.root, 'state'), DISPLAY: '' };
-    delete env.FLURM_CLUSTER;
+    const { FLURM_CLUSTER: _lab, ...rest } = u.env;
+    const env: NodeJS.ProcessEnv = { ...rest, XDG_STATE_HOME: path.join(lab.root, 'state'), DISPLAY: '' };
     up = startFlurm(['up', '--port', '0'], { env });
     await up.waitForOutput(/listening on\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(up.text()).toMatch(/no destination configured/);
