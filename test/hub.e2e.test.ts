@@ -164,6 +164,11 @@ to = ["${slack}"]
     await runFlurm(['run', '-t', 'rl2', '--', 'true'], { env: erin.env });
     await fake.waitFor((r) => r.path.startsWith('/api/webhooks/333/') && embedOf(r).title.includes('rl2'), 10_000);
     expect(fake.requests.filter((r) => r.path.startsWith('/api/webhooks/444/'))).toHaveLength(1);
+    // The admin fixes the webhook and restarts the hub: it is tried again.
+    await hub.stop();
+    hub = await startHub(hubConfig(`[[routes]]\non = ["all"]\nto = ["${limited}", "${deleted}"]\n`));
+    await runFlurm(['run', '-t', 'rl3', '--', 'true'], { env: erin.env });
+    await fake.waitFor((r) => r.path.startsWith('/api/webhooks/444/') && embedOf(r).title.includes('rl3'), 10_000);
   });
 
   it('keeps serving other users when one spool holds garbage, a 20 MB line, a symlink, a foreign file and 100,000 events', async () => {

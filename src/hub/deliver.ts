@@ -166,7 +166,7 @@ export class Deliverer {
       const de = err instanceof DeliveryError ? err : new DeliveryError(errorMessage(err), { retryable: true, cause: err });
       if (!de.retryable) {
         if (de.status !== undefined && PERMANENT_DEST_STATUS.has(de.status)) {
-          const reason = `${de.message} (HTTP ${de.status}); giving up on this destination until the config changes or 'flurm doctor --send-test' succeeds`;
+          const reason = `${de.message} (HTTP ${de.status}); giving up on this destination until the hub restarts`;
           this.outbox.disableDest(row.dest, redacted, reason, now);
           this.outbox.markFailed(row.id, reason);
           const n = this.outbox.failAllFor(row.dest, reason);

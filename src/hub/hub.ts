@@ -101,6 +101,12 @@ export class Hub {
   }
 
   async start(): Promise<void> {
+    // A restart is how an admin says "I fixed that webhook": destinations we gave up on get one
+    // more try (a still-dead one is given up again after a single request).
+    for (const d of this.outbox.disabledDests()) {
+      this.outbox.enableDest(d.dest);
+      this.o.log.info('retrying a destination given up on before the restart', { dest: d.dest_redacted });
+    }
     this.ingestor.start();
     this.deliverer.start();
     if (this.o.noHttp) return;

@@ -72,11 +72,6 @@ export class OutboxStore {
     return this.db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE dest = ? AND status = 'pending'`).run(error.slice(0, 2000), dest).changes;
   }
 
-  nextDueMs(): number | undefined {
-    const r = this.db.prepare(`SELECT MIN(next_ms) AS m FROM outbox WHERE status = 'pending'`).get() as { m: number | null };
-    return r.m ?? undefined;
-  }
-
   nextDuePerDest(): { dest: string; next_ms: number }[] {
     return this.db.prepare(`SELECT dest, MIN(next_ms) AS next_ms FROM outbox WHERE status = 'pending' GROUP BY dest`).all() as never;
   }
