@@ -223,3 +223,38 @@ to = ["${slack}"]
     expect(embedText(m)).toContain('gpu2');
   });
 });
+
+describe('the doorbell', () => {
+  it('brings a message within about a second even when the hub polls only every 30 s', async () => {
+    const lab = makeLab();
+    const u = lab.home('olga');
+    const cfg = lab.writeConfig(`
+index = "${lab.index}"
+cluster_dir = "${lab.cluster}"
+[spools]
+homes = ["${lab.root}/home/*"]
+[http]
+port = 0
+[ingest]
+poll_interval_seconds = 30
+rediscover_interval_seconds = 60
+[[routes]]
+on = ["all"]
+to = ["${fake.jsonUrl('/hooks/doorbell')}"]
+`);
+    const hub = await startHub(cfg);
+    try {
+      // The first job makes the hub discover the file; time the second.
+      await runFlurm(['run', '-t', 'warm-up', '--', 'true'], { env: u.env });
+      await fake.waitFor((r) => JSON.stringify(r.body).includes('warm-up'), 5000);
+      const t0 = Date.now();
+      await runFlurm(['run', '-t', 'rang', '--', 'true'], { env: u.env });
+      await fake.waitFor((r) => JSON.stringify(r.body).includes('rang'), 5000);
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      await hub.stop();
+      lab.cleanup();
+      fake.reset();
+    }
+  });
+});

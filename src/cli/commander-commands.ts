@@ -1,6 +1,6 @@
 // Every command except the fast-path ones (see fast-commands.ts), declared with commander. Each
 // action imports its module only when that command runs.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion } from './version.js';
 
 export async function runCommander(argv: string[]): Promise<number> {
@@ -9,6 +9,9 @@ export async function runCommander(argv: string[]): Promise<number> {
     .description('Job notifications and cluster awareness for research labs.')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
+    // Before the subcommands are declared, so they inherit it: usage errors come back as
+    // exceptions and leave with exit 2 from here, never process.exit inside commander.
+    .exitOverride()
     .addHelpText(
       'after',
       `
@@ -82,7 +85,6 @@ Fast commands (see 'flurm run --help'):
       code = await m.run(opts);
     });
 
-  program.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -100,12 +102,12 @@ function collect(v: string, prev: string[]): string[] {
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`must be a port number 0..65535, got "${v}"`);
   return n;
 }
 
 function parsePositive(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
   return n;
 }
