@@ -9,17 +9,12 @@
 // line, so `ps` shows a short command), which the watcher removes before it starts the job.
 // The parent returns as soon as the watcher is spawned: it does not wait for the job's start.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../../lib/errors.js';
+import { CLI_ENTRY } from '../../cli/entry.js';
 
 export type DetachedKind = 'run' | 'watch';
 
 export const DETACHED_SPEC_ENV = 'FLURM_DETACHED_SPEC';
-
-/** The CLI entry point (dist/cli/index.js), found from this module's place in the built tree. */
-function cliEntry(): string {
-  return fileURLToPath(new URL('../../cli/index.js', import.meta.url));
-}
 
 /**
  * Start the detached watcher for `spec` (a JSON-serialisable object). `outFd` becomes its
@@ -27,7 +22,7 @@ function cliEntry(): string {
  */
 export function spawnDetached(kind: DetachedKind, spec: object, opts: { env: NodeJS.ProcessEnv; cwd: string; outFd: number | null }): number {
   const out = opts.outFd ?? 'ignore';
-  const child = spawn(process.execPath, [...process.execArgv, cliEntry(), '__detached', kind], {
+  const child = spawn(process.execPath, [...process.execArgv, CLI_ENTRY, '__detached', kind], {
     detached: true,
     cwd: opts.cwd,
     env: { ...opts.env, [DETACHED_SPEC_ENV]: JSON.stringify(spec) },
