@@ -15,7 +15,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { hubDoorbell } from '../../lib/doorbell.js';
-import { readCmdline, readProcLink } from '../../schedulers/local/proc.js';
+import { processAgeSeconds, readCmdline, readProcLink, readUptime } from '../../schedulers/local/proc.js';
 import { checkWatchable, followProcess, stdoutFile, type FollowOptions } from '../../schedulers/local/watch.js';
 import { displayCommand } from '../../schedulers/local/command-line.js';
 import { writeFd } from '../../schedulers/local/wrap.js';
@@ -49,6 +49,12 @@ export interface WatchSpec {
   spool: string;
   host: string;
   user: string;
+  /**
+   * What the parent saw when it checked the pid (detached watch): the process start time, its
+   * age then, and its command line. If the process has ended before the detached watcher looks,
+   * the watcher still records it from these instead of losing the job.
+   */
+  seen?: { pidStart: string; ageSeconds: number; cmd?: string; cwd?: string };
 }
 
 export interface WatchDeps {
@@ -66,15 +72,32 @@ export interface WatchDeps {
 export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number> {
   const procRoot = deps.procRoot;
   ensureSpool(spec.spool);
-  const first = checkWatchable(spec.pid, { procRoot });
-  const pidStart = first.startTimeTicks;
   const base = () => ({ v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' });
   const rings: Array<Promise<boolean>> = [];
   const doorbell = hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300);
   const ring = () => rings.push(doorbell());
+  let first: ReturnType<typeof checkWatchable> | null = null;
+  try {
+    first = checkWatchable(spec.pid, { procRoot });
+    if (spec.seen && first.startTimeTicks !== spec.seen.pidStart) first = null; // pid reused already
+  } catch (err) {
+    if (!spec.seen) throw err;
+  }
+  if (!first && spec.seen) {
+    // Ended between the parent's check and now: record it from what the parent saw.
+    const seen = spec.seen;
+    const common = { title: spec.title, cmd: spec.hideCommand ? undefined : seen.cmd, to: spec.to && spec.to.length > 0 ? spec.to : undefined };
+    const drop = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+    appendEvent(spec.spool, drop({ ...base(), type: 'start', pid: spec.pid, pid_start: seen.pidStart, attached: true, detached: true, cwd: seen.cwd, ...common }) as StartEvent);
+    appendEvent(spec.spool, drop({ ...base(), type: 'end', exit: null, exit_unknown: true, wall_seconds: Math.round(seen.ageSeconds * 1000) / 1000, cpu_seconds: null, peak_rss_bytes: null, ...common }) as EndEvent);
+    ring();
+    await Promise.all(rings);
+    return 0;
+  }
+  const pidStart = first!.startTimeTicks;
 
   const cmdline = readCmdline(spec.pid, { procRoot });
-  const cmd = spec.hideCommand ? undefined : cmdline && cmdline.length > 0 ? displayCommand(cmdline, false) : `[${first.comm}]`;
+  const cmd = spec.hideCommand ? undefined : cmdline && cmdline.length > 0 ? displayCommand(cmdline, false) : `[${first!.comm}]`;
   const log = stdoutFile(spec.pid, procRoot);
   const start: StartEvent = { ...base(), type: 'start', pid: spec.pid, pid_start: pidStart, attached: true, detached: spec.detached };
   const cwd = readProcLink(spec.pid, 'cwd', { procRoot });
@@ -137,7 +160,7 @@ export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = 
   const env = deps.env ?? process.env;
   const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
   const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
-  checkWatchable(opts.pid); // a clear error here, in the terminal, even with -d
+  const stat = checkWatchable(opts.pid); // a clear error here, in the terminal, even with -d
   const spool = spoolDir(env);
   ensureSpool(spool);
   const spec: WatchSpec = {
@@ -153,6 +176,13 @@ export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = 
     user: userName(env),
   };
   if (!opts.detach) return watchJob(spec, { env, stderr });
+  const cmdline = readCmdline(opts.pid);
+  spec.seen = {
+    pidStart: stat.startTimeTicks,
+    ageSeconds: processAgeSeconds(stat.startTimeTicks, readUptime().uptimeSeconds),
+    cmd: cmdline && cmdline.length > 0 ? displayCommand(cmdline, false) : `[${stat.comm}]`,
+    cwd: readProcLink(opts.pid, 'cwd') ?? undefined,
+  };
   const { spawnDetached } = await import('../../schedulers/local/detach.js');
   spawnDetached('watch', spec, { env, cwd: deps.cwd ?? process.cwd(), outFd: null });
   if (!opts.quiet) stdout(`flurm: watching pid ${opts.pid} in the background (job ${spec.id})\n`);
