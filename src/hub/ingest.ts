@@ -50,15 +50,14 @@ interface FileState {
   kind: 'events' | 'legacy';
   spool: SpoolState;
   cursor: Cursor;
-  /** Cheap change detection: last seen size/inode via stat. */
-  lastSize: number;
   nextCheckMs: number;
-  /** Next time we open it regardless of stat (NFS attribute caches can be stale). */
-  nextOpenMs: number;
-  idleSinceMs: number;
+  /** When new events last arrived (not counting the first read of the file). */
+  lastActivityMs: number;
   refused: string | null;
   /** The hub was told (doorbell) to look now. */
   urgent: boolean;
+  /** Unread bytes are known to be left (a read ran out of its slice). */
+  pending?: boolean;
 }
 
 interface SpoolState {
@@ -70,8 +69,17 @@ interface SpoolState {
   config: UserConfig;
   configMtimeMs: number;
   refused: string | null;
+  /** inode:mtime:ctime of the events dir at the last listing. */
+  dirStamp: string;
+  rescan: boolean;
+  lastFullScanMs: number;
 }
 
+/** A file with running jobs or events in the last HOT_WINDOW_MS is checked every poll. */
+const HOT_WINDOW_MS = 15_000;
+/** Idle files are checked at least this often. */
+const IDLE_INTERVAL_MAX_MS = 15_000;
+const CHECK_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 
 export class Ingestor {
   private readonly spools = new Map<string, SpoolState>();
@@ -112,22 +120,17 @@ export class Ingestor {
     this.timer = null;
   }
 
-  /** Doorbell: look at this user's files now. Unknown users trigger a rediscovery. */
+  /** Doorbell: look at this user's files (and events dir) now. Unknown users trigger a rediscovery. */
   ring(user?: string): void {
     let known = false;
     for (const s of this.spools.values()) {
       if (user && s.user !== user) continue;
       known = true;
+      s.rescan = true;
       for (const f of s.files.values()) f.urgent = true;
-      this.markDirRescan(s);
     }
     if (!known || !user) this.lastDiscoverMs = -Infinity;
     this.schedule(0);
-  }
-
-  private markDirRescan(s: SpoolState): void {
-    // A doorbell may announce a file on a new host: let the next tick list the events dir again.
-    (s as SpoolState & { rescan?: boolean }).rescan = true;
   }
 
   private schedule(delayMs: number): void {
@@ -140,7 +143,11 @@ export class Ingestor {
     this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 
-  /** One tick: rediscover if due, then read files with work until done or the slice is used. */
+  /**
+   * One tick: rediscover if due, check the files that are due (cheap), then read those with new
+   * bytes, round-robin, until done or the time slice is used. Ticks come at the poll cadence
+   * (not at each file's own deadline), or at once after a doorbell or while work is left.
+   */
   async tick(): Promise<boolean> {
     if (this.ticking) return false;
     this.ticking = true;
@@ -150,7 +157,7 @@ export class Ingestor {
     try {
       this.stats.ticks++;
       if (t0 - this.lastDiscoverMs >= this.opts.rediscoverIntervalMs) await this.discover();
-      for (const s of this.spools.values()) if ((s as SpoolState & { rescan?: boolean }).rescan) await this.rescanSpool(s);
+      for (const s of this.spools.values()) if (s.rescan && s.user) await this.rescanSpool(s, true);
       more = await this.readPasses(t0);
     } catch (err) {
       this.log.error('ingest tick failed; will retry', { error: errorMessage(err) });
@@ -163,34 +170,17 @@ export class Ingestor {
       // Yield to the event loop (HTTP, doorbells, deliveries) and go on at once.
       if (!this.stopped) this.timer = setTimeout(() => void this.tick(), 0);
     } else {
-      this.schedule(this.nextWakeMs());
+      this.schedule(this.opts.pollIntervalMs);
     }
     return more;
-  }
-
-  private nextWakeMs(): number {
-    let next = this.now() + this.opts.pollIntervalMs;
-    for (const s of this.spools.values()) for (const f of s.files.values()) next = Math.min(next, f.nextCheckMs);
-    next = Math.min(next, this.lastDiscoverMs + this.opts.rediscoverIntervalMs);
-    return Math.max(5, next - this.now());
   }
 
   /** Run the ingest until no file has unread bytes (tests, `hub --once`). */
   async drain(maxTicks = 100_000): Promise<void> {
     this.lastDiscoverMs = -Infinity;
-    for (let i = 0; i < maxTicks; i++) {
-      for (const s of this.spools.values()) {
-        if (!s.user) await this.resolveUserNow(s);
-        for (const f of s.files.values()) if (i === 0) f.urgent = true;
-      }
-      if (!(await this.tick()) && i > 0) break;
-    }
-  }
-
-  private async resolveUserNow(s: SpoolState): Promise<void> {
-    s.user = await userNameOf(s.uid);
-    this.loadUserConfig(s);
-    await this.rescanSpool(s);
+    await this.discover();
+    for (const s of this.spools.values()) for (const f of s.files.values()) f.urgent = true;
+    for (let i = 0; i < maxTicks; i++) if (!(await this.tick())) break;
   }
 
   // ---- discovery -------------------------------------------------------------------------
@@ -205,6 +195,7 @@ export class Ingestor {
       return;
     }
     const seen = new Set<string>();
+    const fresh: SpoolState[] = [];
     for (const src of sources) {
       seen.add(src.dir);
       let s = this.spools.get(src.dir);
@@ -215,30 +206,20 @@ export class Ingestor {
         if (this.problems.report(`spool:${src.dir}`, insp.reason, { file: src.dir, nowMs: this.now() })) this.log.warn('spool refused', { spool: src.dir, reason: insp.reason });
         continue;
       }
-      if (!s) {
-        s = { dir: src.dir, uid: insp.uid, user: '', legacyFile: src.legacyFile, files: new Map(), config: this.defaultUserConfig, configMtimeMs: -1, refused: null };
+      if (!s || s.uid !== insp.uid) {
+        if (s) this.log.warn('spool owner changed', { spool: src.dir, uid: insp.uid });
+        s = { dir: src.dir, uid: insp.uid, user: '', legacyFile: src.legacyFile, files: new Map(), config: this.defaultUserConfig, configMtimeMs: -1, refused: null, dirStamp: '', rescan: true, lastFullScanMs: 0 };
         this.spools.set(src.dir, s);
-        this.resolveUser(s);
-      } else if (s.uid !== insp.uid) {
-        this.log.warn('spool owner changed; re-reading its user name', { spool: src.dir, uid: insp.uid });
-        s.uid = insp.uid;
-        this.resolveUser(s);
+        fresh.push(s);
       }
       s.refused = null;
-      await this.rescanSpool(s);
     }
     for (const dir of [...this.spools.keys()]) if (!seen.has(dir)) this.spools.delete(dir);
-  }
-
-  private resolveUser(s: SpoolState): void {
-    // The name is resolved asynchronously (getent); until then the spool is not read.
-    s.user = '';
-    void userNameOf(s.uid).then(async (name) => {
-      s.user = name;
-      this.loadUserConfig(s);
-      await this.rescanSpool(s);
-      this.schedule(0);
-    });
+    // User names: /etc/passwd or getent, a few at a time, cached for the life of the hub.
+    for (let i = 0; i < fresh.length; i += 16) {
+      await Promise.all(fresh.slice(i, i + 16).map(async (s) => (s.user = await userNameOf(s.uid))));
+    }
+    for (const s of this.spools.values()) if (s.user) await this.rescanSpool(s, false);
   }
 
   private loadUserConfig(s: SpoolState): void {
@@ -268,17 +249,35 @@ export class Ingestor {
     }
   }
 
-  private async rescanSpool(s: SpoolState): Promise<void> {
-    (s as SpoolState & { rescan?: boolean }).rescan = false;
-    if (!s.user) return;
+  /**
+   * List the spool's events files again — only when its events dir changed (a new host file
+   * changes the directory's mtime), when forced (doorbell), or every 10 rediscoveries as a
+   * safety net. One lstat per spool otherwise.
+   */
+  private async rescanSpool(s: SpoolState, force: boolean): Promise<void> {
+    s.rescan = false;
     this.loadUserConfig(s);
-    const found = await discoverEventFiles(s.dir, { maxFiles: MAX_EVENT_FILES, expectedUid: s.uid });
-    for (const note of found.notes) {
-      if (this.problems.report(`discover:${s.dir}:${note.slice(0, 60)}`, note, { user: s.user, file: s.dir, nowMs: this.now() })) this.log.warn('spool', { user: s.user, note });
+    const dir = path.join(s.dir, 'events');
+    let stamp = 'none';
+    try {
+      const st = fs.lstatSync(dir);
+      stamp = `${st.ino}:${st.mtimeMs}:${st.ctimeMs}`;
+    } catch {
+      /* no events dir yet */
     }
-    // Refused entries are tracked too: readNew refuses them again with the reason, reported once.
-    for (const f of found.files) this.track(s, f.path, 'events');
-    if (s.legacyFile) {
+    const now = this.now();
+    const due = force || stamp !== s.dirStamp || now - s.lastFullScanMs > 10 * this.opts.rediscoverIntervalMs;
+    if (due && stamp !== 'none') {
+      s.dirStamp = stamp;
+      s.lastFullScanMs = now;
+      const found = await discoverEventFiles(s.dir, { maxFiles: MAX_EVENT_FILES, expectedUid: s.uid });
+      for (const note of found.notes) {
+        if (this.problems.report(`discover:${s.dir}:${note.slice(0, 60)}`, note, { user: s.user, file: s.dir, nowMs: now })) this.log.warn('spool', { user: s.user, note });
+      }
+      // Refused entries are tracked too: readNew refuses them again with the reason, reported once.
+      for (const f of found.files) this.track(s, f.path, 'events');
+    }
+    if (s.legacyFile && !s.files.has(s.legacyFile)) {
       try {
         fs.lstatSync(s.legacyFile);
         this.track(s, s.legacyFile, 'legacy');
@@ -292,16 +291,16 @@ export class Ingestor {
     if (s.files.has(file)) return;
     const row = this.db.prepare('SELECT inode, offset, skipping FROM files WHERE path = ?').get(file) as { inode: number | null; offset: number; skipping: number } | undefined;
     const now = this.now();
-    if (kind === 'events' && s.user) {
+    if (kind === 'events') {
       // Files of hosts with running jobs stay hot (opened every tick) across a hub restart.
       const host = path.basename(file, '.jsonl');
       const r = this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE user = ? AND host = ? AND state = 'running'").get(s.user, host) as { n: number };
-      if (r.n > 0) this.runningByUserHost.set(file, r.n);
+      if (r.n > 0) this.running.set(file, r.n);
     }
     s.files.set(file, {
       path: file, kind, spool: s,
       cursor: { inode: row?.inode ?? null, offset: row?.offset ?? 0, skipping: !!row?.skipping },
-      lastSize: -1, nextCheckMs: now, nextOpenMs: now, idleSinceMs: now, refused: null, urgent: true,
+      nextCheckMs: now, lastActivityMs: -Infinity, refused: null, urgent: true,
     });
   }
 
@@ -313,54 +312,81 @@ export class Ingestor {
     return n;
   }
 
-  /** Round-robin passes over files with work; returns true when work is left after the slice. */
+  /** How long an idle file waits between checks: the check budget spread over all files. */
+  private idleInterval(): number {
+    const spread = (this.fileCount() / this.opts.maxIdleChecksPerSecond) * 1000;
+    return Math.min(IDLE_INTERVAL_MAX_MS, Math.max(this.opts.pollIntervalMs, spread));
+  }
+
+  private isHot(f: FileState, now: number): boolean {
+    return (this.running.get(f.path) ?? 0) > 0 || now - f.lastActivityMs < HOT_WINDOW_MS;
+  }
+
+  /**
+   * Which due files have new bytes: one open + fstat + close each (synchronous, a few µs; open()
+   * makes NFS revalidate its attribute cache), compared with the saved cursor.
+   */
+  private changed(f: FileState): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(f.path, CHECK_FLAGS);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A symlink (ELOOP), a vanished file...: let readNew report it the usual way, once.
+      return code !== 'ENOENT' && !f.refused;
+    }
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      if (!st.isFile()) return !f.refused;
+      return inodeNumber(st.ino) !== f.cursor.inode || Number(st.size) !== f.cursor.offset || f.cursor.skipping;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Round-robin passes over files with new bytes; returns true when work is left after the slice. */
   private async readPasses(t0: number): Promise<boolean> {
     const slice = this.opts.sliceMs ?? 100;
-    let candidates: FileState[] = [];
     const now = this.now();
+    const idle = this.idleInterval();
+    let work: FileState[] = [];
     for (const s of this.spools.values()) {
       if (!s.user || s.refused) continue;
-      for (const f of s.files.values()) if (f.urgent || f.nextCheckMs <= now) candidates.push(f);
-    }
-    while (candidates.length) {
-      const withMore: FileState[] = [];
-      for (const f of candidates) {
-        if (await this.readFile(f)) withMore.push(f);
+      for (const f of s.files.values()) {
+        if (!f.urgent && !f.pending && f.nextCheckMs > now) continue;
+        f.nextCheckMs = now + (this.isHot(f, now) ? this.opts.pollIntervalMs : idle);
+        if (f.pending || f.urgent || this.changed(f)) work.push(f);
+        f.urgent = false;
       }
-      candidates = withMore;
-      if (this.now() - t0 > slice) return candidates.length > 0;
+    }
+    while (work.length) {
+      const withMore: FileState[] = [];
+      for (const f of work) {
+        f.pending = await this.readFile(f);
+        if (f.pending) withMore.push(f);
+        if (this.now() - t0 > slice) {
+          // Out of time: the rest keep `pending` and go first next tick.
+          for (const g of work.slice(work.indexOf(f) + 1)) g.pending = true;
+          return true;
+        }
+      }
+      work = withMore;
     }
     return false;
   }
 
-  /** Check one file; returns true when it still has unread bytes. */
+  /** Read one file's new bytes; returns true when it still has unread bytes. */
   private async readFile(f: FileState): Promise<boolean> {
     const now = this.now();
-    const hot = f.urgent || now - f.idleSinceMs < 60_000 || this.hasRunningJobs(f);
-    const mustOpen = f.urgent || hot || now >= f.nextOpenMs;
-    f.urgent = false;
-    if (!mustOpen) {
-      // Cheap path for idle files: one stat. Unchanged size and inode → nothing to do.
-      try {
-        const st = fs.lstatSync(f.path);
-        if (st.size === f.lastSize && inodeNumber(st.ino) === f.cursor.inode && st.size === f.cursor.offset) {
-          f.nextCheckMs = now + this.idleInterval();
-          return false;
-        }
-      } catch {
-        f.nextCheckMs = now + this.idleInterval();
-        return false;
-      }
-    }
     const res = await readNew(f.path, f.cursor, { expectedUid: f.spool.uid, maxBytes: this.opts.maxBytesPerRead, maxLineBytes: MAX_EVENT_BYTES });
     if (res.refused) {
       if (f.refused !== res.refused) {
         f.refused = res.refused;
-        this.problems.report(`refused:${f.path}`, res.refused, { user: f.spool.user, file: f.path, nowMs: now });
-        this.log.warn('file refused', { user: f.spool.user, file: f.path, reason: res.refused });
+        if (res.refusedCode !== 'missing') {
+          this.problems.report(`refused:${f.path}`, res.refused, { user: f.spool.user, file: f.path, nowMs: now });
+          this.log.warn('file refused', { user: f.spool.user, file: f.path, reason: res.refused });
+        }
       }
-      f.nextCheckMs = now + this.idleInterval();
-      f.nextOpenMs = f.nextCheckMs;
       return false;
     }
     if (f.refused) {
@@ -373,24 +399,15 @@ export class Ingestor {
     }
     const changed = res.lines.length > 0 || res.cursor.offset !== f.cursor.offset || res.cursor.inode !== f.cursor.inode || res.cursor.skipping !== f.cursor.skipping;
     if (changed) {
+      // The first read of a file is history, not activity: it must not make every file hot.
+      if (f.cursor.inode !== null) f.lastActivityMs = now;
       this.applyChunk(f, res.lines, res.cursor);
-      f.idleSinceMs = now;
     }
     f.cursor = res.cursor;
-    f.lastSize = res.cursor.offset;
-    f.nextCheckMs = now + (now - f.idleSinceMs < 60_000 || this.hasRunningJobs(f) ? this.opts.pollIntervalMs : this.idleInterval());
-    f.nextOpenMs = now + Math.max(this.opts.rediscoverIntervalMs, this.idleInterval());
     return !res.eof;
   }
 
-  private idleInterval(): number {
-    return Math.min(10_000, Math.max(this.opts.pollIntervalMs, (this.fileCount() / this.opts.maxIdleChecksPerSecond) * 1000));
-  }
-
-  private readonly runningByUserHost = new Map<string, number>();
-  private hasRunningJobs(f: FileState): boolean {
-    return (this.runningByUserHost.get(f.path) ?? 0) > 0;
-  }
+  private readonly running = new Map<string, number>();
 
   private applyChunk(f: FileState, lines: { text: string; endOffset: number }[], cursor: Cursor): void {
     const seenMs = this.now();
@@ -415,7 +432,7 @@ export class Ingestor {
   }
 
   private trackRunning(f: FileState, delta: number): void {
-    this.runningByUserHost.set(f.path, Math.max(0, (this.runningByUserHost.get(f.path) ?? 0) + delta));
+    this.running.set(f.path, Math.max(0, (this.running.get(f.path) ?? 0) + delta));
   }
 
   private applyEventLine(f: FileState, text: string, seenMs: number): number {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { execCommand } from './exec.js';
 
 const cache = new Map<number, string>();
+let passwd: Map<number, string> | undefined;
 
 export function parsePasswd(text: string): Map<number, string> {
   const m = new Map<number, string>();
@@ -24,19 +25,21 @@ export async function userNameOf(uid: number): Promise<string> {
   } catch {
     /* no passwd entry for ourselves */
   }
+  // /etc/passwd first (one read for the whole lab), getent for directory users (LDAP, NIS).
+  if (!name) {
+    try {
+      passwd ??= parsePasswd(fs.readFileSync('/etc/passwd', 'utf8').slice(0, 4 << 20));
+      name = passwd.get(uid);
+    } catch {
+      /* unreadable */
+    }
+  }
   if (!name) {
     try {
       const r = await execCommand('getent', ['passwd', String(uid)], { timeoutMs: 2000, maxOutputBytes: 4096 });
       name = r.stdout.split(':')[0] || undefined;
     } catch {
       /* getent missing or no entry */
-    }
-  }
-  if (!name) {
-    try {
-      name = parsePasswd(fs.readFileSync('/etc/passwd', 'utf8').slice(0, 4 << 20)).get(uid);
-    } catch {
-      /* unreadable */
     }
   }
   name ??= `uid${uid}`;

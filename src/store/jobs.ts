@@ -65,7 +65,8 @@ export class JobStore {
       peak_rss_bytes = excluded.peak_rss_bytes, tail_json = excluded.tail_json,
       title = COALESCE(jobs.title, excluded.title), cmd = COALESCE(jobs.cmd, excluded.cmd),
       to_json = COALESCE(jobs.to_json, excluded.to_json), seen_end_ms = excluded.seen_end_ms
-    WHERE jobs.user = excluded.user AND jobs.end_ts IS NULL`);
+    WHERE jobs.user = excluded.user AND jobs.end_ts IS NULL
+    RETURNING *`);
     this.insertNoteStmt = db.prepare(
     'INSERT OR IGNORE INTO notes (id, user, host, ts, title, message, seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -78,16 +79,15 @@ export class JobStore {
 
   /** Record a start. Returns false when the id belongs to another user (refused). */
   applyStart(ev: StartEvent, user: string, seenMs: number): boolean {
-    const existing = this.get(ev.id);
-    if (existing && existing.user !== user) return false;
-    this.insertStart.run({
+    // The upsert only touches a row of the same user: 0 changes means the id is someone else's.
+    const res = this.insertStart.run({
       id: ev.id, user, host: ev.host, title: ev.title ?? null, cmd: ev.cmd ?? null, cwd: ev.cwd ?? null,
       pid: ev.pid ?? null, pid_start: ev.pid_start ?? null, ts: ev.ts, log: ev.log ?? null,
       detached: ev.detached ? 1 : 0, attached: ev.attached ? 1 : 0, src: ev.src ?? null,
       to_json: ev.to?.length ? JSON.stringify(ev.to) : null,
       extra_json: extras(ev, KNOWN_START), seen: seenMs,
     });
-    return true;
+    return res.changes > 0;
   }
 
   /**
@@ -95,15 +95,14 @@ export class JobStore {
    * duplicate end or an id owned by another user — so a job end notifies exactly once.
    */
   applyEnd(ev: EndEvent, user: string, seenMs: number): (JobView & { to: string[] }) | undefined {
-    const res = this.insertEnd.run({
+    const row = this.insertEnd.get({
       id: ev.id, user, host: ev.host, state: endState(ev), title: ev.title ?? null, cmd: ev.cmd ?? null, ts: ev.ts,
       exit: ev.exit ?? null, signal: ev.signal ?? null, exit_unknown: ev.exit_unknown ? 1 : 0,
       wall: ev.wall_seconds ?? null, cpu: ev.cpu_seconds ?? null, rss: ev.peak_rss_bytes ?? null,
       tail: ev.tail ? JSON.stringify(ev.tail) : null, src: ev.src ?? null,
       to_json: ev.to?.length ? JSON.stringify(ev.to) : null, seen: seenMs,
     });
-    if (res.changes === 0) return undefined;
-    return this.get(ev.id);
+    return row ? rowToJob(row as JobRow) : undefined;
   }
 
   /** Returns true when the note is new. */
