@@ -110,6 +110,24 @@ describe('ringDoorbell', () => {
     expect(u.searchParams.get('user')).toBe("ann o'neil");
   });
 
+  it('rings the real hub app (hono on @hono/node-server): 202 is true, a rate-limited 429 is false', async () => {
+    const { createApp, listen } = await import('../hub/http/server.js');
+    const rings: (string | undefined)[] = [];
+    const app = createApp(
+      { ring: (u) => rings.push(u), health: () => ({}), jobs: () => [], job: () => undefined, problems: () => [], destinations: () => [] },
+      { doorbellPerSecond: 1 },
+    );
+    const { server, url } = await listen(app, '127.0.0.1', 0);
+    try {
+      expect(await ringDoorbell(url, 'bea')).toBe(true);
+      expect(await ringDoorbell(url, 'bea')).toBe(true);
+      expect(await ringDoorbell(url, 'bea')).toBe(false); // bucket of 2 used up
+      expect(rings).toEqual(['bea', 'bea']);
+    } finally {
+      server.close();
+    }
+  });
+
   it('is false at once when nothing listens (connection refused)', async () => {
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {

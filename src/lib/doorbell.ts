@@ -101,10 +101,11 @@ export async function ringDoorbell(url: string, user: string, timeoutMs = 300): 
   } catch {
     return false;
   }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') return false;
-  let mod: typeof import('node:http');
+  if (target.protocol === 'http:') return ringPlainHttp(target, timeoutMs);
+  if (target.protocol !== 'https:') return false;
+  let mod: typeof import('node:https');
   try {
-    mod = target.protocol === 'https:' ? ((await import('node:https')) as unknown as typeof import('node:http')) : await import('node:http');
+    mod = await import('node:https');
   } catch {
     return false;
   }
@@ -131,6 +132,41 @@ export async function ringDoorbell(url: string, user: string, timeoutMs = 300): 
     }
     req.on('error', () => finish(false));
     req.end();
+  });
+}
+
+/**
+ * The doorbell over plain http with node:net (already loaded for spawning the job), not
+ * node:http, whose loading costs several ms on the `flurm run` path. The request has no body and
+ * the answer is judged by its status line alone.
+ */
+async function ringPlainHttp(target: URL, timeoutMs: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise<boolean>((resolve) => {
+    let done = false;
+    let head = '';
+    const sock = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 80) });
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.setNoDelay(true);
+    sock.on('connect', () => {
+      sock.write(`POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: flurm\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    });
+    sock.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const eol = head.indexOf('\r\n');
+      if (eol < 0 && head.length < 1024) return;
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      finish(!!m && m[1]![0] === '2');
+    });
+    sock.on('error', () => finish(false));
+    sock.on('end', () => finish(false));
   });
 }
 
