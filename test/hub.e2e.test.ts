@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeLab, runFlurm, startHub, sleep, waitUntil, type HubProc, type Lab } from './support/lab.js';
+import { makeLab, route, runFlurm, startHub, sleep, waitUntil, type HubProc, type Lab } from './support/lab.js';
 import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
 
@@ -37,21 +37,7 @@ describe('the core loop', () => {
   });
 
   function hubConfig(extra = ''): string {
-    return lab.writeConfig(`
-index = "${lab.index}"
-cluster_dir = "${lab.cluster}"
-[spools]
-homes = ["${lab.root}/home/*"]
-[http]
-port = 0
-[ingest]
-poll_interval_seconds = 0.2
-rediscover_interval_seconds = 1
-[delivery]
-timeout_seconds = 2
-backoff_base_seconds = 0.2
-backoff_max_seconds = 1
-${extra}`);
+    return lab.hubConfig({ extra: `[delivery]\ntimeout_seconds = 2\nbackoff_base_seconds = 0.2\nbackoff_max_seconds = 1\n${extra}` });
   }
 
   it('tells the owner how each job ended: success, exit 3, SIGKILL — with diagnosis and log tail', async () => {
@@ -128,7 +114,7 @@ to = ["${slack}"]
     lab = makeLab();
     const dave = lab.home('dave');
     const discord = fake.discordUrl('222', 'tok-crash');
-    const cfg = hubConfig(`[[routes]]\non = ["all"]\nto = ["${discord}"]\n`);
+    const cfg = hubConfig(route('all', discord));
     fake.failNext('/api/webhooks/222/', Array.from({ length: 200 }, () => ({ status: 500 })));
     hub = await startHub(cfg);
     for (let i = 0; i < 5; i++) await runFlurm(['run', '-t', `job-${i}`, '--', 'sh', '-c', `exit ${i}`], { env: dave.env });
@@ -150,7 +136,7 @@ to = ["${slack}"]
     const deleted = fake.discordUrl('444', 'tok-deleted');
     fake.failNext('/api/webhooks/333/', [{ status: 429, retryAfter: 1 }]);
     fake.failNext('/api/webhooks/444/', [{ status: 404 }]);
-    hub = await startHub(hubConfig(`[[routes]]\non = ["all"]\nto = ["${limited}", "${deleted}"]\n`));
+    hub = await startHub(hubConfig(route('all', limited, deleted)));
     const t0 = Date.now();
     await runFlurm(['run', '-t', 'rl', '--', 'true'], { env: erin.env });
     const got = await fake.waitFor((r) => r.path.startsWith('/api/webhooks/333/'), 10_000);
@@ -166,7 +152,7 @@ to = ["${slack}"]
     expect(fake.requests.filter((r) => r.path.startsWith('/api/webhooks/444/'))).toHaveLength(1);
     // The admin fixes the webhook and restarts the hub: it is tried again.
     await hub.stop();
-    hub = await startHub(hubConfig(`[[routes]]\non = ["all"]\nto = ["${limited}", "${deleted}"]\n`));
+    hub = await startHub(hubConfig(route('all', limited, deleted)));
     await runFlurm(['run', '-t', 'rl3', '--', 'true'], { env: erin.env });
     await fake.waitFor((r) => r.path.startsWith('/api/webhooks/444/') && embedOf(r).title.includes('rl3'), 10_000);
   });
@@ -210,7 +196,7 @@ to = ["${slack}"]
     lab = makeLab();
     const gina = lab.home('gina');
     const discord = fake.discordUrl('666', 'tok-legacy');
-    hub = await startHub(hubConfig(`[[routes]]\non = ["all"]\nto = ["${discord}"]\n`));
+    hub = await startHub(hubConfig(route('all', discord)));
     const now = new Date();
     const pad = (n: number) => String(n).padStart(2, '0');
     const local = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
@@ -228,20 +214,8 @@ describe('the doorbell', () => {
   it('brings a message within about a second even when the hub polls only every 30 s', async () => {
     const lab = makeLab();
     const u = lab.home('olga');
-    const cfg = lab.writeConfig(`
-index = "${lab.index}"
-cluster_dir = "${lab.cluster}"
-[spools]
-homes = ["${lab.root}/home/*"]
-[http]
-port = 0
-[ingest]
-poll_interval_seconds = 30
-rediscover_interval_seconds = 60
-[[routes]]
-on = ["all"]
-to = ["${fake.jsonUrl('/hooks/doorbell')}"]
-`);
+    const cfg = lab.hubConfig({ pollSeconds: 30, rediscoverSeconds: 60, extra: route('all', fake.jsonUrl('/hooks/doorbell')) });
+
     const hub = await startHub(cfg);
     try {
       // The first job makes the hub discover the file; time the second.

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FLURM, makeLab, runFlurm, startFlurm, startHub, sleep, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { FLURM, makeLab, route, runFlurm, startFlurm, startHub, sleep, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
 import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
 
 let fake: FakeServices;
@@ -35,23 +35,8 @@ describe('writers and entry points', () => {
     fake.reset();
   });
 
-  function startLabHub(route: string): Promise<HubProc> {
-    return startHub(
-      lab.writeConfig(`
-index = "${lab.index}"
-cluster_dir = "${lab.cluster}"
-[spools]
-homes = ["${lab.root}/home/*"]
-[http]
-port = 0
-[ingest]
-poll_interval_seconds = 0.2
-rediscover_interval_seconds = 1
-[[routes]]
-on = ["all"]
-to = ["${route}"]
-`),
-    );
+  function startLabHub(to: string): Promise<HubProc> {
+    return startHub(lab.hubConfig({ extra: route('all', to) }));
   }
 
   it('treats events from the bash writer (flurm shell-init bash) exactly like the Node writer\'s', async () => {

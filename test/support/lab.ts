@@ -14,6 +14,11 @@ export interface Lab {
   /** A home dir with its spool at <home>/.flurm. */
   home(name: string, uid?: number): { home: string; spool: string; env: NodeJS.ProcessEnv };
   writeConfig(toml: string): string;
+  /**
+   * Write a hub config for this lab (its index, cluster dir and homes; HTTP on a free port; fast
+   * polling unless given) with `extra` TOML appended (routes, delivery...). Returns its path.
+   */
+  hubConfig(opts?: { pollSeconds?: number; rediscoverSeconds?: number; extra?: string }): string;
   cleanup(): void;
 }
 
@@ -41,10 +46,28 @@ export function makeLab(prefix = 'flurm-lab-'): Lab {
       fs.writeFileSync(f, toml);
       return f;
     },
+    hubConfig(opts = {}) {
+      return this.writeConfig(`
+index = "${this.index}"
+cluster_dir = "${cluster}"
+[spools]
+homes = ["${root}/home/*"]
+[http]
+port = 0
+[ingest]
+poll_interval_seconds = ${opts.pollSeconds ?? 0.2}
+rediscover_interval_seconds = ${opts.rediscoverSeconds ?? 1}
+${opts.extra ?? ''}`);
+    },
     cleanup() {
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A [[routes]] TOML table sending `on` events to `to`. */
+export function route(on: string, ...to: string[]): string {
+  return `[[routes]]\non = [${on.split(',').map((o) => JSON.stringify(o.trim())).join(', ')}]\nto = [${to.map((t) => JSON.stringify(t)).join(', ')}]\n`;
 }
 
 export interface Proc {
