@@ -50,7 +50,7 @@ export const hubConfigSchema = z.strictObject({
       /** Per file per pass; passes repeat while there is work, round-robin over files. */
       max_bytes_per_read: z.number().int().min(4096).default(1024 * 1024),
       /** Stat budget that spreads idle files over several ticks in a large lab. */
-      max_idle_checks_per_second: z.number().int().positive().default(500),
+      max_idle_checks_per_second: z.number().int().positive().default(2000),
       /** On a brand-new index, events older than this are recorded without notifying. */
       backfill_seconds: z.number().nonnegative().default(3600),
     })

@@ -58,6 +58,8 @@ interface FileState {
   urgent: boolean;
   /** Unread bytes are known to be left (a read ran out of its slice). */
   pending?: boolean;
+  /** Next time a check opens the file instead of lstat-ing it (NFS revalidation). */
+  nextOpenMs: number;
 }
 
 interface SpoolState {
@@ -80,6 +82,12 @@ const HOT_WINDOW_MS = 15_000;
 /** Idle files are checked at least this often. */
 const IDLE_INTERVAL_MAX_MS = 15_000;
 const CHECK_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
+/**
+ * Idle checks are one lstat (~1 µs); every ~30 s per file (jittered) a check opens the file
+ * instead, because open() makes an NFS client revalidate attributes that lstat may serve stale
+ * from its cache (acregmax, up to 60 s).
+ */
+const REVALIDATE_MS = 30_000;
 
 export class Ingestor {
   private readonly spools = new Map<string, SpoolState>();
@@ -199,6 +207,7 @@ export class Ingestor {
     for (const src of sources) {
       seen.add(src.dir);
       let s = this.spools.get(src.dir);
+      if (s && !s.refused && this.unchangedSpool(s)) continue;
       const insp = await inspectSpool(src.dir);
       if (!insp.ok) {
         if (s) s.refused = insp.reason;
@@ -220,6 +229,12 @@ export class Ingestor {
       await Promise.all(fresh.slice(i, i + 16).map(async (s) => (s.user = await userNameOf(s.uid))));
     }
     for (const s of this.spools.values()) if (s.user) await this.rescanSpool(s, false);
+  }
+
+  /** A known spool still the same directory with the same owner: one synchronous lstat. */
+  private unchangedSpool(s: SpoolState): boolean {
+    const st = fs.lstatSync(s.dir, { throwIfNoEntry: false });
+    return !!st && st.isDirectory() && !st.isSymbolicLink() && st.uid === s.uid;
   }
 
   private loadUserConfig(s: SpoolState): void {
@@ -301,6 +316,7 @@ export class Ingestor {
       path: file, kind, spool: s,
       cursor: { inode: row?.inode ?? null, offset: row?.offset ?? 0, skipping: !!row?.skipping },
       nextCheckMs: now, lastActivityMs: -Infinity, refused: null, urgent: true,
+      nextOpenMs: now + Math.random() * REVALIDATE_MS,
     });
   }
 
@@ -323,17 +339,23 @@ export class Ingestor {
   }
 
   /**
-   * Which due files have new bytes: one open + fstat + close each (synchronous, a few µs; open()
-   * makes NFS revalidate its attribute cache), compared with the saved cursor.
+   * Whether a due file has new bytes, judged against the saved cursor: one lstat, or (hot files,
+   * and every REVALIDATE_MS) one open + fstat + close, which NFS revalidates. Synchronous: a few
+   * µs each. Anything odd (symlink, FIFO, error) goes to readNew, which reports it once.
    */
-  private changed(f: FileState): boolean {
+  private changed(f: FileState, now: number, hot: boolean): boolean {
+    if (!hot && now < f.nextOpenMs) {
+      const st = fs.lstatSync(f.path, { bigint: true, throwIfNoEntry: false });
+      if (!st) return false;
+      if (!st.isFile()) return !f.refused;
+      return inodeNumber(st.ino) !== f.cursor.inode || Number(st.size) !== f.cursor.offset || f.cursor.skipping;
+    }
+    f.nextOpenMs = now + REVALIDATE_MS * (0.75 + 0.5 * Math.random());
     let fd: number;
     try {
       fd = fs.openSync(f.path, CHECK_FLAGS);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // A symlink (ELOOP), a vanished file...: let readNew report it the usual way, once.
-      return code !== 'ENOENT' && !f.refused;
+      return (err as NodeJS.ErrnoException).code !== 'ENOENT' && !f.refused;
     }
     try {
       const st = fs.fstatSync(fd, { bigint: true });
@@ -354,8 +376,9 @@ export class Ingestor {
       if (!s.user || s.refused) continue;
       for (const f of s.files.values()) {
         if (!f.urgent && !f.pending && f.nextCheckMs > now) continue;
-        f.nextCheckMs = now + (this.isHot(f, now) ? this.opts.pollIntervalMs : idle);
-        if (f.pending || f.urgent || this.changed(f)) work.push(f);
+        const hot = this.isHot(f, now);
+        f.nextCheckMs = now + (hot ? this.opts.pollIntervalMs : idle);
+        if (f.pending || f.urgent || this.changed(f, now, hot)) work.push(f);
         f.urgent = false;
       }
     }
