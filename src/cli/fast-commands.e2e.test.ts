@@ -1,4 +1,4 @@
-// End to end: the built CLI (dist/cli/index.js, `npm run build` first) run as a real process on
+// End to end: the built CLI (dist/cli/flurm.cjs, `npm run build` first) run as a real process on
 // real processes and the real /proc, with FLURM_SPOOL in a temp dir and FLURM_HOST=testhost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const FLURM = path.join(ROOT, 'dist/cli/index.js');
+const FLURM = path.join(ROOT, 'dist/cli/flurm.cjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-fast-e2e-'));
 
 beforeAll(() => {
@@ -201,7 +201,7 @@ sys.stdout.write(buf.decode(errors='replace'))
     expect(r.stdout).toMatch(/^Usage: flurm run/);
   });
 
-  it('rings the hub\'s doorbell after start and end; a hub that is down changes nothing', async () => {
+  it('rings the hub\'s doorbell after start and end (once for a job shorter than the start ring\'s delay); a hub that is down changes nothing', async () => {
     const rings: string[] = [];
     const server = http.createServer((req, res) => {
       rings.push(req.url!);
@@ -211,9 +211,20 @@ sys.stdout.write(buf.decode(errors='replace'))
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     try {
       const spool = newSpool();
+      const bell = `/doorbell?user=${encodeURIComponent(os.userInfo().username)}`;
+      const settle = async (n: number) => {
+        for (let i = 0; i < 100 && rings.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 100)); // and no extra ring comes late
+      };
       const r = await flurm(['run', '-q', '--', 'true'], envFor(spool, { FLURM_HUB_URL: url }));
       expect(r.code).toBe(0);
-      expect(rings).toEqual([`/doorbell?user=${encodeURIComponent(os.userInfo().username)}`, `/doorbell?user=${encodeURIComponent(os.userInfo().username)}`]);
+      await settle(1);
+      expect(rings).toEqual([bell]);
+      rings.length = 0;
+      const long = await flurm(['run', '-q', '--', 'sleep', '0.4'], envFor(spool, { FLURM_HUB_URL: url }));
+      expect(long.code).toBe(0);
+      await settle(2);
+      expect(rings).toEqual([bell, bell]);
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -156,9 +156,12 @@ describe('ringDoorbell', () => {
   it('hubDoorbell finds the hub once and rings it each time', async () => {
     seen.length = 0;
     const ring = hubDoorbell({ FLURM_HUB_URL: base }, spool(), 'bob');
+    // The writers' rings resolve once the request is written; the hub gets it right after.
     expect(await ring()).toBe(true);
     expect(await ring()).toBe(true);
+    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(seen).toHaveLength(2);
+    expect(seen.every((r) => r.url === '/doorbell?user=bob')).toBe(true);
     expect(await hubDoorbell({}, spool(), 'bob')()).toBe(false);
   });
 });

@@ -94,14 +94,14 @@ export async function findHubUrl(env: NodeJS.ProcessEnv, spool: string): Promise
  * false on anything else — refused, timed out, bad URL. Never throws, never takes longer than
  * `timeoutMs`.
  */
-export async function ringDoorbell(url: string, user: string, timeoutMs = 300): Promise<boolean> {
+export async function ringDoorbell(url: string, user: string, timeoutMs = 300, opts: { awaitAnswer?: boolean } = {}): Promise<boolean> {
   let target: URL;
   try {
     target = new URL(`${url.replace(/\/+$/, '')}/doorbell?user=${encodeURIComponent(user)}`);
   } catch {
     return false;
   }
-  if (target.protocol === 'http:') return ringPlainHttp(target, timeoutMs);
+  if (target.protocol === 'http:') return ringPlainHttp(target, timeoutMs, opts.awaitAnswer ?? true);
   if (target.protocol !== 'https:') return false;
   let mod: typeof import('node:https');
   try {
@@ -138,9 +138,11 @@ export async function ringDoorbell(url: string, user: string, timeoutMs = 300): 
 /**
  * The doorbell over plain http with node:net (already loaded for spawning the job), not
  * node:http, whose loading costs several ms on the `flurm run` path. The request has no body and
- * the answer is judged by its status line alone.
+ * the answer is judged by its status line alone. With awaitAnswer false it resolves true once the
+ * request is handed to the kernel: the hub acts on the request when it parses it, so the writers
+ * (`flurm run`, `notify`, `watch`) need not wait a round trip for its 202.
  */
-async function ringPlainHttp(target: URL, timeoutMs: number): Promise<boolean> {
+async function ringPlainHttp(target: URL, timeoutMs: number, awaitAnswer: boolean): Promise<boolean> {
   const net = await import('node:net');
   return new Promise<boolean>((resolve) => {
     let done = false;
@@ -156,7 +158,18 @@ async function ringPlainHttp(target: URL, timeoutMs: number): Promise<boolean> {
     const timer = setTimeout(() => finish(false), timeoutMs);
     sock.setNoDelay(true);
     sock.on('connect', () => {
-      sock.write(`POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: flurm\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      const request = `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: flurm\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+      if (awaitAnswer) {
+        sock.write(request);
+        return;
+      }
+      sock.end(request, () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        sock.unref(); // let the process exit; the kernel finishes sending
+        resolve(true);
+      });
     });
     sock.on('data', (chunk: Buffer) => {
       head += chunk.toString('latin1');
@@ -174,12 +187,12 @@ async function ringPlainHttp(target: URL, timeoutMs: number): Promise<boolean> {
  * A doorbell for one user: finds the hub once (on the first ring), then each call rings it.
  * Each ring resolves false when there is no hub; never throws.
  */
-export function hubDoorbell(env: NodeJS.ProcessEnv, spool: string, user: string, timeoutMs = 300): () => Promise<boolean> {
+export function hubDoorbell(env: NodeJS.ProcessEnv, spool: string, user: string, timeoutMs = 300, opts: { awaitAnswer?: boolean } = { awaitAnswer: false }): () => Promise<boolean> {
   let url: Promise<string | null> | undefined;
   return async () => {
     url ??= findHubUrl(env, spool);
     const u = await url;
-    return u ? ringDoorbell(u, user, timeoutMs) : false;
+    return u ? ringDoorbell(u, user, timeoutMs, opts) : false;
   };
 }
 

@@ -137,6 +137,9 @@ export function hubMayBeConfigured(env: NodeJS.ProcessEnv, spool: string): boole
   return fs.existsSync(path.join(spool, 'config.toml')) || fs.existsSync(path.join(spool, 'cluster', 'hub.json'));
 }
 
+/** How long after the start a job's start ring goes out (a shorter job rings once, at its end). */
+export const START_RING_DELAY_MS = 100;
+
 /** Rings the hub's doorbell; lib/doorbell.js is imported at the first ring, if a hub may exist. */
 function doorbell(deps: JobDeps, spec: JobSpec): () => Promise<boolean> {
   let ring: Promise<(() => Promise<boolean>) | null> | undefined;
@@ -162,6 +165,9 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
   const rings: Array<Promise<boolean>> = [];
   const ringOnce = doorbell(deps, spec);
   const ring = () => rings.push(ringOnce());
+  // The start ring waits a moment: a job that ends sooner gets one ring after its end, which
+  // makes the hub read both events (one connection instead of two on the shortest jobs).
+  let startRing: NodeJS.Timeout | null = null;
   const warn = (msg: string) => deps.stderr(`flurm: ${msg}\n`);
 
   let result: WrapResult;
@@ -178,7 +184,10 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
       onSpawn: ({ pid, pidStart }) => {
         try {
           appendEvent(spec.spool, startEvent(spec, pid, pidStart));
-          ring();
+          startRing = setTimeout(() => {
+            startRing = null;
+            ring();
+          }, START_RING_DELAY_MS);
         } catch (err) {
           warn(`could not record the start of job ${spec.id}: ${errorMessage(err)}`);
         }
@@ -190,6 +199,7 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
     throw err;
   }
 
+  if (startRing) clearTimeout(startRing);
   try {
     appendEvent(spec.spool, endEvent(spec, result));
     ring();
