@@ -1,8 +1,9 @@
-// After tsc: make the CLI executable, copy assets (the diagnosis pattern pack, shell-init.sh) into
-// dist/, and bundle the fast path. `flurm run` must start in little more than Node itself, and
-// Node 20 spends ~0.8 ms per ES module loaded: the fast path (fast-commands.ts and everything it
-// imports, ~15 modules) becomes one file, replacing tsc's dist/cli/fast-commands.js. npm packages
-// stay external; modules the fast path imports lazily stay lazy inside the bundle.
+// After tsc: copy assets (the diagnosis pattern pack, shell-init.sh) into dist/, bundle the fast
+// path, make the executables executable. `flurm run` must start in little more than Node itself:
+// Node 20 spends ~0.8 ms per ES module loaded and more to start its ESM loader, so the fast path
+// (fast-commands.ts and everything it imports, ~15 modules) becomes one CommonJS file,
+// dist/cli/fast-bundle.cjs, which the executable dist/cli/flurm.cjs requires directly. npm
+// packages stay external; modules the fast path imports lazily stay lazy inside the bundle.
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -23,30 +24,30 @@ function copyAssets(dir) {
 copyAssets(path.join(root, 'src'));
 
 await build({
-  entryPoints: [path.join(root, 'src/cli/fast-commands.ts')],
-  outfile: path.join(root, 'dist/cli/fast-commands.js'),
-  allowOverwrite: true,
+  entryPoints: [path.join(root, 'src/cli/fast-bundle.ts')],
+  outfile: path.join(root, 'dist/cli/fast-bundle.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   packages: 'external',
   logLevel: 'warning',
+  // CommonJS has no import.meta; the modules that use it (cli/entry.ts) get this file's URL.
+  define: { 'import.meta.url': '__flurmBundleUrl' },
+  banner: { js: 'const __flurmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [
     {
-      // Kept out of the bundle, as tsc's own files next door:
-      // - the notifier registry (all notifiers and renderers) loads only for --to, so the common
-      //   path does not compile it;
-      // - lib/errors.js must be ONE module shared with cli/index.ts, or `instanceof UserError`
-      //   there fails for errors thrown in the bundle and usage errors look like crashes.
-      name: 'shared-and-lazy-modules',
+      // The notifier registry (all notifiers and renderers) loads only for --to: it stays out of
+      // the bundle, as tsc's own (ESM) file next door, so the common path does not compile it.
+      name: 'lazy-registry',
       setup(b) {
         b.onResolve({ filter: /\/notifiers\/registry\.js$/ }, () => ({ path: '../notifiers/registry.js', external: true }));
-        b.onResolve({ filter: /\/lib\/errors\.js$/ }, () => ({ path: '../lib/errors.js', external: true }));
       },
     },
   ],
 });
 
-const cli = path.join(root, 'dist/cli/index.js');
-if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);
+for (const f of ['dist/cli/flurm.cjs', 'dist/cli/index.js']) {
+  const p = path.join(root, f);
+  if (fs.existsSync(p)) fs.chmodSync(p, 0o755);
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const FLURM = path.resolve(import.meta.dirname, '../../dist/cli/index.js');
+export const FLURM = path.resolve(import.meta.dirname, '../../dist/cli/flurm.cjs');
 
 export interface Lab {
   root: string;
