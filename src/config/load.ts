@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError, UserError } from '../lib/errors.js';
+import { readSmallText } from '../lib/small-file.js';
 import { validateHubConfig, validateUserConfig, type HubConfig, type UserConfig } from './schema.js';
 import { parseDestination } from '../notifiers/registry.js';
 import { loadPatterns } from '../diagnose/diagnose.js';
@@ -11,16 +12,10 @@ export const MAX_CONFIG_BYTES = 256 * 1024;
 
 /** Read a small text file written by a user, refusing anything huge or not a regular file. */
 export function readBoundedText(file: string, maxBytes = MAX_CONFIG_BYTES): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new UserError(`${file} is not a regular file`);
-    if (st.size > maxBytes) throw new UserError(`${file} is ${st.size} bytes; the limit is ${maxBytes}`);
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes));
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
+    return readSmallText(file, maxBytes);
+  } catch (err) {
+    throw new UserError((err as Error).message, { cause: err });
   }
 }
 

@@ -3,6 +3,8 @@
 // for readers that open() afresh).
 import fs from 'node:fs';
 import path from 'node:path';
+import { readSmallTextOrNull } from '../lib/small-file.js';
+import { HUB_JSON_MAX_BYTES } from '../lib/doorbell.js';
 
 export interface HubFile {
   v: 1;
@@ -24,8 +26,8 @@ export function writeHubFile(clusterDir: string, hub: HubFile): void {
 
 export function readHubFile(clusterDir: string): HubFile | null {
   try {
-    const text = fs.readFileSync(path.join(clusterDir, 'hub.json'), 'utf8');
-    if (text.length > 65536) return null;
+    const text = readSmallTextOrNull(path.join(clusterDir, 'hub.json'), HUB_JSON_MAX_BYTES);
+    if (text === null) return null;
     const h = JSON.parse(text) as HubFile;
     return typeof h.url === 'string' ? h : null;
   } catch {

@@ -1,6 +1,5 @@
 // The hub as one object: index, ingest loop, outbox sender, HTTP, hub.json heartbeat. Built from a
 // resolved config by `flurm hub` (lab config file) and `flurm up` (embedded defaults).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -161,9 +160,4 @@ export class Hub {
     if (this.hubFile && this.o.clusterDir) removeHubFile(this.o.clusterDir, this.hubFile.host, this.hubFile.pid);
     this.db.close();
   }
-}
-
-/** Make sure a directory exists and is private (the index holds destination secrets). */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 }

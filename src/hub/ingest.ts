@@ -530,8 +530,4 @@ export class Ingestor {
     for (const s of this.spools.values()) for (const f of s.files.values()) if (f.refused) refused++;
     return { spools: this.spools.size, files: this.fileCount(), refused };
   }
-
-  usersKnown(): string[] {
-    return [...new Set([...this.spools.values()].map((s) => s.user).filter(Boolean))];
-  }
 }

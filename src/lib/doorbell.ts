@@ -9,39 +9,12 @@
 //      $FLURM_CLUSTER, else `cluster = "..."` in <spool>/config.toml, else <spool>/cluster.
 // Kept light: node:http is imported only when there is a URL to ring, smol-toml only when
 // config.toml exists.
-import fs from 'node:fs';
 import path from 'node:path';
+import { readSmallTextOrNull } from './small-file.js';
 
 /** hub.json and config.toml are read up to this size; a bigger file is ignored. */
-const HUB_JSON_MAX_BYTES = 64 * 1024;
+export const HUB_JSON_MAX_BYTES = 64 * 1024;
 const CONFIG_TOML_MAX_BYTES = 256 * 1024;
-
-/** Read a small regular file, or null (missing, not a regular file, too big, unreadable). */
-function readSmallFile(file: string, maxBytes: number): string | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > maxBytes) return null;
-    const buf = Buffer.alloc(maxBytes + 1);
-    let got = 0;
-    for (;;) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, null);
-      if (n === 0) break;
-      got += n;
-      if (got > maxBytes) return null;
-    }
-    return buf.subarray(0, got).toString('utf8');
-  } catch {
-    return null;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function expandHome(p: string, env: NodeJS.ProcessEnv): string {
   if (p === '~' || p.startsWith('~/')) return path.join(env.HOME || '/', p.slice(1));
@@ -50,7 +23,7 @@ function expandHome(p: string, env: NodeJS.ProcessEnv): string {
 
 /** The `cluster` key of <spool>/config.toml, resolved against the spool; null if absent. */
 async function clusterFromConfig(env: NodeJS.ProcessEnv, spool: string): Promise<string | null> {
-  const text = readSmallFile(path.join(spool, 'config.toml'), CONFIG_TOML_MAX_BYTES);
+  const text = readSmallTextOrNull(path.join(spool, 'config.toml'), CONFIG_TOML_MAX_BYTES);
   if (text === null || !/^\s*cluster\s*=/m.test(text)) return null;
   try {
     const { parse } = await import('smol-toml');
@@ -80,7 +53,7 @@ export async function findHubUrl(env: NodeJS.ProcessEnv, spool: string): Promise
   try {
     const fromEnv = env.FLURM_HUB_URL?.trim();
     if (fromEnv) return validUrl(fromEnv);
-    const text = readSmallFile(path.join(await findClusterDir(env, spool), 'hub.json'), HUB_JSON_MAX_BYTES);
+    const text = readSmallTextOrNull(path.join(await findClusterDir(env, spool), 'hub.json'), HUB_JSON_MAX_BYTES);
     if (text === null) return null;
     const hub = JSON.parse(text) as { url?: unknown } | null;
     return validUrl(hub?.url);

@@ -42,10 +42,3 @@ export function createLogger(opts: { level?: LogLevel; write?: (line: string) =>
     },
   };
 }
-
-/** A logger that records lines, for tests. */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const l = createLogger({ level: 'debug', write: (s) => lines.push(s) });
-  return Object.assign(l, { lines });
-}

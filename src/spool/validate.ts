@@ -200,7 +200,3 @@ export function parseEventLine(line: string, context?: string): ParsedLine {
   const unknownFields = Object.keys(event).filter((k) => !known.has(k));
   return { kind: 'event', event, unknownFields };
 }
-
-export function isKnownEventType(type: string): boolean {
-  return Object.hasOwn(SCHEMAS, type);
-}

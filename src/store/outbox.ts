@@ -82,14 +82,6 @@ export class OutboxStore {
     return out;
   }
 
-  recentFailures(limit = 20): OutboxRow[] {
-    return this.db.prepare(`SELECT * FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?`).all(limit) as OutboxRow[];
-  }
-
-  forRef(refId: string): OutboxRow[] {
-    return this.db.prepare('SELECT * FROM outbox WHERE ref_id = ? ORDER BY id').all(refId) as OutboxRow[];
-  }
-
   destState(dest: string): DestState | undefined {
     return this.db.prepare('SELECT * FROM dest_state WHERE dest = ?').get(dest) as DestState | undefined;
   }

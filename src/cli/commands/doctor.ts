@@ -56,8 +56,8 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   add(nfs ? 'fail' : 'ok', `index ${index}`, nfs ? `on a network filesystem (${nfs}); SQLite needs local disk` : 'on local disk');
 
   // Hub.
-  const url = hubUrl(env);
-  if (!url) add('warn', 'hub', `no hub.json in ${clusterDirFor(env)}; start one with 'flurm up' (or set FLURM_HUB_URL / cluster in config.toml)`);
+  const url = await hubUrl(env);
+  if (!url) add('warn', 'hub', `no hub.json in ${await clusterDirFor(env)}; start one with 'flurm up' (or set FLURM_HUB_URL / cluster in config.toml)`);
   else {
     try {
       const h = await getJson<{ version: string; host: string; outbox: Record<string, number> }>(`${url}/healthz`, 3000);

@@ -83,7 +83,7 @@ export async function run(opts: JobsOptions, env: NodeJS.ProcessEnv = process.en
   const user = opts.user ?? (opts.all ? undefined : me);
   let jobs: JobView[] | null = null;
   let source = 'hub';
-  const url = hubUrl(env, opts.hub);
+  const url = await hubUrl(env, opts.hub);
   if (url) {
     const q = new URLSearchParams({ limit: String(opts.limit) });
     if (user) q.set('user', user);

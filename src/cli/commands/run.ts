@@ -77,6 +77,11 @@ export function defaultLogName(id: string, title: string | undefined, command: s
 }
 
 /** "850ms", "4.2s", "2m 10s", "3h 05m". */
+/**
+ * The duration on flurm's own end-of-job line in the terminal: finer than lib/format's
+ * formatDuration (used in messages), because here "after 9ms" tells a user the job did not
+ * really run.
+ */
 export function formatDuration(seconds: number): string {
   if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
