@@ -1,0 +1,31 @@
+// NodeView: one node as the command layer sees it — the latest snapshot the agent wrote, the hub's
+// judgement of how fresh it is (by `seq` changes on the hub's own monotonic clock, never by
+// comparing clocks), and the flurm jobs running there. The hub's /api/v1/nodes returns these;
+// status, best, top, inspect and users are pure functions of them.
+import type { NodeSnapshot } from '../agent/snapshot.js';
+import type { JobView } from './job-view.js';
+
+/**
+ * fresh: seq changed within stale_after; stale: not for a while; down: not for down_after;
+ * waiting: the hub has not yet seen seq change since it started watching (just started).
+ */
+export type NodeState = 'fresh' | 'stale' | 'down' | 'waiting';
+
+export interface NodeView {
+  host: string;
+  state: NodeState;
+  /** Seconds since the hub last saw this node's seq change; null while waiting. */
+  age_seconds: number | null;
+  /** The latest valid snapshot. */
+  snapshot: NodeSnapshot;
+  /** flurm jobs the index says are running on this host. */
+  jobs: JobView[];
+  /** ISO time (hub clock) since when the node has been idle (no busy process, CPU < 10 %); null if busy now or unknown. */
+  idle_since: string | null;
+}
+
+export interface NodesResponse {
+  /** ISO time on the hub's clock when this answer was made. */
+  generated: string;
+  nodes: NodeView[];
+}
