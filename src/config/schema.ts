@@ -66,6 +66,48 @@ export const hubConfigSchema = z.strictObject({
       max_per_user_per_minute: z.number().int().positive().default(30),
     })
     .prefault({}),
+  nodes: z
+    .strictObject({
+      /** How often the hub reads <cluster dir>/nodes/*.json. */
+      poll_interval_seconds: z.number().positive().max(300).default(5),
+      /** A node whose seq has not changed for this many of its own intervals is stale... */
+      stale_after_intervals: z.number().positive().default(3),
+      /** ...and down after this many (but never sooner than min_down_after_seconds). */
+      down_after_intervals: z.number().positive().default(8),
+      min_down_after_seconds: z.number().nonnegative().default(60),
+      /** A running job whose (pid, start) is missing from this many successive snapshots... */
+      vanish_after_snapshots: z.number().int().min(1).default(2),
+      /** ...and stays missing this long (so an `end` still in flight wins) is reported vanished. */
+      vanish_grace_seconds: z.number().nonnegative().default(30),
+      /** History: 1-minute samples kept this many days, 1-hour samples this many. */
+      minute_samples_days: z.number().positive().default(2),
+      hour_samples_days: z.number().positive().default(400),
+    })
+    .prefault({}),
+  alerts: z
+    .strictObject({
+      /** Lab destinations for node alerts (node down/back, load, memory, idle GPU memory). */
+      to: z.array(url).default([]),
+      node_down: z.boolean().default(true),
+      /** Load above this × cores for load_minutes (cleared below 80 % of it). 0 disables. */
+      load_per_core: z.number().nonnegative().default(1.5),
+      load_minutes: z.number().nonnegative().default(10),
+      /** Available memory below this % for memory_minutes (cleared above it + 5). 0 disables. */
+      memory_available_pct: z.number().min(0).max(100).default(5),
+      memory_minutes: z.number().nonnegative().default(2),
+      /** GPU memory held while utilisation stays under gpu_idle_util_pct for gpu_idle_minutes. 0 disables. */
+      gpu_idle_util_pct: z.number().min(0).max(100).default(5),
+      gpu_idle_minutes: z.number().nonnegative().default(60),
+      /** The same alert on the same node is not sent again within this many minutes. */
+      cooldown_minutes: z.number().nonnegative().default(60),
+    })
+    .prefault({}),
+  lease: z
+    .strictObject({
+      /** Active hub heartbeats hub.json every lease/3; a standby takes over after a lease with no change. */
+      lease_seconds: z.number().positive().max(600).default(15),
+    })
+    .prefault({}),
   routes: z.array(routeSchema).default([]),
   diagnose: z.strictObject({ patterns: z.array(z.unknown()).default([]) }).prefault({}),
 });

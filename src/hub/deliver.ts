@@ -36,7 +36,8 @@ export class Deliverer {
   private readonly busy = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private stopped = false;
+  /** Nothing is sent before start(): a standby hub queues but does not send. */
+  private stopped = true;
   private kick = false;
   private readonly now: () => number;
 

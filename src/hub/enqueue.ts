@@ -3,7 +3,7 @@
 // commit together: a crash never loses the message nor queues it twice.
 import type { Route, UserConfig } from '../config/schema.js';
 import type { JobView } from '../commands/job-view.js';
-import { buildJobMessage, buildNoteMessage } from '../commands/job-message.js';
+import { buildJobMessage, buildNoteMessage, buildVanishedMessage } from '../commands/job-message.js';
 import { diagnose, type Pattern } from '../diagnose/diagnose.js';
 import { parseDestination } from '../notifiers/registry.js';
 import type { Logger } from '../lib/logger.js';
@@ -90,6 +90,29 @@ export class Enqueuer {
     const diagnoses = diagnose({ tail: job.tail ?? [], exit: job.exit ?? null, signal: job.signal ?? null }, this.ctx.patterns);
     const message = buildJobMessage(job, diagnoses, { hideCommand: !job.cmd });
     return this.insert(`${job.id}:end`, job.user, job.id, dests, message, seenMs);
+  }
+
+  /** A running job whose process disappeared without an `end`: routed like a failure. */
+  jobVanished(job: JobView & { to: string[] }, reason: string, userCfg: UserConfig, seenMs: number): number {
+    return this.toOwner(job, `${job.id}:vanished`, buildVanishedMessage(job, reason, { hideCommand: !job.cmd }), userCfg, seenMs);
+  }
+
+  /** Any other message about a job for its owner (e.g. its node went silent), routed like a failure. */
+  jobWarning(job: JobView & { to: string[] }, keyBase: string, message: Message, userCfg: UserConfig, seenMs: number): number {
+    return this.toOwner(job, keyBase, message, userCfg, seenMs);
+  }
+
+  private toOwner(job: JobView & { to: string[] }, keyBase: string, message: Message, userCfg: UserConfig, seenMs: number): number {
+    let dests = routeEvent({ user: job.user, outcome: 'failure', wallSeconds: null, explicitTo: job.to }, this.ctx.routes, userCfg, this.canonical);
+    if (dests.length === 0 && !userCfg.mute && this.ctx.routes.length === 0 && userCfg.to.length === 0) dests = [...this.ctx.fallback];
+    if (dests.length === 0) return 0;
+    if (!this.admit(job.user, userCfg, seenMs)) return 0;
+    return this.insert(keyBase, job.user, job.id, dests, message, seenMs);
+  }
+
+  /** A lab alert (node down, load, memory, idle GPU) to the lab's alert destinations. */
+  labAlert(keyBase: string, host: string, message: Message, dests: readonly string[], seenMs: number): number {
+    return this.insert(keyBase, '@lab', `node:${host}`, dests, message, seenMs);
   }
 
   noteAdded(note: { id: string; user: string; host: string; ts: string; title?: string; message: string; to?: string[] }, userCfg: UserConfig, seenMs: number, opts: { silent?: boolean } = {}): number {

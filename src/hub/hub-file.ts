@@ -14,6 +14,10 @@ export interface HubFile {
   started: string;
   seq: number;
   version: string;
+  /** Random per hub process: who holds the lease (absent in files of older hubs). */
+  hub_id?: string;
+  /** The lease period: a standby takes over after this long without a seq change. */
+  lease_seconds?: number;
 }
 
 export function writeHubFile(clusterDir: string, hub: HubFile): void {

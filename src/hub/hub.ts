@@ -15,8 +15,10 @@ import { Ingestor, type SpoolSource } from './ingest.js';
 import { Deliverer } from './deliver.js';
 import { Receipts } from './receipts.js';
 import { createApp, listen } from './http/server.js';
-import { writeHubFile, removeHubFile, type HubFile } from './hub-file.js';
 import { expandHomes } from './sources.js';
+import { NodeStore } from '../store/nodes.js';
+import { NodeWatcher } from './nodes.js';
+import { Lease, type Role } from './lease.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -42,9 +44,11 @@ export class Hub {
   readonly problems: ProblemStore;
   readonly ingestor: Ingestor;
   readonly deliverer: Deliverer;
+  readonly nodeStore: NodeStore;
+  /** Reads nodes/*.json; null without a cluster dir. */
+  readonly nodes: NodeWatcher | null = null;
+  private lease: Lease | null = null;
   private server: Server | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
-  private hubFile: HubFile | null = null;
   url: string | null = null;
   private readonly startedMs = Date.now();
 
@@ -80,6 +84,34 @@ export class Hub {
         legacyFile: cfg.spools.legacy ? path.join(home, '.pingchilling') : undefined,
       })),
     ];
+    this.nodeStore = new NodeStore(this.db);
+    if (o.clusterDir) {
+      const labDests = cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? []);
+      const seen = () => now();
+      this.nodes = new NodeWatcher({
+        clusterDir: o.clusterDir,
+        nodes: cfg.nodes,
+        alerts: cfg.alerts,
+        db: this.db,
+        store: this.nodeStore,
+        jobs: this.jobs,
+        log: o.log,
+        now,
+        isActive: () => this.role === 'active',
+        sink: {
+          jobVanished: (job, reason) => {
+            if (enqueuer.jobVanished(job, reason, this.ingestor.userConfig(job.user), seen())) this.deliverer.wake();
+          },
+          jobNodeDown: (job, message, keyBase) => {
+            if (enqueuer.jobWarning(job, keyBase, message, this.ingestor.userConfig(job.user), seen())) this.deliverer.wake();
+          },
+          labAlert: (keyBase, host, message) => {
+            if (labDests.length === 0) o.log.once('no-alert-dest', 'warn', 'node alerts go only to this log: set alerts.to in the hub config to send them', {});
+            if (enqueuer.labAlert(keyBase, host, message, labDests, seen())) this.deliverer.wake();
+          },
+        },
+      });
+    }
     this.ingestor = new Ingestor(
       this.db,
       this.jobs,
@@ -107,8 +139,10 @@ export class Hub {
       this.o.log.info('retrying a destination given up on before the restart', { dest: d.dest_redacted });
     }
     this.ingestor.start();
-    this.deliverer.start();
-    if (this.o.noHttp) return;
+    if (this.o.noHttp) {
+      this.deliverer.start();
+      return;
+    }
     const app = createApp({
       ring: (user) => this.ingestor.ring(user),
       health: () => this.health(),
@@ -116,27 +150,32 @@ export class Hub {
       job: (id) => this.jobs.get(id),
       problems: () => this.problems.list(),
       destinations: () => this.outbox.disabledDests().map((d) => ({ dest: d.dest_redacted, disabled_reason: d.disabled_reason, disabled_ms: d.disabled_ms })),
+      nodes: () => ({ generated: new Date().toISOString(), nodes: this.nodes?.views() ?? [] }),
+      nodeHistory: (host, q) => this.nodeStore.history(host, q),
     });
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;
     const bindAll = this.o.config.http.host === '0.0.0.0' || this.o.config.http.host === '::';
     this.url = bindAll ? `http://${os.hostname()}:${port}` : url;
     if (this.o.clusterDir) {
-      this.hubFile = { v: 1, host: hostName(), pid: process.pid, url: this.url, started: new Date().toISOString(), seq: 0, version: this.o.version };
-      this.writeHubFile();
-      this.heartbeat = setInterval(() => this.writeHubFile(), 10_000);
-      this.heartbeat.unref();
+      this.lease = new Lease({
+        clusterDir: this.o.clusterDir,
+        leaseSeconds: this.o.config.lease.lease_seconds,
+        me: { host: hostName(), pid: process.pid, url: this.url, version: this.o.version },
+        log: this.o.log,
+        onActive: () => this.deliverer.start(),
+        onStandby: () => this.deliverer.stop(),
+      });
+      await this.lease.start();
+      this.nodes?.start();
+    } else {
+      this.deliverer.start();
     }
   }
 
-  private writeHubFile(): void {
-    if (!this.hubFile || !this.o.clusterDir) return;
-    this.hubFile.seq++;
-    try {
-      writeHubFile(this.o.clusterDir, this.hubFile);
-    } catch (err) {
-      this.o.log.once('hubfile', 'warn', 'cannot write hub.json; `flurm run` will not ring the doorbell (the hub still polls)', { error: (err as Error).message });
-    }
+  /** active: sends notifications and raises alerts; standby: ingests and watches only. */
+  get role(): Role {
+    return this.lease ? this.lease.role : 'active';
   }
 
   health(): Record<string, unknown> {
@@ -148,16 +187,18 @@ export class Hub {
       ingest: { ...this.ingestor.summary(), ...this.ingestor.stats },
       outbox: this.outbox.counts(),
       disabled_destinations: this.outbox.disabledDests().length,
+      role: this.role,
+      nodes: this.nodes?.summary() ?? null,
     };
   }
 
   async stop(): Promise<void> {
     this.ingestor.stop();
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.nodes?.stop();
+    this.lease?.stop();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server?.closeAllConnections?.();
     await this.deliverer.stop();
-    if (this.hubFile && this.o.clusterDir) removeHubFile(this.o.clusterDir, this.hubFile.host, this.hubFile.pid);
     this.db.close();
   }
 }

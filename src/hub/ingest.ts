@@ -525,6 +525,12 @@ export class Ingestor {
   }
 
   /** For /healthz and doctor. */
+  /** The config.toml of `user` (as last loaded), or the defaults when the user has none. */
+  userConfig(user: string): UserConfig {
+    for (const s of this.spools.values()) if (s.user === user) return s.config;
+    return this.defaultUserConfig;
+  }
+
   summary(): { spools: number; files: number; refused: number } {
     let refused = 0;
     for (const s of this.spools.values()) for (const f of s.files.values()) if (f.refused) refused++;

@@ -76,6 +76,43 @@ const MIGRATIONS: string[] = [
     first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 1
   );
   `,
+  `
+  -- Latest snapshot of each node, and what the hub concluded from it.
+  CREATE TABLE nodes (
+    host TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    snapshot_json TEXT NOT NULL,
+    writer_uid INTEGER,
+    changed_ms INTEGER NOT NULL,     -- hub wall clock when seq last changed (display only)
+    idle_since_ms INTEGER,           -- hub wall clock since when the node has been idle
+    down INTEGER NOT NULL DEFAULT 0, -- 1 while the node is judged down (survives a restart)
+    problem TEXT                     -- why the latest file was refused, or NULL
+  );
+  -- History for charts: averages per bucket (1 minute and 1 hour), downsampled as written.
+  CREATE TABLE node_samples (
+    host TEXT NOT NULL,
+    resolution_seconds INTEGER NOT NULL,
+    bucket_ms INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    load1_sum REAL NOT NULL, load5_sum REAL NOT NULL, load1_max REAL NOT NULL,
+    cpus INTEGER NOT NULL,
+    cpu_busy_sum REAL NOT NULL, cpu_busy_n INTEGER NOT NULL,
+    mem_used_sum REAL NOT NULL, mem_total_bytes INTEGER NOT NULL,
+    gpu_util_sum REAL NOT NULL, gpu_util_n INTEGER NOT NULL,
+    gpu_mem_used_sum REAL NOT NULL, gpu_mem_total_bytes INTEGER NOT NULL,
+    gpus INTEGER NOT NULL, users_max INTEGER NOT NULL,
+    PRIMARY KEY (host, resolution_seconds, bucket_ms)
+  ) WITHOUT ROWID;
+  -- Alert state per (node, condition): hysteresis and cool-down survive a restart.
+  CREATE TABLE alerts (
+    key TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0,
+    fired_ms INTEGER,
+    cleared_ms INTEGER
+  );
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

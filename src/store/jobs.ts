@@ -118,6 +118,23 @@ export class JobStore {
     return r ? rowToJob(r) : undefined;
   }
 
+  /** Jobs the index says are running on `host`, with the (pid, pid_start) that identify them. */
+  runningOn(host: string): (JobView & { to: string[]; pidStart: string | null; seenStartMs: number | null })[] {
+    const rows = this.db.prepare("SELECT * FROM jobs WHERE host = ? AND state = 'running' AND end_ts IS NULL ORDER BY start_ts").all(host) as JobRow[];
+    return rows.map((r) => ({ ...rowToJob(r), pidStart: r.pid_start, seenStartMs: r.seen_start_ms }));
+  }
+
+  /** Every running job, for the node views. */
+  running(limit = 10_000): (JobView & { to: string[] })[] {
+    return (this.db.prepare("SELECT * FROM jobs WHERE state = 'running' AND end_ts IS NULL ORDER BY start_ts LIMIT ?").all(limit) as JobRow[]).map(rowToJob);
+  }
+
+  /** Mark a running job vanished; returns it when this call did (once), undefined otherwise. */
+  markVanished(id: string): (JobView & { to: string[] }) | undefined {
+    const r = this.db.prepare("UPDATE jobs SET state = 'vanished' WHERE id = ? AND state = 'running' AND end_ts IS NULL RETURNING *").get(id) as JobRow | undefined;
+    return r ? rowToJob(r) : undefined;
+  }
+
   list(opts: { user?: string; running?: boolean; limit?: number; sinceTs?: string } = {}): (JobView & { to: string[] })[] {
     const where: string[] = [];
     const args: unknown[] = [];

@@ -28,7 +28,7 @@ export async function run(opts: { config?: string; once?: boolean }): Promise<nu
     return 0;
   }
   await hub.start();
-  log.info('hub running', { url: hub.url ?? undefined, index: cfg.index, cluster_dir: cfg.cluster_dir, routes: cfg.routes.length });
+  log.info('hub running', { url: hub.url ?? undefined, role: hub.role, index: cfg.index, cluster_dir: cfg.cluster_dir, routes: cfg.routes.length });
   await waitForSignal();
   log.info('stopping');
   await hub.stop();

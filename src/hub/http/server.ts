@@ -12,6 +12,8 @@ export interface HubApi {
   job(id: string): unknown | undefined;
   problems(): unknown[];
   destinations(): unknown[];
+  nodes(): unknown;
+  nodeHistory(host: string, q: { resolutionSeconds: number; sinceMs: number; limit?: number }): unknown[];
 }
 
 /** A token bucket: `rate` per second, burst `burst`. */
@@ -64,6 +66,17 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
 
   app.get('/api/v1/problems', (c) => c.json({ problems: api.problems() }));
   app.get('/api/v1/destinations', (c) => c.json({ destinations: api.destinations() }));
+
+  app.get('/api/v1/nodes', (c) => c.json(api.nodes() as object));
+
+  app.get('/api/v1/nodes/:host/history', (c) => {
+    const res = Number(c.req.query('resolution') ?? 60);
+    if (res !== 60 && res !== 3600) return c.json({ error: 'resolution must be 60 or 3600 (seconds)' }, 400);
+    const hours = Number(c.req.query('hours') ?? 24);
+    if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 400) return c.json({ error: 'hours must be a number in (0, 9600]' }, 400);
+    const samples = api.nodeHistory(c.req.param('host'), { resolutionSeconds: res, sinceMs: Date.now() - hours * 3_600_000 });
+    return c.json({ host: c.req.param('host'), resolution_seconds: res, samples });
+  });
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => c.json({ error: err.message }, 500));

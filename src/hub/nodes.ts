@@ -1,0 +1,413 @@
+// The hub's view of the nodes: it reads <cluster dir>/nodes/<host>.json (bounded, no symlinks,
+// no FIFOs), judges each node fresh / stale / down only by its `seq` changing on the hub's own
+// monotonic clock (never by comparing the agent's clock with ours), keeps history samples, and
+// raises what a user or the lab must hear: a node down and back, a job whose process vanished
+// without an `end`, a job whose node went silent, and the threshold alerts of hub/alerts.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BUSY_MIN_CPU_PCT, SNAPSHOT_MAX_BYTES, type NodeSnapshot } from '../agent/snapshot.js';
+import type { HubConfig } from '../config/schema.js';
+import type { JobView } from '../commands/job-view.js';
+import type { NodeState, NodeView } from '../commands/node-view.js';
+import { jobNodeDownMessage, nodeBackMessage, nodeDownMessage } from '../commands/alert-message.js';
+import type { Message } from '../messages/message.js';
+import type { Logger } from '../lib/logger.js';
+import { safeHostFileName } from '../lib/host.js';
+import type { Db } from '../store/db.js';
+import type { JobStore } from '../store/jobs.js';
+import type { NodeStore } from '../store/nodes.js';
+import { AlertRules } from './alerts.js';
+import { parseSnapshot } from './node-snapshot.js';
+
+/** What the watcher asks the hub to send (the hub turns these into outbox rows). */
+export interface NodeEventSink {
+  jobVanished(job: JobView & { to: string[] }, reason: string): void;
+  jobNodeDown(job: JobView & { to: string[] }, message: Message, keyBase: string): void;
+  labAlert(keyBase: string, host: string, message: Message): void;
+}
+
+export interface NodeWatcherOptions {
+  clusterDir: string;
+  nodes: HubConfig['nodes'];
+  alerts: HubConfig['alerts'];
+  db: Db;
+  store: NodeStore;
+  jobs: JobStore;
+  sink: NodeEventSink;
+  log: Logger;
+  /** Only the active hub raises alerts and vanished jobs; a standby only watches. */
+  isActive: () => boolean;
+  /** Wall clock (history buckets, display) and monotonic clock (freshness). */
+  now?: () => number;
+  mono?: () => number;
+}
+
+/** At most this many node files are read per pass. */
+const MAX_NODE_FILES = 5000;
+/** Idle: no process at or above the busy CPU threshold, CPU below this, no GPU above 5 %. */
+const IDLE_CPU_PCT = 10;
+const IDLE_GPU_UTIL_PCT = 5;
+const VANISHED_REASON = 'node rebooted or the wrapper was killed';
+
+interface Tracked {
+  host: string;
+  file: string;
+  seq: number;
+  snapshot: NodeSnapshot;
+  writerUid: number | null;
+  /** Monotonic ms of the last seq change this process saw; null: none yet. */
+  changedMono: number | null;
+  /** Monotonic ms when this process started watching the node. */
+  watchMono: number;
+  /** Hub wall ms of the last seq change (persisted; display across restarts). */
+  changedMs: number;
+  /** Wall ms of the last change seen before this process started (a restart), else null. */
+  priorChangedMs: number | null;
+  idleSinceMs: number | null;
+  down: boolean;
+  state: NodeState;
+  problem: string | null;
+}
+
+interface VanishWatch {
+  host: string;
+  /** Seq of the host's snapshot when the job was first checked: only later ones count. */
+  baseSeq: number;
+  misses: number;
+  lastSeq: number;
+  firstMissMono: number | null;
+}
+
+export class NodeWatcher {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly vanish = new Map<string, VanishWatch>();
+  /** file → ino:size:mtime of its last read: an unchanged file is not read again. */
+  private readonly stamps = new Map<string, string>();
+  private readonly rules: AlertRules;
+  private readonly now: () => number;
+  private readonly mono: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private lastPruneMs = 0;
+  private polling = false;
+
+  constructor(private readonly o: NodeWatcherOptions) {
+    this.now = o.now ?? Date.now;
+    this.mono = o.mono ?? (() => performance.now());
+    this.rules = new AlertRules(o.alerts, o.store);
+    const startMono = this.mono();
+    for (const r of o.store.all()) {
+      this.tracked.set(r.host, {
+        host: r.host,
+        file: path.join(this.dir, `${safeHostFileName(r.host)}.json`),
+        seq: r.seq,
+        snapshot: r.snapshot,
+        writerUid: r.writer_uid,
+        changedMono: null,
+        watchMono: startMono,
+        changedMs: r.changed_ms,
+        priorChangedMs: r.changed_ms,
+        idleSinceMs: r.idle_since_ms,
+        down: r.down,
+        state: r.down ? 'down' : 'waiting',
+        problem: r.problem,
+      });
+    }
+  }
+
+  get dir(): string {
+    return path.join(this.o.clusterDir, 'nodes');
+  }
+
+  start(): void {
+    const loop = async () => {
+      await this.poll();
+      this.timer = setTimeout(() => void loop(), this.o.nodes.poll_interval_seconds * 1000);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(() => void loop(), 0);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One pass: read changed files, judge every node, raise what must be raised. */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      this.readAll();
+      this.judgeAll();
+      const now = this.now();
+      if (now - this.lastPruneMs > 10 * 60_000) {
+        this.lastPruneMs = now;
+        this.o.store.prune(now, { 60: this.o.nodes.minute_samples_days * 86_400_000, 3600: this.o.nodes.hour_samples_days * 86_400_000 });
+      }
+    } catch (err) {
+      this.o.log.error('node pass failed; will retry', { error: (err as Error).message });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private readAll(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log.once('nodes-dir', 'warn', 'cannot list the nodes dir', { dir: this.dir, error: (err as Error).message });
+      return;
+    }
+    if (names.length > MAX_NODE_FILES) {
+      this.o.log.once('nodes-many', 'warn', `more than ${MAX_NODE_FILES} node files; reading the first ones only`, { dir: this.dir });
+      names = names.sort().slice(0, MAX_NODE_FILES);
+    }
+    for (const name of names) this.readOne(path.join(this.dir, name), name);
+  }
+
+  private readOne(file: string, name: string): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // renamed away between readdir and open
+      this.refuse(name, code === 'ELOOP' ? 'is a symlink (refused, not followed)' : `cannot be opened: ${(err as Error).message}`);
+      return;
+    }
+    let text: string;
+    let stamp: string;
+    let uid: number;
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) return this.refuse(name, 'is not a regular file');
+      if (st.size > SNAPSHOT_MAX_BYTES) return this.refuse(name, `is ${st.size} bytes; the limit is ${SNAPSHOT_MAX_BYTES}`);
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      uid = st.uid;
+      if (this.stamps.get(file) === stamp) return;
+      const buf = Buffer.alloc(Math.min(st.size, SNAPSHOT_MAX_BYTES) + 1);
+      let got = 0;
+      while (got < buf.length) {
+        const n = fs.readSync(fd, buf, got, buf.length - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      if (got > SNAPSHOT_MAX_BYTES) return this.refuse(name, `grew past ${SNAPSHOT_MAX_BYTES} bytes while being read`);
+      text = buf.subarray(0, got).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+    let snap: NodeSnapshot;
+    try {
+      snap = parseSnapshot(text);
+    } catch (err) {
+      this.refuse(name, `is not a valid snapshot: ${(err as Error).message}`);
+      return;
+    }
+    if (`${safeHostFileName(snap.host)}.json` !== name) {
+      this.refuse(name, `names host "${snap.host}", which does not match its file name`);
+      return;
+    }
+    this.stamps.set(file, stamp);
+    this.accept(file, uid, snap);
+  }
+
+  private refuse(name: string, why: string): void {
+    this.o.log.once(`node-refused:${name}:${why}`, 'warn', `node file ${name} ${why}`, { dir: this.dir });
+    const host = name.replace(/\.json$/, '');
+    const t = this.tracked.get(host);
+    if (t) {
+      t.problem = `${name} ${why}`;
+      this.o.store.setProblem(host, t.problem);
+    }
+  }
+
+  private accept(file: string, uid: number, snap: NodeSnapshot): void {
+    const mono = this.mono();
+    const now = this.now();
+    let t = this.tracked.get(snap.host);
+    const isNew = !t;
+    if (!t) {
+      t = {
+        host: snap.host, file, seq: snap.seq, snapshot: snap, writerUid: uid, changedMono: null, watchMono: mono,
+        changedMs: now, priorChangedMs: null, idleSinceMs: null, down: false, state: 'waiting', problem: null,
+      };
+      this.tracked.set(snap.host, t);
+    }
+    t.problem = null;
+    if (!isNew && snap.seq === t.seq) return;
+    const firstChange = t.changedMono === null;
+    const wasDown = t.down;
+    const silentSeconds = t.changedMono !== null ? (mono - t.changedMono) / 1000 : t.priorChangedMs !== null ? (now - t.priorChangedMs) / 1000 : null;
+    t.seq = snap.seq;
+    t.snapshot = snap;
+    t.writerUid = uid;
+    if (!isNew) {
+      t.changedMono = mono;
+      t.changedMs = now;
+    }
+    t.idleSinceMs = isIdle(snap) ? (t.idleSinceMs ?? now) : null;
+    if (!isNew) t.down = false;
+    this.o.store.save({ host: t.host, seq: t.seq, snapshot: snap, writer_uid: uid, changed_ms: t.changedMs, idle_since_ms: t.idleSinceMs, down: t.down });
+    if (isNew) return; // the first sight says nothing about freshness: wait for seq to change
+    this.o.store.addSample(t.host, snap, now);
+    if (!this.o.isActive()) return;
+    if (wasDown) this.nodeBack(t, silentSeconds);
+    else if (firstChange) this.o.log.info('node reporting', { host: t.host, seq: t.seq });
+    this.checkVanished(t);
+    for (const a of this.rules.evaluate(t.host, snap, mono, now)) {
+      this.o.log.warn('node alert', { host: a.host, kind: a.kind });
+      this.o.sink.labAlert(a.keyBase, a.host, a.message);
+    }
+  }
+
+  private nodeBack(t: Tracked, silentSeconds: number | null): void {
+    const key = `${t.host}:down`;
+    const state = this.o.store.alert(key);
+    this.o.log.info('node reporting again', { host: t.host });
+    if (state?.active) {
+      this.o.store.putAlert({ ...state, active: false, cleared_ms: this.now() });
+      if (this.o.alerts.node_down) this.o.sink.labAlert(`alert:${t.host}:back:${t.seq}`, t.host, nodeBackMessage(t.host, silentSeconds, t.snapshot));
+    }
+  }
+
+  private thresholds(t: Tracked): { staleMs: number; downMs: number } {
+    const interval = t.snapshot.interval_seconds;
+    const n = this.o.nodes;
+    return {
+      staleMs: interval * n.stale_after_intervals * 1000,
+      downMs: Math.max(interval * n.down_after_intervals, n.min_down_after_seconds) * 1000,
+    };
+  }
+
+  private judgeAll(): void {
+    const mono = this.mono();
+    for (const t of this.tracked.values()) {
+      const { staleMs, downMs } = this.thresholds(t);
+      const since = t.changedMono ?? t.watchMono;
+      const silentMs = mono - since;
+      let state: NodeState;
+      if (silentMs >= downMs) state = 'down';
+      else if (t.changedMono === null) state = t.down ? 'down' : 'waiting';
+      else state = silentMs >= staleMs ? 'stale' : 'fresh';
+      t.state = state;
+      if (state === 'down' && !t.down) this.nodeDown(t, silentMs / 1000);
+    }
+  }
+
+  private nodeDown(t: Tracked, silentSeconds: number): void {
+    if (!this.o.isActive()) return;
+    t.down = true;
+    this.o.store.setDown(t.host, true);
+    this.rules.reset(t.host);
+    const running = this.o.jobs.runningOn(t.host);
+    this.o.log.warn('node stopped reporting', { host: t.host, silent_seconds: Math.round(silentSeconds), running_jobs: running.length });
+    if (this.o.alerts.node_down) {
+      const key = `${t.host}:down`;
+      const state = this.o.store.alert(key);
+      const now = this.now();
+      const cooled = !state?.fired_ms || now - state.fired_ms >= this.o.alerts.cooldown_minutes * 60_000;
+      if (cooled) {
+        this.o.store.putAlert({ key, host: t.host, kind: 'node-down', active: true, fired_ms: now, cleared_ms: null });
+        this.o.sink.labAlert(`alert:${t.host}:down:${t.seq}`, t.host, nodeDownMessage(t.host, silentSeconds, running.length));
+      }
+    }
+    for (const job of running) this.o.sink.jobNodeDown(job, jobNodeDownMessage(job, silentSeconds), `${job.id}:nodedown`);
+  }
+
+  /**
+   * A running job is gone when its (pid, start) is missing from `vanish_after_snapshots`
+   * successive snapshots taken after the hub first checked it, and stays missing for the grace
+   * period (an `end` still on its way through NFS wins: the job is re-read before it is marked).
+   */
+  private checkVanished(t: Tracked): void {
+    const snap = t.snapshot;
+    const jobs = this.o.jobs.runningOn(t.host);
+    const live = new Set(jobs.length ? snap.pids.map(([pid, start]) => `${pid}:${start}`) : []);
+    const livePids = new Set(jobs.length ? snap.pids.map(([pid]) => pid) : []);
+    const mono = this.mono();
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      if (!job.pid) continue;
+      seen.add(job.id);
+      if (snap.pids_visible === 'own' && job.user !== snap.agent.user) continue;
+      const known = job.pidStart && job.pidStart !== '0';
+      const alive = known ? live.has(`${job.pid}:${job.pidStart}`) : livePids.has(job.pid);
+      let w = this.vanish.get(job.id);
+      if (!w) {
+        w = { host: t.host, baseSeq: snap.seq, misses: 0, lastSeq: snap.seq, firstMissMono: null };
+        // The first check may see a snapshot sampled before the job started: it does not count.
+        this.vanish.set(job.id, w);
+        continue;
+      }
+      if (snap.seq === w.lastSeq) continue;
+      w.lastSeq = snap.seq;
+      if (alive || snap.pids_truncated) {
+        w.misses = 0;
+        w.firstMissMono = null;
+        continue;
+      }
+      w.misses++;
+      w.firstMissMono ??= mono;
+      if (w.misses < this.o.nodes.vanish_after_snapshots) continue;
+      if (mono - w.firstMissMono < this.o.nodes.vanish_grace_seconds * 1000) continue;
+      const marked = this.o.db.transaction(() => {
+        const j = this.o.jobs.markVanished(job.id);
+        if (j) this.o.sink.jobVanished(j, VANISHED_REASON);
+        return j;
+      })();
+      this.vanish.delete(job.id);
+      if (marked) this.o.log.warn('job vanished', { id: job.id, user: job.user, host: t.host, pid: job.pid });
+    }
+    // Jobs of this host that ended (or were marked) stop being watched.
+    for (const id of this.vanishByHost(t.host)) if (!seen.has(id)) this.vanish.delete(id);
+  }
+
+  private vanishByHost(host: string): string[] {
+    return [...this.vanish.entries()].filter(([, w]) => w.host === host).map(([id]) => id);
+  }
+
+  /** Every node as the command layer sees it. */
+  views(): NodeView[] {
+    const mono = this.mono();
+    const now = this.now();
+    const byHost = new Map<string, JobView[]>();
+    for (const j of this.o.jobs.running()) {
+      const { to: _to, ...view } = j;
+      const list = byHost.get(j.host) ?? [];
+      list.push(view);
+      byHost.set(j.host, list);
+    }
+    return [...this.tracked.values()]
+      .sort((a, b) => a.host.localeCompare(b.host))
+      .map((t) => ({
+        host: t.host,
+        state: t.state,
+        age_seconds: t.changedMono !== null ? round1((mono - t.changedMono) / 1000) : t.priorChangedMs !== null && t.down ? round1((now - t.priorChangedMs) / 1000) : null,
+        snapshot: t.snapshot,
+        jobs: byHost.get(t.host) ?? [],
+        idle_since: t.idleSinceMs === null ? null : new Date(t.idleSinceMs).toISOString(),
+        ...(t.problem ? { problem: t.problem } : {}),
+      }));
+  }
+
+  summary(): Record<NodeState, number> {
+    const s: Record<NodeState, number> = { fresh: 0, stale: 0, down: 0, waiting: 0 };
+    for (const t of this.tracked.values()) s[t.state]++;
+    return s;
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+export function isIdle(snap: NodeSnapshot): boolean {
+  if ((snap.cpu_busy_pct ?? 0) >= IDLE_CPU_PCT) return false;
+  if (snap.busy.some((p) => (p.cpu_pct ?? 0) >= BUSY_MIN_CPU_PCT)) return false;
+  if ((snap.gpus ?? []).some((g) => (g.util_pct ?? 0) >= IDLE_GPU_UTIL_PCT)) return false;
+  return true;
+}
