@@ -85,6 +85,105 @@ Fast commands (see 'flurm run --help'):
       code = await m.run(opts);
     });
 
+  program
+    .command('agent')
+    .description('write this node\'s snapshot (load, memory, busy processes, GPUs) to the cluster dir')
+    .option('-i, --interval <duration>', 'seconds between snapshots when long-running ("15s", "1m")', '15s')
+    .option('--once', 'write one snapshot and exit (for cron)')
+    .option('--print', 'print the snapshot as JSON to stdout instead of writing it (used by inspect --live)')
+    .option('--cluster <dir>', 'cluster dir (default: as flurm run finds it)')
+    .action(async (opts) => {
+      const m = await import('./commands/agent.js');
+      code = await m.run(opts);
+    });
+
+  const hubOption = (): Option => new Option('--hub <url>', 'ask this hub (default: from hub.json)');
+  const jsonOption = (): Option => new Option('--json', 'machine-readable output');
+
+  program
+    .command('status')
+    .description('a line per node: state, load, CPU, memory, GPUs, users, data age')
+    .addOption(jsonOption())
+    .addOption(hubOption())
+    .action(async (opts) => {
+      const m = await import('./commands/status.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('best')
+    .description('where to run now: the least-loaded node that fits')
+    .option('--cpus <n>', 'free cores needed', (v) => parsePositive(v, '--cpus'))
+    .option('--mem <size>', 'free memory needed ("32G", "500M")')
+    .option('--gpus <n>', 'free GPUs needed', (v) => parsePositive(v, '--gpus'))
+    .option('--gpu-mem <size>', 'free memory needed on each of those GPUs ("20G")')
+    .addOption(jsonOption())
+    .addOption(hubOption())
+    .action(async (opts) => {
+      const m = await import('./commands/best.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('top')
+    .description('the busy processes on each node (or one): user, %CPU, %MEM, elapsed, command')
+    .argument('[node]', 'only this node')
+    .addOption(jsonOption())
+    .addOption(hubOption())
+    .action(async (node: string | undefined, opts) => {
+      const m = await import('./commands/top.js');
+      code = await m.run({ ...opts, node });
+    });
+
+  program
+    .command('inspect')
+    .description('one node in full: jobs and owners, idle since, GPUs and their holders')
+    .argument('<node>', 'host name')
+    .option('--live', 'ask the node afresh over your own ssh (BatchMode, with a timeout)')
+    .addOption(jsonOption())
+    .addOption(hubOption())
+    .action(async (node: string, opts) => {
+      const m = await import('./commands/inspect.js');
+      code = await m.run({ ...opts, node });
+    });
+
+  program
+    .command('users')
+    .description('per-user usage now across nodes: cores, memory, GPUs, jobs')
+    .addOption(jsonOption())
+    .addOption(hubOption())
+    .action(async (opts) => {
+      const m = await import('./commands/users.js');
+      code = await m.run(opts);
+    });
+
+  const cron = program.command('cron').description('keep the agent and hub alive without root: crontab lines guarded by flock');
+  cron
+    .command('install')
+    .description('add crontab lines that start the agent / hub when they are not running')
+    .option('--agent', 'keep `flurm agent` running on this node')
+    .option('--hub', 'keep `flurm hub` running (needs --config or FLURM_CONFIG)')
+    .option('-c, --config <file>', 'hub config file for --hub', process.env.FLURM_CONFIG)
+    .option('--print-systemd', 'print a systemd --user unit instead of touching the crontab')
+    .action(async (opts) => {
+      const m = await import('./commands/cron.js');
+      code = await m.run({ ...opts, action: 'install' });
+    });
+  cron
+    .command('status')
+    .description('show flurm\'s crontab lines and whether each is running')
+    .action(async (opts) => {
+      const m = await import('./commands/cron.js');
+      code = await m.run({ ...opts, action: 'status' });
+    });
+  cron
+    .command('remove')
+    .description('remove flurm\'s crontab lines (others are left alone)')
+    .action(async (opts) => {
+      const m = await import('./commands/cron.js');
+      code = await m.run({ ...opts, action: 'remove' });
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// Target: `status` and `best` for 100 nodes answered in ≤ 50 ms.
+//
+// 100 synthetic nodes of a realistic size: 64 cores, 512 GiB, 200 busy processes (the agent's
+// cap), 1,000 live pids, 8 GPUs (some held, one or two compute processes each), 3 running flurm
+// jobs; every node fresh. Serialised as the hub's NodesResponse (~ the bytes the hub would send).
+// Measured in this process, with the command layer imported from dist/ (what the CLI runs):
+//   (a) JSON.parse of the answer + the status message + its terminal rendering
+//   (b) best --gpus 2 --mem 64G on the parsed nodes (scoring, ranking, the random near-tie pick)
+//   (c) the round trip: fetch the answer from a local node:http server + JSON + status + render
+// Each over many iterations after a warm-up: median, p95 and max, in ms. For context it also times
+// the whole `flurm status --hub URL` process (Node start-up included), which is what a user waits.
+//
+//   npm run build && node bench/nodes-commands.mjs      (BENCH_NODES=100, BENCH_ITER=200)
+import http from 'node:http';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FLURM, ROOT, fmt, median, pct, report, requireBuild, runMain, runProc } from './lib.mjs';
+
+const NODES = Number(process.env.BENCH_NODES ?? 100);
+const ITER = Number(process.env.BENCH_ITER ?? 200);
+const WARMUP = 20;
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+const dist = (p) => import(pathToFileURL(path.join(path.dirname(FLURM), '..', p)).href);
+
+/** A small deterministic PRNG, so every run measures the same cluster. */
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar'];
+const CMDS = [
+  'python train.py --config configs/resnet50.yaml --lr 0.1 --batch-size 256 --epochs 90 --data /scratch/imagenet',
+  'torchrun --nproc_per_node 4 pretrain.py --model vit-l --precision bf16 --grad-accum 8',
+  'Rscript fit_models.R --chains 8 --iter 20000 --seed 42',
+  'julia --threads 16 simulate.jl --steps 1000000',
+  '/usr/lib/jvm/java-17-openjdk/bin/java -Xmx64g -jar gatk.jar HaplotypeCaller -I sample.bam',
+  'python -m ipykernel_launcher -f /home/u/.local/share/jupyter/runtime/kernel-8c1f.json',
+];
+
+function makeNode(i, rand) {
+  const host = `node${String(i).padStart(3, '0')}`;
+  const cpus = 64;
+  const load = 64 * rand();
+  const total = 512 * GiB;
+  const busy = Array.from({ length: 200 }, (_, k) => {
+    const rss = Math.floor((0.05 + 8 * rand()) * GiB);
+    const user = USERS[Math.floor(rand() * USERS.length)];
+    const pid = 10_000 + i * 1000 + k;
+    return { pid, start: String(5_000_000 + pid), user, uid: 1000 + USERS.indexOf(user), cpu_pct: Math.round(rand() * 1600 * 10) / 10, rss_bytes: rss, mem_pct: Math.round((rss / total) * 1000) / 10, elapsed_seconds: Math.floor(rand() * 86_400 * 3), cmd: CMDS[k % CMDS.length] };
+  });
+  const gpus = Array.from({ length: 8 }, (_, g) => {
+    const held = rand() < 0.6;
+    const procs = held ? Array.from({ length: 1 + Math.floor(rand() * 2) }, (_, p) => ({ pid: 10_000 + i * 1000 + g * 2 + p, user: USERS[Math.floor(rand() * USERS.length)], uid: 1001, mem_bytes: Math.floor((2 + 30 * rand()) * GiB), name: 'python' })) : [];
+    const used = held ? procs.reduce((s, p) => s + p.mem_bytes, 0) + 500 * MiB : 4 * MiB;
+    return { index: g, uuid: `GPU-${i}-${g}-0000-0000-000000000000`, name: 'NVIDIA A100-SXM4-80GB', util_pct: held ? Math.round(rand() * 100) : 0, mem_used_bytes: used, mem_total_bytes: 80 * GiB, temp_c: 30 + Math.round(rand() * 45), power_w: 60 + Math.round(rand() * 300), procs };
+  });
+  const pids = Array.from({ length: 1000 }, (_, k) => [1 + k * 7 + i, String(24 + k * 13)]);
+  const snapshot = {
+    v: 1, host, seq: 5000 + i, ts: new Date().toISOString(), interval_seconds: 15,
+    agent: { version: '0.1.0', pid: 999, user: 'labadmin' }, uptime_seconds: 40 * 86_400,
+    cpus, load: [load * 1.05, load, load * 0.95], cpu_busy_pct: Math.min(100, (load / cpus) * 100),
+    mem: { total_bytes: total, available_bytes: Math.floor(total * (0.1 + 0.85 * rand())), swap_total_bytes: 16 * GiB, swap_free_bytes: 15 * GiB },
+    pids, pids_visible: 'all', busy, gpus,
+    collectors: { load: { ok: true, seconds: 0.001 }, mem: { ok: true, seconds: 0.001 }, procs: { ok: true, seconds: 0.08 }, gpu: { ok: true, seconds: 0.3 } },
+  };
+  const jobs = Array.from({ length: 3 }, (_, j) => ({ id: `01JBENCH${String(i).padStart(4, '0')}${String(j).padStart(14, '0')}`, user: USERS[(i + j) % USERS.length], host, state: 'running', title: `sweep-${j}`, cmd: CMDS[j], pid: busy[j].pid, startTs: new Date(Date.now() - 3_600_000 * (j + 1)).toISOString(), src: 'node' }));
+  return { host, state: 'fresh', age_seconds: Math.floor(rand() * 15), snapshot, jobs, idle_since: null };
+}
+
+function timeIt(fn, n) {
+  for (let i = 0; i < WARMUP; i++) fn();
+  const ms = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return ms;
+}
+
+async function timeItAsync(fn, n) {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const ms = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return ms;
+}
+
+const stats = (ms) => ({ median_ms: median(ms), p95_ms: pct(ms, 95), max_ms: Math.max(...ms) });
+const line = (s) => `median ${fmt(s.median_ms)} ms, p95 ${fmt(s.p95_ms)} ms, max ${fmt(s.max_ms)} ms`;
+
+runMain(async () => {
+  requireBuild();
+  const { nodeStatus } = await dist('commands/node-status.js');
+  const { best } = await dist('commands/best.js');
+  const { renderMessageForTerminal } = await dist('frontends/cli/message.js');
+
+  const rand = prng(42);
+  const response = { generated: new Date().toISOString(), nodes: Array.from({ length: NODES }, (_, i) => makeNode(i, rand)) };
+  const body = JSON.stringify(response);
+
+  const rep = report('nodes-commands');
+  rep.header(`node commands on ${NODES} nodes (64 cores, 200 busy processes, 8 GPUs, 3 jobs each; answer ${fmt(body.length / 1e6, 1)} MB), ${ITER} iterations`);
+  const target = [{ key: 'p95_ms', op: '<=', limit: 50, unit: 'ms' }];
+
+  let out = '';
+  const status = (text) => {
+    const nodes = JSON.parse(text).nodes;
+    out = renderMessageForTerminal(nodeStatus(nodes), { colour: false });
+  };
+  const a = stats(timeIt(() => status(body), ITER));
+  rep.check(`(a) JSON.parse + status + render, ${NODES} nodes`, line(a), a, target, { id: 'nodes.status' });
+  if (out.split('\n').length < NODES) throw new Error('status rendered fewer lines than nodes');
+
+  // Where the time goes: parsing the answer, or the command itself.
+  const parseOnly = stats(timeIt(() => JSON.parse(body), ITER));
+  rep.info('    of which JSON.parse alone', line(parseOnly), parseOnly);
+  const parsed = JSON.parse(body).nodes;
+  const statusOnly = stats(timeIt(() => renderMessageForTerminal(nodeStatus(parsed), { colour: false }), ITER));
+  rep.info('    of which status + render alone', line(statusOnly), statusOnly);
+  // The commands never read snapshot.pids (the hub's job checks do): an answer without them.
+  const lean = JSON.stringify({ ...response, nodes: response.nodes.map((n) => ({ ...n, snapshot: { ...n.snapshot, pids: [] } })) });
+  const a2 = stats(timeIt(() => status(lean), ITER));
+  rep.info(`    (a) with snapshot.pids left out of the answer (${fmt(lean.length / 1e6, 1)} MB)`, line(a2), a2);
+
+  let chosen = null;
+  const args = { gpus: 2, mem_bytes: 64 * GiB };
+  const b = stats(timeIt(() => (chosen = best(parsed, args).result.chosen), ITER * 5));
+  rep.check(`(b) best --gpus 2 --mem 64G, ${NODES} nodes`, `${line(b)}  (picked ${chosen?.host ?? 'none'})`, b, target, { id: 'nodes.best' });
+  const bAll = stats(timeIt(() => best(JSON.parse(body).nodes, args), ITER));
+  rep.info(`    best including JSON.parse`, line(bAll), bAll);
+
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const c = stats(await timeItAsync(async () => status(await (await fetch(`${url}/api/v1/nodes`)).text()), ITER));
+    rep.check(`(c) fetch from a local server + status + render`, line(c), c, target, { id: 'nodes.roundtrip' });
+
+    // Context: the whole CLI process, as a user runs it (Node start-up, module loading included).
+    const runs = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await runProc(process.execPath, [FLURM, 'status', '--hub', url], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+      if (r.code !== 0) throw new Error(`flurm status exited ${r.code}: ${r.stderr}`);
+      if (i >= 2) runs.push(r.ms);
+    }
+    rep.info('    context: `flurm status --hub URL` process, spawn to exit', `median ${fmt(median(runs), 0)} ms, max ${fmt(Math.max(...runs), 0)} ms (n=${runs.length})`, { median_ms: median(runs) });
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise((r) => server.close(r));
+  }
+  rep.save({ nodes: NODES, iterations: ITER, answer_bytes: body.length });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { renderText } from '../frontends/text/render.js';
+import { UserError } from '../lib/errors.js';
+import { inspect } from './inspect.js';
+import { NOW_MS, lab } from '../../test/support/nodes.js';
+
+const field = (m: { fields?: { name: string; value: string }[] }, re: RegExp) => m.fields?.find((f) => re.test(f.name))?.value ?? '';
+
+describe('inspect', () => {
+  it('shows one node in full: state, load, memory, swap, uptime, jobs with run times', () => {
+    const m = inspect(lab(), { node: 'gpu4' }, { now: () => NOW_MS });
+    expect(m.title).toBe('gpu4 — fresh');
+    expect(field(m, /^State/)).toBe('fresh, data 12s old');
+    expect(field(m, /^Load/)).toBe('12.30 12.00 11.50 (1, 5, 15 min) on 48 cores');
+    expect(field(m, /^Memory/)).toBe('184/384 GiB used, 200 GiB available');
+    expect(field(m, /^Swap/)).toBe('none');
+    expect(field(m, /^Uptime/)).toBe('12d 0h');
+    const jobs = field(m, /^flurm jobs/);
+    expect(jobs).toContain('vit-l — dave, running 2h 00m, pid 51000');
+    expect(jobs).toContain('train.py — erin, running 2h 30m');
+    expect(m.table!.rows[0]!.slice(0, 1)).toEqual(['dave']);
+  });
+
+  it('lists GPUs with util, memory, temperature, power and their holders', () => {
+    const m = inspect(lab(), { node: 'gpu1' }, { now: () => NOW_MS });
+    const gpus = field(m, /^GPUs/);
+    expect(m.fields?.find((f) => f.name.startsWith('GPUs'))?.name).toBe('GPUs (7 of 8 free)');
+    expect(gpus).toContain('0 NVIDIA A100-SXM4-80GB: 0%, 4 MiB/80 GiB, 31 °C, 62 W — free');
+    expect(gpus).toMatch(/3 NVIDIA A100-SXM4-80GB: 0%, 2.6\/80 GiB, 31 °C, 62 W — carol \(pid \d+, 2.6 GiB\)/);
+    expect(field(m, /^Idle/)).toBe('idle for 2h 15m (since 2026-03-02T09:45:00.000Z)');
+    expect(field(m, /^flurm jobs/)).toBe('none');
+  });
+
+  it('a live snapshot says so; without a hub the jobs are unknown, not none', () => {
+    const m = inspect(lab(), { node: 'cpu1', live: true, jobs_known: false }, { now: () => NOW_MS });
+    expect(m.title).toBe('cpu1 — live');
+    expect(field(m, /^State/)).toMatch(/live/);
+    expect(field(m, /^flurm jobs/)).toMatch(/unknown/);
+    expect(field(m, /^Swap/)).toBe('4/16 GiB used');
+    expect(renderText(m)).toContain('python preprocess.py');
+  });
+
+  it('a down node is a warning and shows its data age', () => {
+    const m = inspect(lab(), { node: 'gpu2' }, { now: () => NOW_MS });
+    expect(m.severity).toBe('warning');
+    expect(field(m, /^State/)).toBe('down, data 2h old');
+  });
+
+  it('an unknown node is a UserError listing the known ones', () => {
+    expect(() => inspect(lab(), { node: 'nope' })).toThrow(UserError);
+    expect(() => inspect(lab(), { node: 'nope' })).toThrow(/known nodes: cpu1, gpu1/);
+  });
+});
