@@ -115,6 +115,16 @@ describe('writers and entry points', () => {
     const parsed = JSON.parse(jobs.stdout) as { source: string; jobs: { title: string; exit: number }[] };
     expect(parsed.source).toBe('hub');
     expect(parsed.jobs[0]).toMatchObject({ title: 'first-try', exit: 3 });
+    // up runs the agent in-process: this workstation shows up in `flurm status` within seconds.
+    const node = await waitUntil(async () => {
+      const s = await runFlurm(['status', '--json'], { env });
+      const n = (JSON.parse(s.stdout) as { nodes?: { host: string; state: string }[] }).nodes?.find((x) => x.host === 'node1');
+      return n?.state === 'fresh' ? n : undefined;
+    }, 10_000, 'this node in flurm status');
+    expect(node.host).toBe('node1');
+    const b = await runFlurm(['best', '--json'], { env });
+    expect(b.code).toBe(0);
+    expect((JSON.parse(b.stdout) as { chosen: { host: string } }).chosen.host).toBe('node1');
   });
 
   it('flurm jobs still lists your jobs from your spool when no hub runs', async () => {

@@ -16,4 +16,10 @@ async function main(argv: string[]): Promise<number> {
   return runCommander(argv);
 }
 
+// `flurm status | head -3`: a reader that stops reading is not an error. Stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 exitWith(main(process.argv.slice(2)));

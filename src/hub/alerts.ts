@@ -79,7 +79,7 @@ export class AlertRules {
         if (g.util_pct === null) continue;
         const held = (g.mem_used_bytes ?? 0) >= GPU_HELD_MIN_BYTES && g.procs.length > 0;
         out.push({
-          key: `${host}:gpu-idle:${g.uuid}`,
+          key: `${host}:gpu-idle:${g.uuid || `index-${g.index}`}`,
           kind: 'gpu-idle',
           on: held && g.util_pct < c.gpu_idle_util_pct,
           clear: !held || g.util_pct >= c.gpu_idle_util_pct + GPU_UTIL_CLEAR_MARGIN_PCT,

@@ -33,6 +33,8 @@ export interface HubOptions {
   version: string;
   fetch?: typeof fetch;
   now?: () => number;
+  /** The host of an agent running in this process (`flurm up`). */
+  inProcessAgentHost?: string;
   /** Don't start HTTP (hub --once). */
   noHttp?: boolean;
 }
@@ -98,6 +100,7 @@ export class Hub {
         log: o.log,
         now,
         isActive: () => this.role === 'active',
+        inProcessHost: o.inProcessAgentHost,
         sink: {
           jobVanished: (job, reason) => {
             if (enqueuer.jobVanished(job, reason, this.ingestor.userConfig(job.user), seen())) this.deliverer.wake();

@@ -38,6 +38,11 @@ export interface NodeWatcherOptions {
   log: Logger;
   /** Only the active hub raises alerts and vanished jobs; a standby only watches. */
   isActive: () => boolean;
+  /**
+   * The host whose agent runs in this very process (`flurm up`): it is alive by construction, so
+   * its first snapshot already counts as fresh.
+   */
+  inProcessHost?: string;
   /** Wall clock (history buckets, display) and monotonic clock (freshness). */
   now?: () => number;
   mono?: () => number;
@@ -252,6 +257,10 @@ export class NodeWatcher {
     t.idleSinceMs = isIdle(snap) ? (t.idleSinceMs ?? now) : null;
     if (!isNew) t.down = false;
     this.o.store.save({ host: t.host, seq: t.seq, snapshot: snap, writer_uid: uid, changed_ms: t.changedMs, idle_since_ms: t.idleSinceMs, down: t.down });
+    if (isNew && snap.host === this.o.inProcessHost) {
+      t.changedMono = mono;
+      t.changedMs = now;
+    }
     if (isNew) return; // the first sight says nothing about freshness: wait for seq to change
     this.o.store.addSample(t.host, snap, now);
     if (!this.o.isActive()) return;

@@ -8,12 +8,16 @@ import { checkHubConfig, loadUserConfig } from '../../config/load.js';
 import { Hub } from '../../hub/hub.js';
 import { defaultIndexPath } from '../../hub/defaults.js';
 import { createLogger } from '../../lib/logger.js';
-import { homeDir, spoolDir } from '../../lib/host.js';
+import { homeDir, hostName, spoolDir } from '../../lib/host.js';
 import { UserError } from '../../lib/errors.js';
 import { ensureSpool } from '../../spool/writer.js';
 import { parseDestination } from '../../notifiers/registry.js';
 import { packageVersion } from '../version.js';
 import { waitForSignal } from './hub.js';
+import { startAgent } from '../../agent/agent.js';
+
+/** The in-process agent's interval. */
+const UP_AGENT_INTERVAL_SECONDS = 15;
 
 export const DEFAULT_PORT = 7077;
 
@@ -39,6 +43,8 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
     http: { host: '127.0.0.1', port: opts.port ?? DEFAULT_PORT },
     routes: opts.to.length ? [{ on: ['all'], to: opts.to }] : [],
     spools: { legacy: true },
+    // One node, read from local disk: look often so `flurm status` is right within seconds.
+    nodes: { poll_interval_seconds: 2 },
   });
   checkHubConfig(config);
   const fallback = ['console://', ...(desktopAvailable(env) ? ['desktop://'] : [])];
@@ -53,6 +59,7 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
       fallback,
       log,
       version: packageVersion(),
+      inProcessAgentHost: hostName(env),
     });
   let hub = make();
   try {
@@ -65,10 +72,13 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
     hub = make();
     await hub.start();
   }
+  // This workstation is the whole cluster: its agent runs in-process, so status, best and top work.
+  const agent = startAgent({ clusterDir: path.join(spool, 'cluster'), intervalSeconds: UP_AGENT_INTERVAL_SECONDS, log, version: packageVersion(), env });
   const dests = [...opts.to, ...userCfg.to].map((u) => parseDestination(u).toUrl({ redact: true }));
   const out = process.stdout;
   out.write(`flurm up ${packageVersion()}\n`);
-  out.write(`  listening on   ${hub.url}  (doorbell, /healthz, /api/v1/jobs)\n`);
+  out.write(`  listening on   ${hub.url}  (doorbell, /healthz, /api/v1/jobs, /api/v1/nodes)\n`);
+  out.write(`  this node      ${agent.file} (agent every ${UP_AGENT_INTERVAL_SECONDS}s: flurm status, best, top)\n`);
   out.write(`  your spool     ${spool}\n`);
   out.write(`  index          ${indexPath}\n`);
   if (dests.length) out.write(`  messages go to ${dests.join(', ')}\n`);
@@ -79,6 +89,7 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
     );
   out.write(`  try it         flurm run -- sh -c 'sleep 1; exit 3'\n`);
   await waitForSignal();
+  await agent.stop();
   await hub.stop();
   return 0;
 }
