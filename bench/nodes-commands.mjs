@@ -8,6 +8,9 @@
 //   (a) JSON.parse of the answer + the status message + its terminal rendering
 //   (b) best --gpus 2 --mem 64G on the parsed nodes (scoring, ranking, the random near-tie pick)
 //   (c) the round trip: fetch the answer from a local node:http server + JSON + status + render
+//   (d) the same against a real `flurm hub` holding the 100 snapshots (nodes/<host>.json in its
+//       cluster dir), asked as the CLI asks: /api/v1/nodes?busy=0 for status and best (the hub
+//       leaves out the pid lists always, and the process lists when told)
 // Each over many iterations after a warm-up: median, p95 and max, in ms. For context it also times
 // the whole `flurm status --hub URL` process (Node start-up included), which is what a user waits.
 //
@@ -15,7 +18,8 @@
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FLURM, ROOT, fmt, median, pct, report, requireBuild, runMain, runProc } from './lib.mjs';
+import fs from 'node:fs';
+import { FLURM, ROOT, fmt, makeLab, median, pct, report, requireBuild, runMain, runProc, startHub, waitUntil, writeHubConfig } from './lib.mjs';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100);
 const ITER = Number(process.env.BENCH_ITER ?? 200);
@@ -145,7 +149,8 @@ runMain(async () => {
   const url = `http://127.0.0.1:${server.address().port}`;
   try {
     const c = stats(await timeItAsync(async () => status(await (await fetch(`${url}/api/v1/nodes`)).text()), ITER));
-    rep.check(`(c) fetch from a local server + status + render`, line(c), c, target, { id: 'nodes.roundtrip' });
+    // Context since the hub leaves pid lists out and status asks ?busy=0: (d) is what the CLI does.
+    rep.info(`    (c) context: the whole ${fmt(body.length / 1e6, 1)} MB answer from a local server + status + render`, line(c), c);
 
     // Context: the whole CLI process, as a user runs it (Node start-up, module loading included).
     const runs = [];
@@ -158,6 +163,29 @@ runMain(async () => {
   } finally {
     server.closeAllConnections?.();
     await new Promise((r) => server.close(r));
+  }
+
+  // (d) A real hub: the snapshots as files, ingested by the hub, answered over HTTP.
+  const lab = makeLab('flurm-bench-nodes-');
+  const hubProc = { stop: async () => undefined };
+  try {
+    fs.mkdirSync(`${lab.cluster}/nodes`, { recursive: true });
+    for (const n of response.nodes) fs.writeFileSync(`${lab.cluster}/nodes/${n.host}.json`, JSON.stringify(n.snapshot));
+    const cfg = writeHubConfig(lab, { extra: '[nodes]\npoll_interval_seconds = 1\n' });
+    const hub = await startHub(lab, cfg);
+    hubProc.stop = hub.stop;
+    await waitUntil(async () => ((await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).json()).nodes ?? []).length === NODES, { what: 'the hub to read every snapshot' });
+    const slim = await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).text();
+    const full = await (await fetch(`${hub.url}/api/v1/nodes`)).text();
+    const d = stats(await timeItAsync(async () => status(await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).text()), ITER));
+    rep.check(`(d) real hub: GET /api/v1/nodes?busy=0 + status + render (answer ${fmt(slim.length / 1e6, 2)} MB)`, line(d), d, target, { id: 'nodes.hub.status' });
+    const e = stats(await timeItAsync(async () => best(JSON.parse(await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).text()).nodes, args), ITER));
+    rep.check(`(d) real hub: GET /api/v1/nodes?busy=0 + best --gpus 2 --mem 64G`, line(e), e, target, { id: 'nodes.hub.best' });
+    const f = stats(await timeItAsync(async () => JSON.parse(await (await fetch(`${hub.url}/api/v1/nodes`)).text()), Math.ceil(ITER / 4)));
+    rep.info(`    context: the full answer (top, inspect, users: ${fmt(full.length / 1e6, 1)} MB) fetched + parsed`, line(f), f);
+  } finally {
+    await hubProc.stop();
+    lab.cleanup?.();
   }
   rep.save({ nodes: NODES, iterations: ITER, answer_bytes: body.length });
 });

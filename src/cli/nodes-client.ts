@@ -22,6 +22,8 @@ const HUB_TIMEOUT_MS = 5000;
 
 export interface NodesOptions {
   hub?: string;
+  /** Ask the hub for only the N busiest processes per node (status, best: 0). */
+  busy?: number;
 }
 
 export interface LoadedNodes {
@@ -61,7 +63,7 @@ export async function askHub(opts: NodesOptions, env: NodeJS.ProcessEnv): Promis
   const url = await hubUrl(env, opts.hub);
   if (!url) return { ok: false, url: null, why: 'no hub is configured' };
   try {
-    return { ok: true, url, response: checkResponse(await getJson<unknown>(`${url}/api/v1/nodes`, HUB_TIMEOUT_MS), url) };
+    return { ok: true, url, response: checkResponse(await getJson<unknown>(`${url}/api/v1/nodes${opts.busy === undefined ? '' : `?busy=${opts.busy}`}`, HUB_TIMEOUT_MS), url) };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const status = /: HTTP (\d+)$/.exec(errorMessage(err))?.[1];

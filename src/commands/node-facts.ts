@@ -71,7 +71,7 @@ export function runningJobs(n: NodeView) {
  * of GPU compute processes (someone holding a GPU idle is on the node too).
  */
 export function activeUsers(n: NodeView): string[] {
-  const users = new Set<string>();
+  const users = new Set<string>(n.active_users ?? []);
   for (const p of n.snapshot.busy) users.add(p.user);
   for (const j of runningJobs(n)) users.add(j.user);
   for (const g of n.snapshot.gpus ?? []) for (const p of g.procs) if (p.user) users.add(p.user);

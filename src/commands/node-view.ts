@@ -22,6 +22,15 @@ export interface NodeView {
   jobs: JobView[];
   /** ISO time (hub clock) since when the node has been idle (no busy process, CPU < 10 %); null if busy now or unknown. */
   idle_since: string | null;
+  /**
+   * Users active on the node (busy processes, GPU holders), computed by the hub from the whole
+   * snapshot: present even when the answer leaves the process lists out (`?busy=0`).
+   */
+  active_users?: string[];
+  /** How many busy processes the answer left out (`?busy=N`); absent when none. */
+  busy_omitted?: number;
+  /** Why the node's latest file was refused (the view shows the last good snapshot). */
+  problem?: string;
 }
 
 export interface NodesResponse {

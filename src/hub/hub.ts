@@ -153,7 +153,7 @@ export class Hub {
       job: (id) => this.jobs.get(id),
       problems: () => this.problems.list(),
       destinations: () => this.outbox.disabledDests().map((d) => ({ dest: d.dest_redacted, disabled_reason: d.disabled_reason, disabled_ms: d.disabled_ms })),
-      nodes: () => ({ generated: new Date().toISOString(), nodes: this.nodes?.views() ?? [] }),
+      nodes: (q) => ({ generated: new Date().toISOString(), nodes: this.nodes?.views(q) ?? [] }),
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
     });
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);

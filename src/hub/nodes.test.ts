@@ -245,6 +245,21 @@ describe('NodeWatcher', () => {
     expect(sent.map((s) => s.title)).toEqual(['⚠ GPU 3 on n1 held idle by carol']);
   });
 
+  it('views leave the pid list out, can keep only the busiest processes, and name the active users', async () => {
+    const w = watcher();
+    const p = (pid: number, user: string, cpu: number) => ({ pid, start: '5', user, uid: 1000, cpu_pct: cpu, rss_bytes: GiB, mem_pct: 1.5, elapsed_seconds: 60, cmd: 'python train.py' });
+    write(snap('n1', 1, { pids: [[1, '1'], [7, '5'], [8, '5']], busy: [p(7, 'alice', 99), p(8, 'bob', 50)] }));
+    await w.poll();
+    const full = w.views()[0]!;
+    expect(full.snapshot.pids).toEqual([]);
+    expect(full.snapshot.busy.map((b) => b.user)).toEqual(['alice', 'bob']);
+    expect(full.busy_omitted).toBeUndefined();
+    const slim = w.views({ busyLimit: 0 })[0]!;
+    expect(slim.snapshot.busy).toEqual([]);
+    expect(slim.busy_omitted).toBe(2);
+    expect(slim.active_users).toEqual(['alice', 'bob']);
+  });
+
   it('refuses a symlink, a file naming another host, and garbage, and keeps going', async () => {
     const w = watcher();
     fs.mkdirSync(path.join(dir, 'nodes'), { recursive: true });

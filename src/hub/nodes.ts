@@ -379,8 +379,11 @@ export class NodeWatcher {
     return [...this.vanish.entries()].filter(([, w]) => w.host === host).map(([id]) => id);
   }
 
-  /** Every node as the command layer sees it. */
-  views(): NodeView[] {
+  /**
+   * Every node as the command layer sees it. The (pid, start) list is the hub's own business and
+   * is left out; `busyLimit` keeps only the N busiest processes (status and best need none).
+   */
+  views(opts: { busyLimit?: number } = {}): NodeView[] {
     const mono = this.mono();
     const now = this.now();
     const byHost = new Map<string, JobView[]>();
@@ -392,15 +395,24 @@ export class NodeWatcher {
     }
     return [...this.tracked.values()]
       .sort((a, b) => a.host.localeCompare(b.host))
-      .map((t) => ({
-        host: t.host,
-        state: t.state,
-        age_seconds: t.changedMono !== null ? round1((mono - t.changedMono) / 1000) : t.priorChangedMs !== null && t.down ? round1((now - t.priorChangedMs) / 1000) : null,
-        snapshot: t.snapshot,
-        jobs: byHost.get(t.host) ?? [],
-        idle_since: t.idleSinceMs === null ? null : new Date(t.idleSinceMs).toISOString(),
-        ...(t.problem ? { problem: t.problem } : {}),
-      }));
+      .map((t) => {
+        const s = t.snapshot;
+        const users = new Set(s.busy.map((p) => p.user));
+        for (const g of s.gpus ?? []) for (const p of g.procs) if (p.user) users.add(p.user);
+        const limit = opts.busyLimit ?? Infinity;
+        const view: NodeView = {
+          host: t.host,
+          state: t.state,
+          age_seconds: t.changedMono !== null ? round1((mono - t.changedMono) / 1000) : t.priorChangedMs !== null && t.down ? round1((now - t.priorChangedMs) / 1000) : null,
+          snapshot: { ...s, pids: [], busy: s.busy.length > limit ? s.busy.slice(0, limit) : s.busy },
+          jobs: byHost.get(t.host) ?? [],
+          idle_since: t.idleSinceMs === null ? null : new Date(t.idleSinceMs).toISOString(),
+          active_users: [...users].sort(),
+        };
+        if (s.busy.length > limit) view.busy_omitted = s.busy.length - limit;
+        if (t.problem) view.problem = t.problem;
+        return view;
+      });
   }
 
   summary(): Record<NodeState, number> {

@@ -22,7 +22,7 @@ export async function run(opts: BestOptions, env: NodeJS.ProcessEnv = process.en
     ...(opts.gpus !== undefined ? { gpus: opts.gpus } : {}),
     ...(opts.gpuMem !== undefined ? { gpu_mem_bytes: parseSize(opts.gpuMem, '--gpu-mem') } : {}),
   };
-  const loaded = await loadNodes(opts, env);
+  const loaded = await loadNodes({ hub: opts.hub, busy: 0 }, env);
   const { message, result } = best(loaded.nodes, args, depsFor(loaded));
   if (opts.json) printJson(loaded, { ...result });
   else printMessage(message, env, { titleColour: result.chosen ? 'green' : 'red' });

@@ -10,7 +10,7 @@ export interface StatusOptions {
 }
 
 export async function run(opts: StatusOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const loaded = await loadNodes(opts, env);
+  const loaded = await loadNodes({ hub: opts.hub, busy: 0 }, env);
   const m = nodeStatus(loaded.nodes, {}, depsFor(loaded));
   if (opts.json) {
     printJson(loaded, m.data);

@@ -9,7 +9,7 @@ function fakeApi(rings: (string | undefined)[]): HubApi {
     job: (id) => (id === 'J1' ? { id } : undefined),
     problems: () => [],
     destinations: () => [],
-    nodes: () => ({ generated: '2026-11-21T00:00:00.000Z', nodes: [{ host: 'n1' }] }),
+    nodes: (q) => ({ generated: '2026-11-21T00:00:00.000Z', nodes: [{ host: 'n1', busy_limit: q.busyLimit ?? null }] }),
     nodeHistory: (host, q) => (host === 'n1' ? [{ bucket_ms: q.sinceMs, resolution_seconds: q.resolutionSeconds }] : []),
   };
 }
@@ -51,7 +51,9 @@ describe('hub HTTP', () => {
 
   it('serves nodes and a node\'s history, and refuses a bad resolution or span', async () => {
     const app = createApp(fakeApi([]));
-    expect(await (await app.request('/api/v1/nodes')).json()).toEqual({ generated: '2026-11-21T00:00:00.000Z', nodes: [{ host: 'n1' }] });
+    expect(await (await app.request('/api/v1/nodes')).json()).toEqual({ generated: '2026-11-21T00:00:00.000Z', nodes: [{ host: 'n1', busy_limit: null }] });
+    expect(await (await app.request('/api/v1/nodes?busy=0')).json()).toMatchObject({ nodes: [{ busy_limit: 0 }] });
+    expect((await app.request('/api/v1/nodes?busy=-1')).status).toBe(400);
     const h = (await (await app.request('/api/v1/nodes/n1/history?resolution=3600&hours=2')).json()) as { samples: { resolution_seconds: number; bucket_ms: number }[] };
     expect(h.samples[0]!.resolution_seconds).toBe(3600);
     expect(Math.abs(h.samples[0]!.bucket_ms - (Date.now() - 2 * 3_600_000))).toBeLessThan(5000);

@@ -12,7 +12,7 @@ export interface HubApi {
   job(id: string): unknown | undefined;
   problems(): unknown[];
   destinations(): unknown[];
-  nodes(): unknown;
+  nodes(q: { busyLimit?: number }): unknown;
   nodeHistory(host: string, q: { resolutionSeconds: number; sinceMs: number; limit?: number }): unknown[];
 }
 
@@ -67,7 +67,13 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
   app.get('/api/v1/problems', (c) => c.json({ problems: api.problems() }));
   app.get('/api/v1/destinations', (c) => c.json({ destinations: api.destinations() }));
 
-  app.get('/api/v1/nodes', (c) => c.json(api.nodes() as object));
+  // ?busy=N: only the N busiest processes per node (status and best ask for 0: a smaller answer).
+  app.get('/api/v1/nodes', (c) => {
+    const raw = c.req.query('busy');
+    const busyLimit = raw === undefined ? undefined : Number(raw);
+    if (busyLimit !== undefined && (!Number.isInteger(busyLimit) || busyLimit < 0)) return c.json({ error: 'busy must be a whole number >= 0' }, 400);
+    return c.json(api.nodes({ busyLimit }) as object);
+  });
 
   app.get('/api/v1/nodes/:host/history', (c) => {
     const res = Number(c.req.query('resolution') ?? 60);
