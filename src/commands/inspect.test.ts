@@ -21,6 +21,13 @@ describe('inspect', () => {
     expect(m.table!.rows[0]!.slice(0, 1)).toEqual(['dave']);
   });
 
+  it('says when the node\'s latest file was refused and the view is the last good snapshot', () => {
+    const nodes = lab().map((n) => (n.host === 'gpu4' ? { ...n, problem: 'gpu4.json is not a valid snapshot: load: expected array' } : n));
+    const m = inspect(nodes, { node: 'gpu4' }, { now: () => NOW_MS });
+    expect(field(m, /^Problem/)).toBe('gpu4.json is not a valid snapshot: load: expected array — showing the last good snapshot');
+    expect(field(inspect(lab(), { node: 'gpu4' }, { now: () => NOW_MS }), /^Problem/)).toBe('');
+  });
+
   it('lists GPUs with util, memory, temperature, power and their holders', () => {
     const m = inspect(lab(), { node: 'gpu1' }, { now: () => NOW_MS });
     const gpus = field(m, /^GPUs/);

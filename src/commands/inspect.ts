@@ -105,6 +105,7 @@ export function inspect(nodes: readonly NodeView[], args: InspectArgs, deps: Nod
 
   const failed = Object.entries(s.collectors).filter(([, c]) => !c.ok);
   if (failed.length) fields.push({ name: 'Collectors failing', value: failed.map(([k, c]) => `${k}: ${truncate(c.error ?? 'failed', 200)}`).join('\n') });
+  if (n.problem) fields.push({ name: 'Problem', value: `${truncate(n.problem, 300)} — showing the last good snapshot` });
   if (s.pids_visible === 'own') fields.push({ name: 'Note', value: `the agent runs as ${s.agent.user} under hidepid: other users' processes are not visible` });
 
   const procs = [...s.busy].sort(byCpuDesc);
