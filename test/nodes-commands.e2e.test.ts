@@ -24,15 +24,30 @@ function userEnv(over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...over };
 }
 
+const askedUrls: string[] = [];
+
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-nodes-e2e-'));
   fs.mkdirSync(path.join(root, 'spool'));
   const body = JSON.stringify({ generated: GENERATED, nodes: lab() } satisfies NodesResponse);
+  // As the hub answers ?busy=N: the N busiest processes, the users named by the hub.
+  const slim = (n: number) =>
+    JSON.stringify({
+      generated: GENERATED,
+      nodes: lab().map((v) => ({
+        ...v,
+        snapshot: { ...v.snapshot, busy: v.snapshot.busy.slice(0, n) },
+        active_users: [...new Set([...v.snapshot.busy.map((p) => p.user), ...(v.snapshot.gpus ?? []).flatMap((g) => g.procs.map((p) => p.user ?? '')).filter(Boolean)])].sort(),
+      })),
+    } satisfies NodesResponse);
   server = http.createServer((req, res) => {
     requests++;
-    if (req.url === '/api/v1/nodes') {
+    const url = new URL(req.url ?? '/', 'http://x');
+    askedUrls.push(url.pathname + url.search);
+    if (url.pathname === '/api/v1/nodes') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(body);
+      const busy = url.searchParams.get('busy');
+      res.end(busy === null ? body : slim(Number(busy)));
     } else {
       res.writeHead(404);
       res.end();
@@ -57,6 +72,9 @@ describe('with a hub', () => {
     expect(r.stdout).toMatch(/cpu1\s+fresh\s+58\.3\/64\s+91%\s+383\/503 GiB/);
     expect(r.stdout).not.toContain(ESC);
     expect(r.stderr).toBe('');
+    // It asks for no process lists (a small answer) and still names who is on each node.
+    expect(askedUrls.at(-1)).toBe('/api/v1/nodes?busy=0');
+    expect(r.stdout).toMatch(/cpu1 .*alice,bob,carol|cpu1 .*alice, bob, carol/);
   });
 
   it('status finds the hub through FLURM_HUB_URL too', async () => {

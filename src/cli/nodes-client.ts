@@ -5,6 +5,7 @@
 // (never coloured) or the message for the terminal.
 import fs from 'node:fs';
 import path from 'node:path';
+import { safeHostFileName } from '../lib/host.js';
 import type { NodeCommandDeps } from '../commands/node-facts.js';
 import type { NodeView, NodesResponse } from '../commands/node-view.js';
 import { renderMessageForTerminal, type TerminalRenderOptions } from '../frontends/cli/message.js';
@@ -95,7 +96,7 @@ export async function nodesFromFiles(clusterDir: string, warn: Warn): Promise<No
     try {
       const snapshot = readSnapshotFile(file);
       // As the hub does: a file speaks only for the host it is named after.
-      if (snapshot.host !== name.slice(0, -'.json'.length)) throw new Error(`it names host "${snapshot.host}"`);
+      if (`${safeHostFileName(snapshot.host)}.json` !== name) throw new Error(`it names host "${snapshot.host}", not the one of its file name`);
       nodes.set(snapshot.host, { host: snapshot.host, state: 'waiting', age_seconds: null, snapshot, jobs: [], idle_since: null });
     } catch (err) {
       if (++skipped <= MAX_FILE_WARNINGS) warn(`skipping ${file}: ${errorMessage(err)}`);
