@@ -40,8 +40,17 @@ describe('agents, hub and the node commands', () => {
   let lab: Lab;
   let hub: HubProc | null = null;
   const procs: Proc[] = [];
+  /** Jobs' own pids: a SIGKILLed wrapper leaves its child running. */
+  const jobPids: number[] = [];
 
   afterEach(async () => {
+    for (const pid of jobPids.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     for (const p of procs.splice(0)) {
       if (p.child.exitCode === null && p.child.signalCode === null) {
         p.child.kill('SIGKILL');
@@ -136,6 +145,15 @@ to = ["${aliceHook}"]
     // A job on gpu1 that keeps running while gpu1's agent stops.
     const survivor = startFlurm(['run', '-t', 'survivor-job', '--', 'sleep', '300'], { env: { ...alice.env, FLURM_HOST: 'gpu1' } });
     procs.push(survivor);
+    jobPids.push(jobPid);
+    const survivorStart = await waitUntil(() => {
+      try {
+        return fs.readFileSync(path.join(alice.spool, 'events', 'gpu1.jsonl'), 'utf8').split('\n').find((l) => l.includes('"start"'));
+      } catch {
+        return undefined;
+      }
+    }, 10_000, "the survivor's start event");
+    jobPids.push((JSON.parse(survivorStart) as { pid: number }).pid);
     await waitUntil(async () => {
       const r = (await (await fetch(`${hub!.url}/api/v1/jobs?running=1`)).json()) as { jobs: { title: string }[] };
       return r.jobs.length === 2;
