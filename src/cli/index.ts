@@ -22,4 +22,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-exitWith(main(process.argv.slice(2)));
+const outcome = main(process.argv.slice(2));
+exitWith(outcome);
+// Once a command is done and its output flushed, leave: the idle keep-alive socket that fetch()
+// keeps to the hub would otherwise hold the process open for ~75 ms more.
+outcome.then(
+  (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))),
+  () => undefined,
+);

@@ -81,6 +81,10 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
   out.write(`  this node      ${agent.file} (agent every ${UP_AGENT_INTERVAL_SECONDS}s: flurm status, best, top)\n`);
   out.write(`  your spool     ${spool}\n`);
   out.write(`  index          ${indexPath}\n`);
+  if (hub.role === 'standby') {
+    out.write(`  standing by    another hub already serves ${path.join(spool, 'cluster')} (another flurm up?): this one sends nothing\n`);
+    out.write(`                 until that one stops, then takes over. Stop this one with Ctrl-C if that was not meant.\n`);
+  }
   if (dests.length) out.write(`  messages go to ${dests.join(', ')}\n`);
   else
     out.write(
