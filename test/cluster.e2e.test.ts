@@ -175,6 +175,10 @@ to = ["${aliceHook}"]
     expect(text(silent)).toMatch(/stopped reporting while your job was running/);
     expect(await stateOf('gpu1')).toBe('down');
     expect(await stateOf('cpu1')).toBe('fresh');
+    // doctor on gpu1 says its node is down, and what to do.
+    const doc = await runFlurm(['doctor'], { env: { ...alice.env, FLURM_HUB_URL: hub.url, FLURM_HOST: 'gpu1' } });
+    expect(doc.stdout).toMatch(/nodes — 2 seen: 1 fresh, 0 stale, 1 down, 0 waiting \(down: gpu1\)/);
+    expect(doc.stdout).toMatch(/node gpu1 — down: its agent stopped writing\?/);
     // best no longer offers the down node: nothing with GPUs is left.
     const none = await runFlurm(['best', '--gpus', '1', '--hub', hub.url], { env: alice.env });
     expect(none.code).toBe(1);

@@ -8,7 +8,7 @@ import type { HubConfig, UserConfig } from '../../config/schema.js';
 import { parseDestination } from '../../notifiers/registry.js';
 import { networkFsOf } from '../../store/local-disk.js';
 import { defaultIndexPath } from '../../hub/defaults.js';
-import { spoolDir, userName } from '../../lib/host.js';
+import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Message } from '../../messages/message.js';
 import { getJson, hubUrl, clusterDirFor } from '../hub-client.js';
@@ -66,9 +66,30 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
       for (const x of d.destinations) add('fail', `destination ${x.dest}`, `the hub gave up on it: ${x.disabled_reason}`);
       const p = await getJson<{ problems: { user: string | null; reason: string; count: number }[] }>(`${url}/api/v1/problems`, 3000);
       for (const x of p.problems.filter((q) => q.user === me || q.user === null).slice(0, 10)) add('warn', 'hub reports', `${x.reason}${x.count > 1 ? ` (×${x.count})` : ''}`);
+      // Nodes: what the hub sees, and this host in particular.
+      await checkNodes(url);
     } catch (err) {
       add('fail', `hub ${url}`, `not reachable: ${errorMessage(err)} — jobs are still recorded in your spool; messages go out when a hub runs`);
     }
+  }
+
+  async function checkNodes(url: string): Promise<void> {
+    let n: { nodes: { host: string; state: string; problem?: string }[] };
+    try {
+      n = await getJson<{ nodes: { host: string; state: string; problem?: string }[] }>(`${url}/api/v1/nodes?busy=0`, 3000);
+    } catch (err) {
+      add('warn', 'nodes', `the hub did not list its nodes: ${errorMessage(err)}`);
+      return;
+    }
+    const here = hostName(env);
+    const byState = (st: string) => n.nodes.filter((x) => x.state === st).map((x) => x.host);
+    const down = byState('down');
+    if (n.nodes.length === 0) add('warn', 'nodes', "the hub sees no node: run 'flurm agent' on each node (or 'flurm cron install --agent')");
+    else add(down.length ? 'warn' : 'ok', 'nodes', `${n.nodes.length} seen: ${['fresh', 'stale', 'down', 'waiting'].map((st) => `${byState(st).length} ${st}`).join(', ')}${down.length ? ` (down: ${down.slice(0, 8).join(', ')})` : ''}`);
+    const mine = n.nodes.find((x) => x.host === here);
+    if (!mine) add('warn', `node ${here}`, "no agent reports this host: 'flurm agent' here (or 'flurm cron install --agent'), else status/best do not know it");
+    else if (mine.state !== 'fresh' && mine.state !== 'waiting') add('warn', `node ${here}`, `${mine.state}: its agent stopped writing? ('flurm cron status')`);
+    for (const x of n.nodes.filter((y) => y.problem).slice(0, 5)) add('warn', `node ${x.host}`, x.problem!);
   }
 
   // Destinations.
