@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findExecutable } from '../lib/exec.js';
 import {
   collectGpus,
-  findExecutable,
   isNullCell,
   joinComputeApps,
   parseComputeApps,

@@ -15,8 +15,7 @@
 // failed because it couldn't communicate with the NVIDIA driver...", exit 9) → the collector
 // throws with that message: gpus null, status ok:false. Compute apps failing alone keeps the GPUs.
 import fs from 'node:fs';
-import path from 'node:path';
-import { execCommand } from '../lib/exec.js';
+import { execCommand, findExecutable } from '../lib/exec.js';
 import { errorMessage } from '../lib/errors.js';
 import { userNameOf } from '../lib/users.js';
 import { SNAPSHOT_CMD_MAX_CHARS, SNAPSHOT_MAX_GPU_PROCS, SNAPSHOT_MAX_GPUS, type SnapshotGpu, type SnapshotGpuProcess } from '../agent/snapshot.js';
@@ -199,20 +198,6 @@ export interface GpuOptions extends ProcRootOptions {
 
 const EVERY_EXIT_CODE = Array.from({ length: 256 }, (_, i) => i);
 const OUTPUT_CAP_BYTES = 1 << 20;
-
-/** The executable `cmd` resolves to (as execvp would), or null when there is none. */
-export function findExecutable(cmd: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = cmd.includes('/') ? [cmd] : (env.PATH ?? '/usr/bin:/bin').split(':').map((d) => path.join(d || '.', cmd));
-  for (const c of candidates) {
-    try {
-      fs.accessSync(c, fs.constants.X_OK);
-      if (fs.statSync(c).isFile()) return c;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
 
 async function runNvidiaSmi(file: string, args: string[], opts: GpuOptions): Promise<string> {
   const r = await execCommand(file, args, {

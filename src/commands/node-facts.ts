@@ -1,7 +1,7 @@
 // Facts about a node that several node commands (status, best, top, inspect, users) state the
 // same way: when a GPU counts as free, who is active on a node, how old its data is, how a state
 // and a used/total pair are written. Pure functions of NodeView; no I/O.
-import type { SnapshotGpu, SnapshotProcess } from '../agent/snapshot.js';
+import type { NodeSnapshot, SnapshotGpu, SnapshotProcess } from '../agent/snapshot.js';
 import { UserError } from '../lib/errors.js';
 import { formatBytes, truncate } from '../lib/format.js';
 import type { NodeState, NodeView } from './node-view.js';
@@ -71,10 +71,16 @@ export function runningJobs(n: NodeView) {
  * of GPU compute processes (someone holding a GPU idle is on the node too).
  */
 export function activeUsers(n: NodeView): string[] {
-  const users = new Set<string>(n.active_users ?? []);
-  for (const p of n.snapshot.busy) users.add(p.user);
+  const users = new Set<string>([...(n.active_users ?? []), ...snapshotUsers(n.snapshot)]);
   for (const j of runningJobs(n)) users.add(j.user);
-  for (const g of n.snapshot.gpus ?? []) for (const p of g.procs) if (p.user) users.add(p.user);
+  return [...users].sort();
+}
+
+/** Users with a busy process or a GPU compute process in a snapshot, sorted. */
+export function snapshotUsers(s: NodeSnapshot): string[] {
+  const users = new Set<string>();
+  for (const p of s.busy) users.add(p.user);
+  for (const g of s.gpus ?? []) for (const p of g.procs) if (p.user) users.add(p.user);
   return [...users].sort();
 }
 

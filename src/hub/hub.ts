@@ -89,7 +89,6 @@ export class Hub {
     this.nodeStore = new NodeStore(this.db);
     if (o.clusterDir) {
       const labDests = cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? []);
-      const seen = () => now();
       this.nodes = new NodeWatcher({
         clusterDir: o.clusterDir,
         nodes: cfg.nodes,
@@ -103,14 +102,14 @@ export class Hub {
         inProcessHost: o.inProcessAgentHost,
         sink: {
           jobVanished: (job, reason) => {
-            if (enqueuer.jobVanished(job, reason, this.ingestor.userConfig(job.user), seen())) this.deliverer.wake();
+            if (enqueuer.jobVanished(job, reason, this.ingestor.userConfig(job.user), now())) this.deliverer.wake();
           },
           jobNodeDown: (job, message, keyBase) => {
-            if (enqueuer.jobWarning(job, keyBase, message, this.ingestor.userConfig(job.user), seen())) this.deliverer.wake();
+            if (enqueuer.jobWarning(job, keyBase, message, this.ingestor.userConfig(job.user), now())) this.deliverer.wake();
           },
           labAlert: (keyBase, host, message) => {
             if (labDests.length === 0) o.log.once('no-alert-dest', 'warn', 'node alerts go only to this log: set alerts.to in the hub config to send them', {});
-            if (enqueuer.labAlert(keyBase, host, message, labDests, seen())) this.deliverer.wake();
+            if (enqueuer.labAlert(keyBase, host, message, labDests, now())) this.deliverer.wake();
           },
         },
       });

@@ -60,7 +60,7 @@ export class Lease {
     const h = readHubFile(this.o.clusterDir);
     if (!h || this.holderIsDeadHere(h)) {
       if (h) this.o.log.info('hub.json names a hub of this host that is no longer running; taking over', { pid: h.pid });
-      await this.claim(h?.seq ?? 0);
+      this.claim(h?.seq ?? 0);
       await sleep(Math.min(250, this.beatMs));
       await this.confirm();
     } else {
@@ -90,7 +90,7 @@ export class Lease {
     });
   }
 
-  private async claim(fromSeq: number): Promise<void> {
+  private claim(fromSeq: number): void {
     this.claiming = true;
     try {
       this.write(fromSeq + 1);
@@ -150,7 +150,7 @@ export class Lease {
       }
       // Standby.
       if (!h || this.holderIsDeadHere(h)) {
-        await this.claim(h?.seq ?? this.seen?.seq ?? 0);
+        this.claim(h?.seq ?? this.seen?.seq ?? 0);
         return;
       }
       const id = idOf(h);
@@ -160,7 +160,7 @@ export class Lease {
       }
       if (this.mono() - this.seen.changedMono >= this.o.leaseSeconds * 1000) {
         this.o.log.warn('the active hub stopped renewing its lease; taking over', { active_host: h.host, silent_seconds: Math.round((this.mono() - this.seen.changedMono) / 1000) });
-        await this.claim(h.seq);
+        this.claim(h.seq);
       }
     } catch (err) {
       this.o.log.error('lease tick failed; will retry', { error: (err as Error).message });

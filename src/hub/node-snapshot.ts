@@ -104,9 +104,7 @@ export function readSnapshotFile(file: string): NodeSnapshot {
   try {
     text = readSmallText(file, SNAPSHOT_MAX_BYTES);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new SnapshotError('is a symlink (refused, not followed)');
-    throw new SnapshotError(code === 'EACCES' ? 'is not readable (permission denied)' : (err as Error).message);
+    throw new SnapshotError((err as Error).message);
   }
   return parseSnapshot(text);
 }

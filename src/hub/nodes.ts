@@ -10,6 +10,7 @@ import { BUSY_MIN_CPU_PCT, SNAPSHOT_MAX_BYTES, type NodeSnapshot } from '../agen
 import type { HubConfig } from '../config/schema.js';
 import type { JobView } from '../commands/job-view.js';
 import type { NodeState, NodeView } from '../commands/node-view.js';
+import { snapshotUsers } from '../commands/node-facts.js';
 import { jobNodeDownMessage, nodeBackMessage, nodeDownMessage } from '../commands/alert-message.js';
 import type { Message } from '../messages/message.js';
 import type { Logger } from '../lib/logger.js';
@@ -19,6 +20,7 @@ import type { JobStore } from '../store/jobs.js';
 import type { NodeStore } from '../store/nodes.js';
 import { AlertRules } from './alerts.js';
 import { parseSnapshot } from './node-snapshot.js';
+import { readSmallFile, type SmallFile } from '../lib/small-file.js';
 
 /** What the watcher asks the hub to send (the hub turns these into outbox rows). */
 export interface NodeEventSink {
@@ -77,8 +79,6 @@ interface Tracked {
 
 interface VanishWatch {
   host: string;
-  /** Seq of the host's snapshot when the job was first checked: only later ones count. */
-  baseSeq: number;
   misses: number;
   lastSeq: number;
   firstMissMono: number | null;
@@ -174,37 +174,17 @@ export class NodeWatcher {
   }
 
   private readOne(file: string, name: string): void {
-    let fd: number;
+    let read: SmallFile;
     try {
-      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      read = readSmallFile(file, SNAPSHOT_MAX_BYTES, { unlessStamp: this.stamps.get(file) });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return; // renamed away between readdir and open
-      this.refuse(name, code === 'ELOOP' ? 'is a symlink (refused, not followed)' : `cannot be opened: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // renamed away between readdir and open
+      const msg = (err as Error).message;
+      this.refuse(name, msg.startsWith(`${file} `) ? msg.slice(file.length + 1) : `cannot be read: ${msg}`);
       return;
     }
-    let text: string;
-    let stamp: string;
-    let uid: number;
-    try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile()) return this.refuse(name, 'is not a regular file');
-      if (st.size > SNAPSHOT_MAX_BYTES) return this.refuse(name, `is ${st.size} bytes; the limit is ${SNAPSHOT_MAX_BYTES}`);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
-      uid = st.uid;
-      if (this.stamps.get(file) === stamp) return;
-      const buf = Buffer.alloc(Math.min(st.size, SNAPSHOT_MAX_BYTES) + 1);
-      let got = 0;
-      while (got < buf.length) {
-        const n = fs.readSync(fd, buf, got, buf.length - got, null);
-        if (n === 0) break;
-        got += n;
-      }
-      if (got > SNAPSHOT_MAX_BYTES) return this.refuse(name, `grew past ${SNAPSHOT_MAX_BYTES} bytes while being read`);
-      text = buf.subarray(0, got).toString('utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
+    const { text, stamp, uid } = read;
+    if (text === null) return; // unchanged since the last read
     let snap: NodeSnapshot;
     try {
       snap = parseSnapshot(text);
@@ -347,7 +327,7 @@ export class NodeWatcher {
       const alive = known ? live.has(`${job.pid}:${job.pidStart}`) : livePids.has(job.pid);
       let w = this.vanish.get(job.id);
       if (!w) {
-        w = { host: t.host, baseSeq: snap.seq, misses: 0, lastSeq: snap.seq, firstMissMono: null };
+        w = { host: t.host, misses: 0, lastSeq: snap.seq, firstMissMono: null };
         // The first check may see a snapshot sampled before the job started: it does not count.
         this.vanish.set(job.id, w);
         continue;
@@ -397,8 +377,6 @@ export class NodeWatcher {
       .sort((a, b) => a.host.localeCompare(b.host))
       .map((t) => {
         const s = t.snapshot;
-        const users = new Set(s.busy.map((p) => p.user));
-        for (const g of s.gpus ?? []) for (const p of g.procs) if (p.user) users.add(p.user);
         const limit = opts.busyLimit ?? Infinity;
         const view: NodeView = {
           host: t.host,
@@ -407,7 +385,7 @@ export class NodeWatcher {
           snapshot: { ...s, pids: [], busy: s.busy.length > limit ? s.busy.slice(0, limit) : s.busy },
           jobs: byHost.get(t.host) ?? [],
           idle_since: t.idleSinceMs === null ? null : new Date(t.idleSinceMs).toISOString(),
-          active_users: [...users].sort(),
+          active_users: snapshotUsers(s),
         };
         if (s.busy.length > limit) view.busy_omitted = s.busy.length - limit;
         if (t.problem) view.problem = t.problem;
@@ -426,7 +404,7 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-export function isIdle(snap: NodeSnapshot): boolean {
+function isIdle(snap: NodeSnapshot): boolean {
   if ((snap.cpu_busy_pct ?? 0) >= IDLE_CPU_PCT) return false;
   if (snap.busy.some((p) => (p.cpu_pct ?? 0) >= BUSY_MIN_CPU_PCT)) return false;
   if ((snap.gpus ?? []).some((g) => (g.util_pct ?? 0) >= IDLE_GPU_UTIL_PCT)) return false;

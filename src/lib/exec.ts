@@ -2,6 +2,8 @@
 // the whole process group, a cap on captured output, and a checked exit status. Failures throw
 // ExecError with the command, exit code or signal, and the (bounded) stderr.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { ExecError } from './errors.js';
 
 export interface ExecOptions {
@@ -164,4 +166,18 @@ export function execCommand(file: string, args: readonly string[], opts: ExecOpt
       child.stdin.end(opts.input);
     }
   });
+}
+
+/** The executable `cmd` resolves to (as execvp would), or null when there is none. */
+export function findExecutable(cmd: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const candidates = cmd.includes('/') ? [cmd] : (env.PATH ?? '/usr/bin:/bin').split(':').map((d) => path.join(d || '.', cmd));
+  for (const c of candidates) {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      if (fs.statSync(c).isFile()) return c;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
 }

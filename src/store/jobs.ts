@@ -119,9 +119,9 @@ export class JobStore {
   }
 
   /** Jobs the index says are running on `host`, with the (pid, pid_start) that identify them. */
-  runningOn(host: string): (JobView & { to: string[]; pidStart: string | null; seenStartMs: number | null })[] {
+  runningOn(host: string): (JobView & { to: string[]; pidStart: string | null })[] {
     const rows = this.db.prepare("SELECT * FROM jobs WHERE host = ? AND state = 'running' AND end_ts IS NULL ORDER BY start_ts").all(host) as JobRow[];
-    return rows.map((r) => ({ ...rowToJob(r), pidStart: r.pid_start, seenStartMs: r.seen_start_ms }));
+    return rows.map((r) => ({ ...rowToJob(r), pidStart: r.pid_start }));
   }
 
   /** Every running job, for the node views. */

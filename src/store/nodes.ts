@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { NodeSnapshot } from '../agent/snapshot.js';
 import type { Db } from './db.js';
+import { snapshotUsers } from '../commands/node-facts.js';
 
 export interface NodeRow {
   host: string;
@@ -122,8 +123,6 @@ export class NodeStore {
   addSample(host: string, snap: NodeSnapshot, nowMs: number): void {
     const gpus = snap.gpus ?? [];
     const utils = gpus.map((g) => g.util_pct).filter((u): u is number => u !== null);
-    const users = new Set(snap.busy.map((p) => p.user));
-    for (const g of gpus) for (const p of g.procs) if (p.user) users.add(p.user);
     const base = {
       host,
       load1: snap.load[0],
@@ -138,7 +137,7 @@ export class NodeStore {
       gpu_mem_used: gpus.reduce((a, g) => a + (g.mem_used_bytes ?? 0), 0),
       gpu_mem_total: gpus.reduce((a, g) => a + (g.mem_total_bytes ?? 0), 0),
       gpus: gpus.length,
-      users: users.size,
+      users: snapshotUsers(snap).length,
     };
     for (const res of SAMPLE_RESOLUTIONS_SECONDS) {
       const step = res * 1000;
@@ -184,9 +183,5 @@ export class NodeStore {
 
   putAlert(a: AlertRow): void {
     this.alertPut.run({ ...a, active: a.active ? 1 : 0 });
-  }
-
-  activeAlerts(): AlertRow[] {
-    return (this.db.prepare('SELECT * FROM alerts WHERE active = 1 ORDER BY host, kind').all() as (Omit<AlertRow, 'active'> & { active: number })[]).map((r) => ({ ...r, active: true }));
   }
 }

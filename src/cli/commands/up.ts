@@ -1,7 +1,6 @@
 // `flurm up`: everything on one workstation with embedded defaults — the hub reading this user's
 // spool (and ~/.pingchilling), an index on local disk, HTTP on localhost. With no destination it
 // still tells the user: on this console, and on the desktop when there is one.
-import fs from 'node:fs';
 import path from 'node:path';
 import { validateHubConfig } from '../../config/schema.js';
 import { checkHubConfig, loadUserConfig } from '../../config/load.js';
@@ -15,6 +14,7 @@ import { parseDestination } from '../../notifiers/registry.js';
 import { packageVersion } from '../version.js';
 import { waitForSignal } from './hub.js';
 import { startAgent } from '../../agent/agent.js';
+import { findExecutable } from '../../lib/exec.js';
 
 /** The in-process agent's interval. */
 const UP_AGENT_INTERVAL_SECONDS = 15;
@@ -23,7 +23,7 @@ export const DEFAULT_PORT = 7077;
 
 function desktopAvailable(env: NodeJS.ProcessEnv): boolean {
   if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return false;
-  return (env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, 'notify-send')));
+  return findExecutable('notify-send', env) !== null;
 }
 
 export async function run(opts: { port?: number; to: string[]; index?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -37,6 +37,7 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
   const spool = spoolDir(env);
   ensureSpool(spool);
   const userCfgFile = path.join(spool, 'config.toml');
+  const clusterDir = path.join(spool, 'cluster');
   const userCfg = loadUserConfig(userCfgFile);
   const explicitPort = opts.port !== undefined;
   const config = validateHubConfig({
@@ -54,7 +55,7 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
     new Hub({
       config,
       indexPath,
-      clusterDir: path.join(spool, 'cluster'),
+      clusterDir,
       extraSources: [{ dir: spool, legacyFile: path.join(homeDir(env), '.pingchilling') }],
       fallback,
       log,
@@ -73,7 +74,7 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
     await hub.start();
   }
   // This workstation is the whole cluster: its agent runs in-process, so status, best and top work.
-  const agent = startAgent({ clusterDir: path.join(spool, 'cluster'), intervalSeconds: UP_AGENT_INTERVAL_SECONDS, log, version: packageVersion(), env });
+  const agent = startAgent({ clusterDir, intervalSeconds: UP_AGENT_INTERVAL_SECONDS, log, version: packageVersion(), env });
   const dests = [...opts.to, ...userCfg.to].map((u) => parseDestination(u).toUrl({ redact: true }));
   const out = process.stdout;
   out.write(`flurm up ${packageVersion()}\n`);
@@ -82,7 +83,7 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
   out.write(`  your spool     ${spool}\n`);
   out.write(`  index          ${indexPath}\n`);
   if (hub.role === 'standby') {
-    out.write(`  standing by    another hub already serves ${path.join(spool, 'cluster')} (another flurm up?): this one sends nothing\n`);
+    out.write(`  standing by    another hub already serves ${clusterDir} (another flurm up?): this one sends nothing\n`);
     out.write(`                 until that one stops, then takes over. Stop this one with Ctrl-C if that was not meant.\n`);
   }
   if (dests.length) out.write(`  messages go to ${dests.join(', ')}\n`);
