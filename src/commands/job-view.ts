@@ -1,7 +1,8 @@
 // JobView: one job as the command layer and notifications see it, built by the store from the
 // `start` and `end` events (either may be missing: a job seen only at its end, or still running).
 
-export type JobState = 'running' | 'succeeded' | 'failed' | 'unknown' | 'vanished';
+/** `pending`: a SLURM job waiting in the queue. */
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown' | 'vanished';
 
 export interface JobView {
   id: string;
@@ -25,6 +26,15 @@ export interface JobView {
   log?: string | null;
   detached?: boolean;
   attached?: boolean;
-  /** Source writer: node, bash, legacy. */
+  /** Source writer: node, bash, legacy, slurm. */
   src?: string | null;
+  /** For a SLURM batch job (src 'slurm'): its SLURM id, and the final record once it ended. */
+  slurm?: {
+    job_id: string;
+    cluster?: string | null;
+    array?: string | null;
+    tasks?: number | null;
+    /** The SlurmOutcome (or SlurmArrayOutcome) the end was made from; see schedulers/slurm/outcome.ts. */
+    final?: Record<string, unknown>;
+  } | null;
 }

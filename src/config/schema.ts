@@ -108,6 +108,26 @@ export const hubConfigSchema = z.strictObject({
       lease_seconds: z.number().positive().max(600).default(15),
     })
     .prefault({}),
+  slurm: z
+    .strictObject({
+      /** "auto": on when `squeue` is on the hub's PATH (or at `bin_dir`); true: on (doctor says if SLURM is missing); false: off. */
+      enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+      /** Directory holding squeue, sacct, scontrol, sinfo (default: PATH). */
+      bin_dir: z.string().min(1).optional(),
+      /** One squeue call per interval for every watched job. */
+      poll_interval_seconds: z.number().min(1).max(600).default(30),
+      /** sinfo (nodes and partitions, for status/best/queue) every this many seconds. 0: never. */
+      sinfo_interval_seconds: z.number().min(0).max(3600).default(60),
+      /** Each SLURM command is killed after this long (counts as a failure, retried with backoff). */
+      command_timeout_seconds: z.number().positive().max(300).default(20),
+      /** A job gone from squeue whose sacct record has not appeared is asked again for this long; then its end is sent with what is known. */
+      final_record_timeout_seconds: z.number().positive().default(600),
+      /** Failed array tasks get at most this many messages of their own; the array's summary always comes. */
+      max_task_messages: z.number().int().min(0).default(5),
+      /** slurmctld unreachable for this long raises one lab alert (and one "back" when it answers). */
+      down_alert_after_seconds: z.number().nonnegative().default(120),
+    })
+    .prefault({}),
   routes: z.array(routeSchema).default([]),
   diagnose: z.strictObject({ patterns: z.array(z.unknown()).default([]) }).prefault({}),
 });

@@ -12,10 +12,11 @@ import path from 'node:path';
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/db.js';
 import type { JobStore } from '../store/jobs.js';
+import type { SlurmJobStore } from '../store/slurm-jobs.js';
 import type { ProblemStore } from '../store/outbox.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
-import { MAX_EVENT_BYTES, type EndEvent, type NoteEvent, type StartEvent } from '../spool/events.js';
+import { MAX_EVENT_BYTES, type EndEvent, type NoteEvent, type SlurmEvent, type StartEvent } from '../spool/events.js';
 import { parseEventLine } from '../spool/validate.js';
 import { readNew, discoverEventFiles, MAX_EVENT_FILES, type Cursor } from '../spool/tail-reader.js';
 import { inspectSpool, inodeNumber } from '../spool/trust.js';
@@ -43,6 +44,8 @@ export interface IngestOptions {
   now?: () => number;
   /** Time budget of one tick before yielding to the event loop. */
   sliceMs?: number;
+  /** SLURM jobs: `slurm` events are registered here, and the poller is told of new ones. */
+  slurm?: { store: SlurmJobStore; onRegistered: () => void };
 }
 
 interface FileState {
@@ -492,6 +495,16 @@ export class Ingestor {
       const n = ev as NoteEvent;
       if (!this.jobs.applyNote(n, user, seenMs)) return 0;
       return this.enqueuer.noteAdded({ id: n.id, user, host: n.host, ts: n.ts, title: n.title, message: n.message, to: n.to }, f.spool.config, seenMs, { silent });
+    }
+    if (ev.type === 'slurm') {
+      if (!this.opts.slurm) {
+        this.log.once('slurm-off', 'warn', 'a SLURM job was registered but SLURM support is off in this hub ([slurm] enabled = false)', { user, file: f.path });
+        return 0;
+      }
+      const res = this.opts.slurm.store.register(ev as SlurmEvent, user, seenMs, { silent });
+      if (res === 'foreign') this.refuseForeignId(f, ev.id, seenMs);
+      if (res === 'new') this.opts.slurm.onRegistered();
+      return 0;
     }
     return 0;
   }

@@ -20,7 +20,7 @@ export const COMMAND_MAX_CHARS = 4000;
 /** cwd and log paths are cut to this many characters. */
 export const PATH_MAX_CHARS = 4096;
 
-export type EventType = 'start' | 'end' | 'note';
+export type EventType = 'start' | 'end' | 'note' | 'slurm';
 
 export interface EventBase {
   /** Schema version (SPOOL_VERSION of the writer). */
@@ -83,7 +83,51 @@ export interface NoteEvent extends EventBase {
   to?: string[];
 }
 
-export type SpoolEvent = StartEvent | EndEvent | NoteEvent;
+/** SLURM job ids are digits; an array task is registered as its array (one unit). */
+export const SLURM_JOB_ID_RE = /^\d{1,12}$/;
+/** Array specs as sbatch --array takes them ("0-15%4", "1,3,5-7"). */
+export const SLURM_ARRAY_MAX_CHARS = 1024;
+
+/**
+ * `slurm`: a batch job handed to SLURM (`flurm submit`, `flurm watch --slurm`). From here the hub
+ * owns the job: its poller asks SLURM, and the `end` is made by the hub from SLURM's final record.
+ * Additive to protocol v1 (old hubs ignore an unknown type). See docs/slurm.md.
+ */
+export interface SlurmEvent extends EventBase {
+  type: 'slurm';
+  slurm: {
+    /** The job id sbatch printed; for an array, the array's job id (%A). */
+    job_id: string;
+    /** ClusterName from `sbatch --parsable` ("id;cluster"), else null. */
+    cluster?: string | null;
+    /** The --array spec as given ("0-15%4"); absent or null for a plain job. */
+    array?: string | null;
+    /** Number of array tasks (null for a plain job). */
+    tasks?: number | null;
+    /** --job-name (%x), else the script's base name, as sbatch names it. */
+    name?: string | null;
+    /** --partition as requested, when given. */
+    partition?: string | null;
+  };
+  /** flurm's title (--title), if any. */
+  title?: string;
+  /** The command as typed ("sbatch -p gpu train.sh --lr 3"); absent with --hide-command. */
+  cmd?: string;
+  /** Where sbatch ran (the submit directory). */
+  cwd?: string;
+  /**
+   * stdout / stderr of the batch script: sbatch filename PATTERNS made absolute against the job's
+   * working directory, not expanded ("/home/a/proj/slurm-%j.out"). The hub expands them per task
+   * once it knows the node (%N) and task (%a). `error` null or absent: stderr goes to `output`.
+   */
+  output?: string | null;
+  error?: string | null;
+  to?: string[];
+  /** Written by `flurm watch --slurm`: submitted with plain sbatch, flurm learned of it later. */
+  attached?: boolean;
+}
+
+export type SpoolEvent = StartEvent | EndEvent | NoteEvent | SlurmEvent;
 
 /** Cut `s` to `max` characters, marking the cut with an ellipsis. */
 export function clip(s: string, max: number): string {

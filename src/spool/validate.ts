@@ -11,6 +11,8 @@ import {
   TAIL_MAX_LINES,
   TAIL_MAX_LINE_CHARS,
   TITLE_MAX_CHARS,
+  SLURM_ARRAY_MAX_CHARS,
+  SLURM_JOB_ID_RE,
   type SpoolEvent,
 } from './events.js';
 
@@ -32,7 +34,11 @@ export type ParsedLine =
   | { kind: 'ignored'; type: string; reason: string }
   | { kind: 'invalid'; reason: string };
 
-export const KNOWN_TYPES = ['start', 'end', 'note'] as const;
+export const KNOWN_TYPES = ['start', 'end', 'note', 'slurm'] as const;
+/** Longest SLURM cluster, job or partition name a reader accepts. */
+export const SLURM_NAME_MAX_CHARS = 256;
+/** Most tasks an array may declare (SLURM's MaxArraySize ceiling is 4,000,001). */
+export const SLURM_TASKS_MAX = 4_000_001;
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const ISO_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -63,6 +69,9 @@ const EXPECT: Record<string, string> = {
   peak_rss_bytes: 'a non-negative integer (bytes) or null',
   tail: `a list of at most ${TAIL_MAX_LINES} strings of at most ${TAIL_MAX_LINE_CHARS} characters, ${TAIL_MAX_BYTES} bytes in all`,
   message: `a string of at most ${MESSAGE_MAX_CHARS} characters`,
+  slurm: `an object: job_id (digits), and optional cluster, name, partition (strings of at most ${SLURM_NAME_MAX_CHARS} characters or null), array (a string of at most ${SLURM_ARRAY_MAX_CHARS} characters or null), tasks (an integer between 1 and ${SLURM_TASKS_MAX} or null)`,
+  output: `a string of at most ${PATH_MAX_CHARS} characters or null`,
+  error: `a string of at most ${PATH_MAX_CHARS} characters or null`,
 };
 
 const str = (max: number) => z.string().max(max);
@@ -127,7 +136,33 @@ const noteSchema = z
   })
   .loose();
 
-const SCHEMAS = { start: startSchema, end: endSchema, note: noteSchema } as const;
+const slurmName = str(SLURM_NAME_MAX_CHARS).nullable().optional();
+
+const slurmSchema = z
+  .object({
+    ...base,
+    type: z.literal('slurm'),
+    slurm: z
+      .object({
+        job_id: z.string().regex(SLURM_JOB_ID_RE),
+        cluster: slurmName,
+        array: str(SLURM_ARRAY_MAX_CHARS).nullable().optional(),
+        tasks: z.number().int().min(1).max(SLURM_TASKS_MAX).nullable().optional(),
+        name: slurmName,
+        partition: slurmName,
+      })
+      .loose(),
+    title: str(TITLE_MAX_CHARS).optional(),
+    cmd: str(COMMAND_MAX_CHARS).optional(),
+    cwd: str(PATH_MAX_CHARS).optional(),
+    output: str(PATH_MAX_CHARS).nullable().optional(),
+    error: str(PATH_MAX_CHARS).nullable().optional(),
+    to: toList.optional(),
+    attached: z.boolean().optional(),
+  })
+  .loose();
+
+const SCHEMAS = { start: startSchema, end: endSchema, note: noteSchema, slurm: slurmSchema } as const;
 const KNOWN_FIELDS: Record<string, Set<string>> = Object.fromEntries(
   Object.entries(SCHEMAS).map(([t, s]) => [t, new Set(Object.keys(s.shape))]),
 );

@@ -113,6 +113,35 @@ const MIGRATIONS: string[] = [
     cleared_ms INTEGER
   );
   `,
+  `
+  -- SLURM batch jobs the hub watches (one row per flurm job; an array is one row). The job
+  -- itself is a row of jobs (src 'slurm'); this holds what the poller needs to resume after a
+  -- restart: no per-job daemon, the index is the whole state.
+  CREATE TABLE slurm_jobs (
+    id TEXT PRIMARY KEY,               -- flurm job id (jobs.id)
+    user TEXT NOT NULL,
+    job_id TEXT NOT NULL,              -- SLURM job id; the array's job id for an array
+    cluster TEXT NOT NULL DEFAULT '',  -- '' when sbatch did not say
+    array_spec TEXT,                   -- --array as given; NULL for a plain job
+    tasks INTEGER,                     -- number of array tasks; NULL for a plain job
+    name TEXT,                         -- the job name (%x)
+    partition TEXT,
+    work_dir TEXT,                     -- where sbatch ran
+    output TEXT,                       -- absolute filename patterns, expanded per task by the hub
+    error TEXT,
+    slurm_state TEXT,                  -- latest state seen (squeue, then the final record)
+    node_list TEXT,
+    info_json TEXT,                    -- latest squeue facts (partition, cpus, memory, times...)
+    registered_ms INTEGER NOT NULL,    -- hub wall clock when the event was ingested
+    left_queue_ms INTEGER,             -- first poll that found it final or gone from squeue
+    final_attempts INTEGER NOT NULL DEFAULT 0,
+    next_final_ms INTEGER,             -- when to ask sacct/scontrol again (backoff while sacct lags)
+    silent INTEGER NOT NULL DEFAULT 0, -- registered from a backfill (old event on a new index): end recorded, not sent
+    done INTEGER NOT NULL DEFAULT 0    -- 1 once the end was made (and its messages queued)
+  );
+  CREATE UNIQUE INDEX slurm_jobs_key ON slurm_jobs(user, cluster, job_id);
+  CREATE INDEX slurm_jobs_open ON slurm_jobs(done, job_id);
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

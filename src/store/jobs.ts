@@ -22,7 +22,19 @@ export function rowToJob(r: JobRow): JobView & { to: string[] } {
     tail: r.tail_json ? (JSON.parse(r.tail_json) as string[]) : null, log: r.log,
     detached: !!r.detached, attached: !!r.attached, src: r.src,
     to: r.to_json ? (JSON.parse(r.to_json) as string[]) : [],
+    ...(r.src === 'slurm' ? { slurm: slurmOf(r.extra_json) } : {}),
   };
+}
+
+/** The SLURM facts kept in a SLURM job's extra_json (job id, and its final record once ended). */
+function slurmOf(extraJson: string | null): JobView['slurm'] {
+  if (!extraJson) return null;
+  try {
+    const e = JSON.parse(extraJson) as { slurm?: JobView['slurm']; slurm_final?: Record<string, unknown> };
+    return e.slurm ? { ...e.slurm, ...(e.slurm_final ? { final: e.slurm_final } : {}) } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function endState(ev: Pick<EndEvent, 'exit' | 'signal' | 'exit_unknown'>): JobState {
@@ -120,7 +132,8 @@ export class JobStore {
 
   /** Jobs the index says are running on `host`, with the (pid, pid_start) that identify them. */
   runningOn(host: string): (JobView & { to: string[]; pidStart: string | null })[] {
-    const rows = this.db.prepare("SELECT * FROM jobs WHERE host = ? AND state = 'running' AND end_ts IS NULL ORDER BY start_ts").all(host) as JobRow[];
+    // SLURM jobs are followed through SLURM (the poller), not through the node's process list.
+    const rows = this.db.prepare("SELECT * FROM jobs WHERE host = ? AND state = 'running' AND end_ts IS NULL AND (src IS NULL OR src <> 'slurm') ORDER BY start_ts").all(host) as JobRow[];
     return rows.map((r) => ({ ...rowToJob(r), pidStart: r.pid_start }));
   }
 
@@ -139,7 +152,7 @@ export class JobStore {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.user) (where.push('user = ?'), args.push(opts.user));
-    if (opts.running) where.push("state = 'running'");
+    if (opts.running) where.push("state IN ('running', 'pending')");
     if (opts.sinceTs) (where.push('COALESCE(end_ts, start_ts) >= ?'), args.push(opts.sinceTs));
     const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY COALESCE(start_ts, end_ts) DESC LIMIT ?`;
