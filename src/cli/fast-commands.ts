@@ -52,6 +52,7 @@ Example:
 `;
 
 export const WATCH_USAGE = `Usage: flurm watch [options] PID
+       flurm watch --slurm [options] JOBID
 
 Be told when a process already running on this host ends (one you started without
 flurm). Its exit status cannot be known (it is not flurm's child); wall time is
@@ -60,12 +61,22 @@ counted from the process's real start, peak memory while watched.
 Runs in the foreground until the process ends (Ctrl-C stops watching, the process
 goes on); -d watches in the background and returns at once.
 
+With --slurm, JOBID is a SLURM job of yours submitted with plain sbatch (for an
+array, the array's id): flurm asks scontrol and squeue for its name and output
+files, registers it with the hub and returns at once; the hub follows the job in
+SLURM and notifies you when it ends (see flurm submit --help). SLURM must still
+list the job (up to MinJobAge, 5 minutes by default, after it ended).
+
 Options:
   -t, --title TITLE   a name for the job in notifications
   -d, --detach        watch in the background (survives logout)
       --to URL        also notify this destination (repeatable)
   -q, --quiet         print nothing of flurm's own
       --hide-command  do not record the process's command line
+      --slurm         JOBID is a SLURM job id, not a process id
+      --output FILE   with --slurm: the job's stdout file or sbatch pattern
+                      (default: what SLURM says; relative to this directory)
+      --error FILE    with --slurm: the same for stderr
   -h, --help          show this help
 `;
 
@@ -98,8 +109,28 @@ const WATCH_OPTIONS: Record<string, OptionSpec> = {
   to: { type: 'string', multiple: true },
   quiet: { type: 'boolean', short: 'q' },
   'hide-command': { type: 'boolean' },
+  slurm: { type: 'boolean' },
+  output: { type: 'string' },
+  error: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
+
+/**
+ * `flurm watch --slurm` lives in tsc's ESM output next to the fast bundle and is imported from
+ * there, by a specifier esbuild does not follow: the bundle `flurm run` loads stays as it was.
+ */
+const WATCH_SLURM_MODULE = './commands/watch-slurm.js';
+
+/** The JOBID of `flurm watch --slurm`: digits; an array task ("42_3") is refused with what to do. */
+export function parseSlurmJobId(text: string): string {
+  const t = text.trim();
+  const task = /^(\d+)_(\d+|\[.*\])$/.exec(t);
+  if (task) {
+    throw new UserError(`watch: ${t} names part of array ${task[1]}: flurm watches an array as one unit; run flurm watch --slurm ${task[1]}`);
+  }
+  if (!/^\d{1,12}$/.test(t) || Number(t) === 0) throw new UserError(`watch: not a SLURM job id: '${text}' (digits, as sbatch printed it)`);
+  return String(Number(t));
+}
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -221,6 +252,16 @@ export async function runFastCommand(cmd: string, argv: string[]): Promise<numbe
     case 'watch': {
       const { values, positionals } = parseStrict('watch', argv, WATCH_OPTIONS);
       if (values.help) return print(WATCH_USAGE), 0;
+      if (values.slurm) {
+        if (positionals.length !== 1) throw new UserError('watch: give exactly one SLURM job id (flurm watch --slurm [options] JOBID)');
+        if (values.detach) throw new UserError('watch: --detach does not go with --slurm: flurm watch --slurm returns at once, the hub follows the job');
+        const jobId = parseSlurmJobId(positionals[0]!);
+        const to = (values.to as string[] | undefined) ?? [];
+        await validateDestinations(to);
+        const m = (await import(WATCH_SLURM_MODULE)) as typeof import('./commands/watch-slurm.js');
+        return m.run({ jobId, output: str(values.output), error: str(values.error), title: str(values.title), to, quiet: values.quiet === true });
+      }
+      if (values.output !== undefined || values.error !== undefined) throw new UserError('watch: --output and --error go with --slurm (flurm watch --slurm JOBID --output FILE)');
       if (positionals.length !== 1) throw new UserError('watch: give exactly one PID (flurm watch [options] PID)');
       const pid = Number(positionals[0]);
       if (!/^\d+$/.test(positionals[0]!) || !Number.isSafeInteger(pid) || pid <= 0) throw new UserError(`watch: not a process id: '${positionals[0]}'`);
