@@ -21,7 +21,9 @@ let requests = 0;
 function userEnv(over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: root, FLURM_SPOOL: path.join(root, 'spool'), FLURM_CLUSTER: path.join(root, 'empty-cluster') };
   for (const k of ['FLURM_HUB_URL', 'NO_COLOR', 'FORCE_COLOR', 'FLURM_SSH']) delete env[k];
-  return { ...env, ...over };
+  // The agent-node views only: a machine with SLURM would otherwise add its live SLURM section
+  // (test/slurm-views.e2e.test.ts covers that).
+  return { ...env, FLURM_SLURM: 'off', ...over };
 }
 
 const askedUrls: string[] = [];

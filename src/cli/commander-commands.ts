@@ -4,6 +4,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion } from './version.js';
 
 export async function runCommander(argv: string[]): Promise<number> {
+  // `flurm submit`: everything after flurm's own options is sbatch's, untouched; commander would
+  // parse (and mangle) those, so the command reads its argv itself.
+  if (argv[0] === 'submit') return (await import('./commands/submit.js')).run(argv.slice(1));
   let code = 0;
   const program = new Command('flurm')
     .description('Job notifications and cluster awareness for research labs.')
@@ -18,7 +21,12 @@ export async function runCommander(argv: string[]): Promise<number> {
 Fast commands (see 'flurm run --help'):
   run [options] -- CMD [ARGS...]   run a job and be told when it ends
   notify [-t TITLE] MESSAGE        send an ad-hoc note from a script
-  watch PID                        be told when a process already running here ends`,
+  watch PID                        be told when a process already running here ends
+  watch --slurm JOBID              be told when a SLURM job submitted with plain sbatch ends
+
+SLURM (see 'flurm submit --help'):
+  submit [options] [--] [SBATCH ARGS...] SCRIPT [ARGS...]
+                                   sbatch, and be told when the job ends`,
     );
 
   program
@@ -112,11 +120,13 @@ Fast commands (see 'flurm run --help'):
 
   program
     .command('best')
-    .description('where to run now: the least-loaded node that fits')
+    .description('where to run now: the least-loaded node that fits (on SLURM: partition and node)')
     .option('--cpus <n>', 'free cores needed', (v) => parsePositive(v, '--cpus'))
     .option('--mem <size>', 'free memory needed ("32G", "500M")')
     .option('--gpus <n>', 'free GPUs needed', (v) => parsePositive(v, '--gpus'))
     .option('--gpu-mem <size>', 'free memory needed on each of those GPUs ("20G")')
+    .option('--partition <name>', 'SLURM: only this partition (implies --slurm)')
+    .option('--slurm', 'ask SLURM (which partition and node could start the job now), not the agent nodes')
     .addOption(jsonOption())
     .addOption(hubOption())
     .action(async (opts) => {
@@ -154,6 +164,16 @@ Fast commands (see 'flurm run --help'):
     .addOption(hubOption())
     .action(async (opts) => {
       const m = await import('./commands/users.js');
+      code = await m.run(opts);
+    });
+
+  program
+    .command('queue')
+    .description('the SLURM queue by user: running and pending jobs, cores, GPUs')
+    .addOption(jsonOption())
+    .addOption(hubOption())
+    .action(async (opts) => {
+      const m = await import('./commands/queue.js');
       code = await m.run(opts);
     });
 

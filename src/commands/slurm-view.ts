@@ -3,6 +3,10 @@
 // when no hub answers). The hub's GET /api/v1/slurm returns a SlurmClusterView; status, best,
 // top, users and queue render it with pure functions, like NodeView for agent nodes.
 
+import type { SinfoNodeRow } from '../schedulers/slurm/sinfo.js';
+import type { SqueueRow } from '../schedulers/slurm/squeue.js';
+import { isFinalState } from '../schedulers/slurm/states.js';
+
 export interface SlurmNodeView {
   name: string;
   /** Partitions the node is in ("gpu", "debug"); the default partition is marked in partitions[]. */
@@ -62,6 +66,11 @@ export interface SlurmQueueJob {
   time_limit_seconds: number | null;
   submit: string | null;
   start: string | null;
+  /**
+   * Added with the views: jobs this row stands for — all the tasks of an unsplit pending array
+   * (`48_[0-3%2]` → 4), else 1. Optional: read it with jobTasks().
+   */
+  tasks?: number;
 }
 
 export interface SlurmClusterView {
@@ -72,8 +81,292 @@ export interface SlurmClusterView {
   squeue_at: string | null;
   /** The latest failure of a SLURM command ("slurmctld unreachable: …"); null when the last calls worked. */
   problem: string | null;
+  /** Added with the views (optional): ISO time (hub clock) since when `problem` has held. */
+  problem_since?: string | null;
   nodes: SlurmNodeView[];
   partitions: SlurmPartitionView[];
   /** Jobs in the queue (pending, running, and other non-final states); final ones are left out. */
   jobs: SlurmQueueJob[];
+}
+
+// ---- building the view (pure) ---------------------------------------------------------------------
+// Below: buildSlurmView, which the hub's poller and the CLI's live fallback both call on parsed
+// sinfo/squeue output, and the small facts the SLURM renderers (slurm-status, slurm-best,
+// slurm-top, queue, users) share: job phases, array task counts, host lists, SLURM durations.
+
+export interface BuildSlurmViewInput {
+  /** Parsed `sinfo -N -O SINFO_NODE_FORMAT_LONG` (the parse result or its rows); null if sinfo never answered. */
+  sinfo: { rows: readonly SinfoNodeRow[] } | readonly SinfoNodeRow[] | null;
+  /** Parsed `squeue -a -t all -o SQUEUE_FORMAT`; final states are left out here. null/[] when none. */
+  squeue: readonly SqueueRow[] | null;
+  /** ISO times when sinfo / squeue last answered; null if never. */
+  sinfoAt: string | null;
+  squeueAt: string | null;
+  problem: string | null;
+  /** ISO time since when `problem` holds. */
+  problemSince?: string | null;
+  /** The clock of this answer (`generated`). */
+  now: Date | number;
+}
+
+/**
+ * The cluster view from one sinfo and one squeue answer: one SlurmNodeView per node (its rows
+ * per partition merged), one SlurmPartitionView per partition (CPUs and GPUs summed over its
+ * nodes), one SlurmQueueJob per squeue row that is not final.
+ */
+export function buildSlurmView(input: BuildSlurmViewInput): SlurmClusterView {
+  const sinfoRows: readonly SinfoNodeRow[] = input.sinfo === null ? [] : 'rows' in input.sinfo ? input.sinfo.rows : input.sinfo;
+  const nodes = new Map<string, SlurmNodeView>();
+  const parts = new Map<string, { view: SlurmPartitionView; nodeSet: Set<string> }>();
+  for (const r of sinfoRows) {
+    let n = nodes.get(r.node);
+    if (!n) {
+      n = {
+        name: r.node,
+        partitions: [],
+        state: r.state ?? 'unknown',
+        flags: [...r.state_flags],
+        cpus_total: r.cpu_counts?.total ?? r.cpus,
+        cpus_alloc: r.cpu_counts?.allocated ?? null,
+        cpus_idle: r.cpu_counts?.idle ?? null,
+        memory_bytes: r.memory_bytes,
+        alloc_memory_bytes: r.alloc_memory_bytes,
+        free_memory_bytes: r.free_memory_bytes,
+        gpus_total: r.gpus ?? 0,
+        gpus_alloc: r.gpus_alloc,
+        gpu_types: [...r.gpu_types],
+        load: r.cpu_load,
+        reason: r.reason,
+      };
+      nodes.set(r.node, n);
+    }
+    if (r.partition === null) continue;
+    if (!n.partitions.includes(r.partition)) n.partitions.push(r.partition);
+    let p = parts.get(r.partition);
+    if (!p) {
+      p = {
+        view: {
+          name: r.partition,
+          default: false,
+          avail: r.avail,
+          time_limit_seconds: r.time_limit_seconds,
+          nodes: [],
+          cpus_total: 0,
+          cpus_alloc: 0,
+          cpus_idle: 0,
+          gpus_total: 0,
+          gpus_alloc: 0,
+        },
+        nodeSet: new Set(),
+      };
+      parts.set(r.partition, p);
+    }
+    if (r.default_partition) p.view.default = true;
+    if (p.nodeSet.has(r.node)) continue;
+    p.nodeSet.add(r.node);
+    p.view.nodes.push(r.node);
+    p.view.cpus_total += n.cpus_total ?? 0;
+    p.view.cpus_alloc += n.cpus_alloc ?? 0;
+    p.view.cpus_idle += n.cpus_idle ?? 0;
+    p.view.gpus_total += n.gpus_total;
+    p.view.gpus_alloc += n.gpus_alloc ?? 0;
+  }
+
+  const jobs: SlurmQueueJob[] = [];
+  for (const r of input.squeue ?? []) {
+    const state = r.state ?? 'UNKNOWN';
+    if (isFinalState(state)) continue;
+    jobs.push({
+      job_id: r.job_id,
+      array_job_id: r.array_job_id,
+      array_task_id: r.array_task_id,
+      user: r.user ?? (r.uid === null ? '?' : String(r.uid)),
+      state,
+      reason: r.reason,
+      partition: r.partition,
+      name: r.name,
+      cpus: r.cpus,
+      nodes: r.nodes,
+      gpus: (r.gpus_per_node ?? 0) * (r.nodes ?? 1),
+      min_memory_bytes: r.min_memory_bytes,
+      node_list: r.node_list,
+      time_used_seconds: r.time_used_seconds,
+      time_limit_seconds: r.time_limit_seconds,
+      submit: r.submit,
+      start: r.start,
+      tasks: r.array_task_spec === null ? 1 : (countArrayTasks(r.array_task_spec) ?? 1),
+    });
+  }
+
+  const now = input.now instanceof Date ? input.now : new Date(input.now);
+  return {
+    generated: now.toISOString(),
+    sinfo_at: input.sinfoAt,
+    squeue_at: input.squeueAt,
+    problem: input.problem,
+    ...(input.problem !== null && input.problemSince ? { problem_since: input.problemSince } : {}),
+    nodes: [...nodes.values()],
+    partitions: [...parts.values()].map((p) => p.view),
+    jobs,
+  };
+}
+
+// ---- facts shared by the SLURM renderers -----------------------------------------------------
+
+/** How a job state counts: holding resources (running), waiting for them (pending), or neither. */
+export type JobPhase = 'running' | 'pending' | 'other';
+
+const RUNNING_STATES = new Set(['RUNNING', 'COMPLETING', 'CONFIGURING', 'STAGE_OUT', 'SIGNALING', 'RESIZING']);
+const PENDING_STATES = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SPECIAL_EXIT']);
+
+/**
+ * RUNNING and the states in which a job still holds its nodes (COMPLETING, CONFIGURING,
+ * STAGE_OUT, SIGNALING, RESIZING) are running; PENDING and the requeued/held-for-requeue ones are
+ * pending; SUSPENDED, STOPPED and unknown states are other.
+ */
+export function jobPhase(state: string): JobPhase {
+  if (RUNNING_STATES.has(state)) return 'running';
+  if (PENDING_STATES.has(state)) return 'pending';
+  return 'other';
+}
+
+/**
+ * Running and pending jobs per partition. A pending job that names several partitions ("a,b")
+ * counts in each; pending array tasks count one each.
+ */
+export function jobCountsByPartition(view: Pick<SlurmClusterView, 'jobs'>): Map<string, { running: number; pending: number }> {
+  const by = new Map<string, { running: number; pending: number }>();
+  for (const j of view.jobs) {
+    const phase = jobPhase(j.state);
+    if (phase === 'other' || !j.partition) continue;
+    for (const p of j.partition.split(',')) {
+      let c = by.get(p);
+      if (!c) by.set(p, (c = { running: 0, pending: 0 }));
+      if (phase === 'running') c.running += 1;
+      else c.pending += jobTasks(j);
+    }
+  }
+  return by;
+}
+
+/** Jobs a row stands for: the tasks of an unsplit pending array, else 1. */
+export function jobTasks(j: SlurmQueueJob): number {
+  if (typeof j.tasks === 'number' && j.tasks >= 1) return j.tasks;
+  const m = /_\[([^\]]*)\]$/.exec(j.job_id);
+  return m ? (countArrayTasks(m[1]!) ?? 1) : 1;
+}
+
+/**
+ * Tasks in an array spec as squeue prints it ("0-3%2", "1,3,5-11:2", "[0-999]"): counted, not
+ * enumerated, so a huge array costs nothing. null when the spec is not of that form.
+ */
+export function countArrayTasks(spec: string): number | null {
+  const body = spec.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (body === '') return null;
+  let n = 0;
+  for (const tok of body.split(',')) {
+    const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(tok.trim());
+    if (!m) return null;
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    const step = m[3] === undefined ? 1 : Number(m[3]);
+    if (last < first || step < 1) return null;
+    n += Math.floor((last - first) / step) + 1;
+  }
+  return n;
+}
+
+/**
+ * True when the SLURM host list `list` ("vm", "node[01-03,07],gpu5", "rack1-n[1-4]-ib") names
+ * `host`. One bracket group per name, as squeue and sinfo print them; zero-padded ranges match
+ * only with the same width.
+ */
+export function hostlistIncludes(list: string | null, host: string): boolean {
+  if (!list) return false;
+  const items: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of list) {
+    if (ch === '[') depth++;
+    if (ch === ']') depth = Math.max(0, depth - 1);
+    if (ch === ',' && depth === 0) {
+      items.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  items.push(cur);
+  for (const item of items) {
+    const m = /^([^[\]]*)\[([^\]]*)\]([^[\]]*)$/.exec(item.trim());
+    if (!m) {
+      if (item.trim() === host) return true;
+      continue;
+    }
+    const [, prefix, ranges, suffix] = m as unknown as [string, string, string, string];
+    if (!host.startsWith(prefix) || !host.endsWith(suffix) || host.length <= prefix.length + suffix.length) continue;
+    const mid = host.slice(prefix.length, host.length - suffix.length);
+    if (!/^\d+$/.test(mid)) continue;
+    const v = Number(mid);
+    for (const r of ranges.split(',')) {
+      const rm = /^(\d+)(?:-(\d+))?$/.exec(r.trim());
+      if (!rm) continue;
+      const lo = rm[1]!;
+      const hi = rm[2] ?? lo;
+      const padded = lo.length > 1 && lo.startsWith('0');
+      if (padded && mid.length !== lo.length) continue;
+      if (!padded && mid.length > 1 && mid.startsWith('0')) continue;
+      if (v >= Number(lo) && v <= Number(hi)) return true;
+    }
+  }
+  return false;
+}
+
+/** A duration as squeue and sinfo print it: "0:05", "1:02:03", "2-00:00:00"; "infinite" for null. */
+export function formatSlurmDuration(seconds: number | null): string {
+  if (seconds === null) return 'infinite';
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const days = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (days > 0) return `${days}-${pad(h)}:${pad(m)}:${pad(sec)}`;
+  if (h > 0) return `${h}:${pad(m)}:${pad(sec)}`;
+  return `${m}:${pad(sec)}`;
+}
+
+/** Node states in which SLURM starts no new job there, whatever its CPUs say. */
+const UNUSABLE_FLAGS = new Set([
+  'drain',
+  'not_responding',
+  'maintenance',
+  'reboot_pending',
+  'reboot_issued',
+  'powering_down',
+  'power_down_pending',
+  'fail',
+]);
+
+/** True when the node is in service: idle, mixed, allocated or completing, with no drain/down/not-responding flag. */
+export function nodeInService(n: SlurmNodeView): boolean {
+  return ['idle', 'mixed', 'allocated', 'completing'].includes(n.state) && !n.flags.some((f) => UNUSABLE_FLAGS.has(f));
+}
+
+/** True when SLURM may start a job on the node now: in service and idle or mixed. */
+export function nodeAcceptsJobs(n: SlurmNodeView): boolean {
+  return (n.state === 'idle' || n.state === 'mixed') && nodeInService(n);
+}
+
+/** "idle", "mixed (planned)", "down (not responding)", "idle (drain)". */
+export function formatNodeState(n: Pick<SlurmNodeView, 'state' | 'flags'>): string {
+  return n.flags.length ? `${n.state} (${n.flags.map((f) => f.replace(/_/g, ' ')).join(', ')})` : n.state;
+}
+
+/** Seconds from ISO `from` to ISO `to`; null when either is missing or unreadable. */
+export function secondsBetween(from: string | null | undefined, to: string | null | undefined): number | null {
+  if (!from || !to) return null;
+  const a = Date.parse(from);
+  const b = Date.parse(to);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return null;
+  return Math.max(0, (b - a) / 1000);
 }

@@ -1,6 +1,9 @@
-// `flurm users`: per-user usage now across the nodes — cores, memory, GPUs, jobs, where.
+// `flurm users`: per-user usage now across the nodes — cores, memory, GPUs, jobs, where — and,
+// where there is SLURM, what each user's running SLURM jobs hold (jobs, CPUs, GPUs).
 import { usersNow } from '../../commands/users.js';
-import { depsFor, loadNodes, printJson, printMessage } from '../nodes-client.js';
+import { UserError } from '../../lib/errors.js';
+import { depsFor, loadNodes, printJson, printMessage, type LoadedNodes } from '../nodes-client.js';
+import { loadSlurm } from '../slurm-client.js';
 
 export interface UsersOptions {
   json?: boolean;
@@ -8,9 +11,17 @@ export interface UsersOptions {
 }
 
 export async function run(opts: UsersOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const loaded = await loadNodes(opts, env);
-  const m = usersNow(loaded.nodes, { jobs_known: loaded.source === 'hub' }, depsFor(loaded));
-  if (opts.json) printJson(loaded, m.data);
+  const { slurm } = await loadSlurm({ hub: opts.hub }, env);
+  let loaded: LoadedNodes | null = null;
+  try {
+    loaded = await loadNodes(opts, env);
+  } catch (err) {
+    if (!(slurm && !opts.hub && err instanceof UserError)) throw err;
+  }
+  const nodes = loaded?.nodes ?? [];
+  const where = loaded ?? { source: slurm!.source, hub: slurm!.hub, generated: slurm!.view.generated };
+  const m = usersNow(nodes, { jobs_known: loaded?.source === 'hub', ...(slurm ? { slurm: slurm.view, slurm_source: slurm.src } : {}) }, depsFor(where));
+  if (opts.json) printJson(where, { ...m.data, ...(slurm ? { slurm: { source: slurm.source, hub: slurm.hub, ...(m.data?.slurm as object) } } : {}) });
   else printMessage(m, env);
   return 0;
 }

@@ -2,12 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { slurmFixture } from '../../../test/fixtures/slurm/fixtures.js';
 import { SlurmParseError } from './fields.js';
 import {
+  SINFO_NODE_FIELDS,
   SINFO_NODE_FORMAT,
+  SINFO_NODE_FORMAT_LONG,
   SINFO_PARTITION_FORMAT,
   parseCpuCounts,
   parseNodeState,
+  parseSinfoLong,
   parseSinfoNodes,
   parseSinfoPartitions,
+  sinfoArgs,
   sinfoNodeArgs,
   sinfoPartitionArgs,
   uniqueNodes,
@@ -111,5 +115,93 @@ describe('sinfo: hand-written forms from GPU clusters (none on the capture machi
     expect(() => parseSinfoNodes('NODELIST   PARTITION STATE\nvm debug* idle\n')).toThrow(/line 1: 1 fields where 10 were expected/);
     expect(() => parseSinfoPartitions('debug*|up|forever|1|idle|0/2/0/2|(null)|vm\n')).toThrow(/line 1: TIMELIMIT: not a duration/);
     expect(parseCpuCounts('N/A')).toBeNull();
+  });
+});
+
+describe('sinfo -N -O: nodes and partitions in one call (real, slurm 22.05.8, views-*.txt)', () => {
+  it('the fields flurm runs, as views-capture.sh ran them', () => {
+    expect(SINFO_NODE_FIELDS.at(-1)).toBe('Reason'); // the free-text field last
+    expect(sinfoArgs()).toEqual(['-N', '-O', SINFO_NODE_FORMAT_LONG]);
+    expect(slurmFixture('views-capture.sh')).toContain(`SINFO_NODE_FIELDS='${SINFO_NODE_FORMAT_LONG}'\n`);
+    const tsv = slurmFixture('views-exit-codes.tsv');
+    expect(tsv).toContain(`views-sinfo-idle.txt\t0\tsinfo -N -O ${SINFO_NODE_FORMAT_LONG}\n`);
+  });
+
+  it('idle: partition avail and limit, CPUs, memory, allocated and free memory, no GRES; with or without header', () => {
+    const { rows, truncated } = parseSinfoLong(slurmFixture('views-sinfo-idle.txt'));
+    expect(truncated).toBe(false);
+    expect(rows).toHaveLength(1);
+    const r = rows[0]!;
+    expect(r).toMatchObject({
+      node: 'vm',
+      partition: 'debug',
+      default_partition: true,
+      avail: 'up',
+      time_limit_seconds: null,
+      state: 'idle',
+      state_flags: [],
+      cpus: 2,
+      cpu_counts: { allocated: 0, idle: 2, other: 0, total: 2 },
+      memory_bytes: 24105 * MiB,
+      alloc_memory_bytes: 0,
+      gres: [],
+      gpus: null,
+      gres_used: [],
+      gpus_alloc: 0,
+      reason: null,
+    });
+    expect(r.free_memory_bytes!).toBeGreaterThan(0);
+    expect(r.free_memory_bytes!).toBeLessThanOrEqual(r.memory_bytes!);
+    expect(r.cpu_load!).toBeGreaterThanOrEqual(0);
+    const { line: _a, fields: _b, ...bare } = parseSinfoLong(slurmFixture('views-sinfo-idle-noheader.txt')).rows[0]!;
+    const { line: _c, fields: _d, ...withHeader } = r;
+    expect(bare).toEqual(withHeader);
+  });
+
+  it('one job (DefMemPerCPU=1024): mixed 1/1/0/2 and 1 GiB allocated; two jobs: allocated 2/0/0/2, 2 GiB', () => {
+    expect(parseSinfoLong(slurmFixture('views-sinfo-running.txt')).rows[0]).toMatchObject({ state: 'mixed', cpu_counts: { allocated: 1, idle: 1, other: 0, total: 2 }, alloc_memory_bytes: 1024 * MiB });
+    expect(parseSinfoLong(slurmFixture('views-sinfo-allocated.txt')).rows[0]).toMatchObject({ state: 'allocated', cpu_counts: { allocated: 2, idle: 0, other: 0, total: 2 }, alloc_memory_bytes: 2048 * MiB });
+  });
+
+  it('drain with jobs on it: draining; once they are gone: drained, its CPUs "other"; the reason keeps its "|"', () => {
+    const draining = parseSinfoLong(slurmFixture('views-sinfo-draining.txt')).rows[0]!;
+    expect(draining).toMatchObject({ state: 'draining', state_flags: [], cpu_counts: { allocated: 2, idle: 0, other: 0, total: 2 }, reason: 'views capture | drain test' });
+    const drained = parseSinfoLong(slurmFixture('views-sinfo-drained.txt')).rows[0]!;
+    expect(drained).toMatchObject({ state: 'drained', cpu_counts: { allocated: 0, idle: 0, other: 2, total: 2 }, alloc_memory_bytes: 0, reason: 'views capture | drain test' });
+  });
+});
+
+describe('sinfo -N -O: HAND-WRITTEN GPU cluster (views-handwritten-gpu-sinfo.txt; no GPU on the capture machine)', () => {
+  const { rows } = parseSinfoLong(slurmFixture('views-handwritten-gpu-sinfo.txt'));
+  const row = (node: string, partition: string) => rows.find((r) => r.node === node && r.partition === partition)!;
+
+  it('one row per node and partition, each with its partition avail and time limit', () => {
+    expect(rows).toHaveLength(11);
+    expect(row('cpu01', 'cpu')).toMatchObject({ default_partition: true, avail: 'up', time_limit_seconds: 86400 });
+    expect(row('cpu01', 'long')).toMatchObject({ default_partition: false, time_limit_seconds: 7 * 86400 });
+    expect(row('cpu03', 'old')).toMatchObject({ avail: 'down', time_limit_seconds: 12 * 3600 });
+  });
+
+  it('GRES and GresUsed: typed, all used, some used, none used (IDX:N/A), untyped gpu:0', () => {
+    expect(row('gpu01', 'gpu')).toMatchObject({ gpus: 4, gpu_types: ['a100'], gpus_alloc: 4, gres_used: [{ name: 'gpu', type: 'a100', count: 4, detail: 'IDX:0-3' }] });
+    expect(row('gpu02', 'gpu')).toMatchObject({ gpus: 4, gpus_alloc: 1 });
+    expect(row('gpu03', 'gpu')).toMatchObject({ gpus: 4, gpus_alloc: 0, gres_used: [{ name: 'gpu', type: 'a100', count: 0, detail: 'IDX:N/A' }] });
+    expect(row('gpu05', 'gpu')).toMatchObject({ gpus: 4, gpu_types: [], gpus_alloc: 0, state: 'down', state_flags: ['not_responding'] });
+    expect(row('gpu04', 'gpu')).toMatchObject({ gpus: 8, gpu_types: ['v100'], state: 'drained', state_flags: ['not_responding'], free_memory_bytes: null, cpu_load: null, reason: 'GPU 3 ECC errors' });
+    expect(row('cpu02', 'cpu')).toMatchObject({ gpus: null, gpus_alloc: 0 });
+  });
+
+  it('a node with GPUs whose GresUsed says nothing: GPUs in use unknown (null), not 0', () => {
+    const text = 'gpu09|gpu|up|infinite|idle|0/8/0/8|1000|0|900|gpu:2|(null)|0.00|none|\n';
+    expect(parseSinfoLong(text).rows[0]).toMatchObject({ node: 'gpu09', gpus: 2, gpus_alloc: null });
+  });
+
+  it('garbage throws SlurmParseError naming line and field; old -o output is refused', () => {
+    const head = 'NODELIST|PARTITION|AVAIL|TIMELIMIT|STATE|CPUS(A/I/O/T)|MEMORY|ALLOCMEM|FREE_MEM|GRES|GRES_USED|CPU_LOAD|REASON|\n';
+    expect(() => parseSinfoLong(`${head}vm|debug*|up|forever|idle|0/2/0/2|24105|0|23275|(null)|(null)|0.49|none|\n`)).toThrow(/line 2: TIMELIMIT: not a duration/);
+    expect(() => parseSinfoLong(`${head}vm|debug*|up|infinite|idle|0/2/0/2|24105|lots|23275|(null)|(null)|0.49|none|\n`)).toThrow(/line 2: ALLOCMEM: not a count/);
+    expect(() => parseSinfoLong(slurmFixture('sinfo-nodes-mixed.txt'))).toThrow(SlurmParseError);
+    expect(parseSinfoLong('')).toEqual({ rows: [], truncated: false });
+    expect(parseSinfoLong(`${head}${'vm|debug*|up|infinite|idle|0/2/0/2|24105|0|23275|(null)|(null)|0.49|none|\n'.repeat(5)}`, { maxLines: 3 })).toMatchObject({ truncated: true });
   });
 });

@@ -269,3 +269,107 @@ export function uniqueNodes(nodes: readonly SinfoNode[]): SinfoNode[] {
   for (const n of nodes) if (!seen.has(n.node)) seen.set(n.node, n);
   return [...seen.values()];
 }
+
+// ---- one call for nodes AND partitions: `sinfo -N -O SINFO_NODE_FIELDS` ----------------------
+//
+// Facts (slurm-wlm 22.05.8 man sinfo(1) --Format, test/fixtures/slurm/views-*.txt):
+// - Each field is `Type:|`: no size (so no padding, no cut: "If no size is specified, 20
+//   characters" applies to `Type` alone, not to `Type:suffix`) and `|` appended. So every line,
+//   the header included, ENDS with `|`: "vm|debug*|up|infinite|idle|...|none|".
+// - Headers: NODELIST PARTITION AVAIL TIMELIMIT STATE CPUS(A/I/O/T) MEMORY ALLOCMEM FREE_MEM GRES
+//   GRES_USED CPU_LOAD REASON. Memory, AllocMem and FreeMem are MB (FreeMem N/A when unknown).
+// - One row per node and partition, so each partition's avail and time limit come with its nodes.
+// - StateLong is %T (state + flag suffixes); a drained node reads "drained" (0/0/2/2: its CPUs are
+//   "other"), a drained node still running jobs "draining" (2/0/0/2).
+// - GresUsed is "(null)" without GRES, else like "gpu:a100:2(IDX:0-1)" or "gpu:0" (hand-written:
+//   no GPU on the capture machine).
+// - Reason is free text and may hold `|` ("views capture | drain test"): it is the last field.
+
+/** sinfo --Format types, in order; Reason last (free text). Each is printed `Type:|`. */
+export const SINFO_NODE_FIELDS = [
+  'NodeList',
+  'Partition',
+  'Available',
+  'Time',
+  'StateLong',
+  'CPUsState',
+  'Memory',
+  'AllocMem',
+  'FreeMem',
+  'Gres',
+  'GresUsed',
+  'CPUsLoad',
+  'Reason',
+] as const;
+
+/** The header sinfo prints for each --Format type (22.05 spelling). */
+export const SINFO_FIELD_HEADERS: Readonly<Record<(typeof SINFO_NODE_FIELDS)[number], string>> = {
+  NodeList: 'NODELIST',
+  Partition: 'PARTITION',
+  Available: 'AVAIL',
+  Time: 'TIMELIMIT',
+  StateLong: 'STATE',
+  CPUsState: 'CPUS(A/I/O/T)',
+  Memory: 'MEMORY',
+  AllocMem: 'ALLOCMEM',
+  FreeMem: 'FREE_MEM',
+  Gres: 'GRES',
+  GresUsed: 'GRES_USED',
+  CPUsLoad: 'CPU_LOAD',
+  Reason: 'REASON',
+};
+
+/** The `-O` argument: "NodeList:|,Partition:|,...,Reason:|". */
+export const SINFO_NODE_FORMAT_LONG = SINFO_NODE_FIELDS.map((f) => `${f}:|`).join(',');
+
+/** Arguments for the one sinfo call behind the SLURM views (header kept). */
+export function sinfoArgs(): string[] {
+  return ['-N', '-O', SINFO_NODE_FORMAT_LONG];
+}
+
+/** A row of `sinfo -N -O SINFO_NODE_FORMAT_LONG`: one node in one partition. */
+export interface SinfoNodeRow extends SinfoNode {
+  /** The partition's availability: up, down, drain, inact. */
+  avail: string | null;
+  /** The partition's time limit; null for infinite. */
+  time_limit_seconds: number | null;
+  /** Memory allocated to jobs (AllocMem), bytes. */
+  alloc_memory_bytes: number | null;
+  /** GRES in use (GresUsed). */
+  gres_used: GresEntry[];
+  /** GPUs in use: 0 on a node without GPUs; null when the node has GPUs but GresUsed does not say. */
+  gpus_alloc: number | null;
+}
+
+const LONG_HEADERS = Object.values(SINFO_FIELD_HEADERS);
+
+/**
+ * Parse `sinfo -N -O SINFO_NODE_FORMAT_LONG` (with or without `-h`). Header-driven: with the header
+ * line, columns are found by name in any order. The `|` that ends every line is dropped first.
+ * Throws SlurmParseError naming the line and field.
+ */
+export function parseSinfoLong(text: string, opts: { maxLines?: number } = {}): { rows: SinfoNodeRow[]; truncated: boolean } {
+  const t = parsePipeTable(text.replace(/\|(?=\r?\n|$)/g, ''), {
+    command: 'sinfo',
+    columns: SINFO_NODE_FIELDS.map((f) => SINFO_FIELD_HEADERS[f]),
+    isHeader: (cells) => looksLikeHeader(cells, LONG_HEADERS),
+    freeText: 'REASON',
+    maxLines: opts.maxLines,
+  });
+  const rows = t.rows.map((row): SinfoNodeRow => {
+    const base = parseNodeRow(row);
+    const line = row.line;
+    const used = parseGres(cellOf(row, 'GRES_USED'));
+    const usedGpus = gresGpus(used);
+    return {
+      ...base,
+      cpus: base.cpus ?? base.cpu_counts?.total ?? null,
+      avail: nullable(cellOf(row, 'AVAIL')),
+      time_limit_seconds: field('sinfo', line, 'TIMELIMIT', () => parseDurationSeconds(cellOf(row, 'TIMELIMIT'))),
+      alloc_memory_bytes: field('sinfo', line, 'ALLOCMEM', () => mbBytes(cellOf(row, 'ALLOCMEM'))),
+      gres_used: used,
+      gpus_alloc: usedGpus ?? (base.gpus === null ? 0 : null),
+    };
+  });
+  return { rows, truncated: t.truncated };
+}
