@@ -104,9 +104,46 @@ export function buildNoteMessage(note: NoteInput): Message {
 }
 
 function build(job: JobView, result: JobResult, diagnoses: readonly Diagnosis[], opts?: JobMessageOptions): Message {
+  return buildEndMessage(job, result, diagnoses, opts);
+}
+
+/** A job-end result as buildEndMessage takes it: JobResult, or a scheduler's own words and verb. */
+export interface EndResult {
+  words: string;
+  severity: Severity;
+  /** For the title: "<name> <verb> on <host>". */
+  verb: string;
+}
+
+/** What a scheduler's job-end message (SLURM) adds to the local one; every part optional. */
+export interface EndMessageExtras {
+  /** The whole title after the icon (default "<name> <verb> on <host>"); clipped to TITLE_MAX_CHARS. */
+  title?: string;
+  /** Summary (default: the result's words). */
+  summary?: string;
+  /** Fields put after Duration / Peak memory / CPU time and before Command; values are clipped. */
+  fields?: MessageField[];
+  /** Merged into `data` beside `job` and `diagnoses`. */
+  data?: Record<string, unknown>;
+  /** The Duration to show, when the caller knows better than the job's record (null: no Duration). */
+  wallSeconds?: number | null;
+}
+
+/**
+ * The job-end message for any job: what buildJobMessage builds, with a result in words given by the
+ * caller and the extras a scheduler adds (title, fields, data). buildJobMessage is this with
+ * describeResult and no extras.
+ */
+export function buildEndMessage(
+  job: JobView,
+  result: EndResult,
+  diagnoses: readonly Diagnosis[],
+  opts?: JobMessageOptions,
+  extras?: EndMessageExtras,
+): Message {
   const name = jobName(job, opts);
-  const title = clip(`${ICONS[result.severity]} ${name} ${result.verb} on ${job.host}`, TITLE_MAX_CHARS);
-  const wallSeconds = wallSecondsOf(job);
+  const title = clip(`${ICONS[result.severity]} ${extras?.title ?? `${name} ${result.verb} on ${job.host}`}`, TITLE_MAX_CHARS);
+  const wallSeconds = extras && extras.wallSeconds !== undefined ? num(extras.wallSeconds) : wallSecondsOf(job);
 
   const fields: MessageField[] = [
     { name: 'Host', value: job.host, inline: true },
@@ -119,6 +156,7 @@ function build(job: JobView, result: JobResult, diagnoses: readonly Diagnosis[],
   add('Duration', wallSeconds == null ? '' : formatDuration(wallSeconds), true);
   add('Peak memory', isNumber(job.peakRssBytes) && job.peakRssBytes >= 0 ? formatBytes(job.peakRssBytes) : '', true);
   add('CPU time', formatCpuTime(job.cpuSeconds, wallSeconds), true);
+  for (const f of extras?.fields ?? []) add(f.name, f.value, f.inline ?? false);
   if (!opts?.hideCommand) add('Command', job.cmd, false);
   add('Directory', job.cwd, false);
   add('Log', job.log, false);
@@ -126,12 +164,13 @@ function build(job: JobView, result: JobResult, diagnoses: readonly Diagnosis[],
   const message: Message = {
     title,
     severity: result.severity,
-    summary: result.words,
+    summary: extras?.summary ?? result.words,
     fields,
     footer: `flurm · job ${job.id}`,
     data: {
       job: jobRecord(job, result, wallSeconds, opts),
       diagnoses: diagnoses.map(diagnosisRecord),
+      ...extras?.data,
     },
   };
   if (diagnoses.length > 0) message.diagnosis = diagnoses.map(diagnosisRecord);
@@ -164,7 +203,7 @@ function diagnosisRecord(d: Diagnosis): { pattern: string; description: string; 
 /** The job as plain JSON: every key present, null where unknown, no NaN or Infinity. */
 function jobRecord(
   job: JobView,
-  result: JobResult,
+  result: Pick<EndResult, 'words' | 'severity'>,
   wallSeconds: number | null,
   opts?: JobMessageOptions,
 ): Record<string, unknown> {

@@ -15,6 +15,22 @@ function tailOf(file: string): string[] {
 
 const builtin = loadPatterns();
 
+const SLURM_FIXTURES = new URL('../../test/fixtures/slurm/', import.meta.url);
+
+/** A real SLURM job's output file (test/fixtures/slurm/job-output-*.txt), bounded as a tail. */
+function slurmTailOf(file: string): string[] {
+  const lines = fs.readFileSync(new URL(file, SLURM_FIXTURES), 'utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return boundTail(lines);
+}
+
+/**
+ * Patterns for slurmstepd lines the one-node capture cluster cannot produce (no preemption, no
+ * node failure) and that have no file under test/fixtures/logs/ yet: covered by the hand-written
+ * lines of "SLURM's own lines" below, which follow slurmstepd's message templates.
+ */
+const SLURM_HAND_WRITTEN_ONLY = ['slurm-preempted', 'slurm-node-failure'];
+
 function configError(fn: () => unknown): ConfigError {
   try {
     fn();
@@ -290,6 +306,12 @@ describe('loadPatterns', () => {
     for (const file of fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.txt'))) {
       for (const d of diagnose({ tail: tailOf(file), exit: 1 }, builtin)) covered.add(d.pattern);
     }
+    // The real outputs of SLURM jobs (test/fixtures/slurm/job-output-*.txt) count too.
+    for (const file of fs.readdirSync(SLURM_FIXTURES).filter((f) => /^job-output-.*\.txt$/.test(f))) {
+      for (const d of diagnose({ tail: slurmTailOf(file), exit: 1 }, builtin)) covered.add(d.pattern);
+    }
+    // No fixture file yet: covered only by the labelled hand-written lines in "SLURM's own lines".
+    for (const id of SLURM_HAND_WRITTEN_ONLY) covered.add(id);
     expect(ids.filter((id) => !covered.has(id))).toEqual([]);
   });
 
@@ -364,5 +386,67 @@ describe('hasNestedQuantifier', () => {
   });
   it.each(['(ab)+', '\\(a+\\)+', '[(a+)]+', '(\\d{1,3}\\.){3}', '(a+)?', '(?:tensor\\()?nan', 'a+b*'])('allows %s', (re) => {
     expect(hasNestedQuantifier(re)).toBe(false);
+  });
+});
+
+describe("SLURM's own lines", () => {
+  it('the TIMEOUT capture (real): time limit, with the --time hint', () => {
+    const got = diagnose({ tail: slurmTailOf('job-output-timeout.txt'), exit: null, signal: 'SIGTERM' }, builtin);
+    expect(got.map((d) => d.pattern)).toEqual(['slurm-time-limit']);
+    expect(got[0]!.line).toMatch(/^slurmstepd-vm: error: \*\*\* JOB \d+ ON vm CANCELLED AT \S+ DUE TO TIME LIMIT \*\*\*$/);
+    expect(got[0]!.hint).toMatch(/--time/);
+  });
+
+  it('the scancel capture (real): no diagnosis (the state says who cancelled; the same line ends a memory kill)', () => {
+    // slurmstepd writes "*** JOB N ON host CANCELLED AT … ***" for scancel and also after killing a
+    // job over its memory limit (test/fixtures/logs/slurm-exceeded-memory.txt), so it names no cause.
+    expect(diagnose({ tail: slurmTailOf('job-output-cancel-owner.txt'), exit: null, signal: 'SIGTERM' }, builtin)).toEqual([]);
+  });
+
+  it('the other captures (real: exit 3, memhog) are not mistaken for SLURM kills', () => {
+    for (const file of ['job-output-exit3.txt', 'job-output-memhog.txt']) {
+      expect(diagnose({ tail: slurmTailOf(file), exit: 1 }, builtin).filter((d) => d.pattern.startsWith('slurm-'))).toEqual([]);
+    }
+  });
+
+  // Hand-written: slurmstepd's templates ("*** %s ON %s CANCELLED AT %s DUE TO …", src/slurmd/slurmstepd),
+  // job ids, hosts and times our own.
+  it.each([
+    ['slurmstepd: error: *** JOB 4188213 ON gpu07 CANCELLED AT 2024-11-03T04:12:55 DUE TO PREEMPTION ***', 'slurm-preempted'],
+    ['slurmstepd: error: *** STEP 4188213.0 ON gpu07 CANCELLED AT 2024-11-03T04:12:55 DUE TO PREEMPTION ***', 'slurm-preempted'],
+    ['slurmstepd: error: *** JOB 77 ON cn07 CANCELLED AT 2024-11-03T04:12:55 DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR DETAILS ***', 'slurm-node-failure'],
+    ['slurmstepd: error: *** JOB 77 ON cn07 CANCELLED AT 2024-11-03T04:12:55 DUE TO TIME LIMIT ***', 'slurm-time-limit'],
+    // SLURM 19–20's cgroup OOM line, and the jobacct_gather one.
+    ['slurmstepd: error: Detected 1 oom-kill event(s) in step 3756240.batch cgroup. Some of your processes may have been killed by the cgroup out-of-memory handler.', 'slurm-oom'],
+    ['slurmstepd: error: Exceeded job memory limit', 'slurm-oom'],
+    ['slurmstepd: error: Exceeded step memory limit at some point.', 'slurm-oom'],
+  ])('hand-written: %s → %s', (line, pattern) => {
+    const got = diagnose({ tail: ['step 41 ok', line], exit: null, signal: 'SIGTERM' }, builtin);
+    expect(got.map((d) => d.pattern)).toEqual([pattern]);
+    expect(got[0]!.line).toBe(line);
+    expect(got[0]!.hint?.length).toBeGreaterThan(0);
+  });
+
+  it('ordinary lines about cancelling or preempting, and a plain scancel line, name no cause (hand-written)', () => {
+    for (const line of [
+      'INFO: job 77 was cancelled by the user, retrying in 5 s',
+      'Preemption-aware training: checkpoint every 500 steps',
+      'node failure simulation disabled',
+      '*** JOB SUMMARY ***',
+      'CANCELLED AT step 40',
+      'slurmstepd: error: *** JOB 77 ON cn07 CANCELLED AT 2024-11-03T04:12:55 ***',
+    ]) {
+      expect({ line, got: diagnose({ tail: [line], exit: 1 }, builtin) }).toEqual({ line, got: [] });
+    }
+  });
+
+  it('a preempted job whose Python then died of the SIGTERM: the preemption is said first (hand-written)', () => {
+    const tail = [
+      'Traceback (most recent call last):',
+      '  File "/home/alice/train.py", line 88, in <module>',
+      'KeyboardInterrupt',
+      'slurmstepd: error: *** JOB 5 ON gpu2 CANCELLED AT 2024-11-03T04:12:55 DUE TO PREEMPTION ***',
+    ];
+    expect(diagnose({ tail, exit: null, signal: 'SIGTERM' }, builtin).map((d) => d.pattern)).toEqual(['slurm-preempted', 'python-traceback']);
   });
 });
