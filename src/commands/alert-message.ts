@@ -119,3 +119,31 @@ export function jobNodeDownMessage(job: JobView, silentSeconds: number): Message
     data: { alert: { kind: 'job-node-down', host: job.host, job: job.id, user: job.user } },
   };
 }
+
+/** The SLURM controller stopped answering: ONE lab alert, not a message per watched job. */
+export function slurmDownMessage(problem: string, downSeconds: number, watching: number): Message {
+  const fields: MessageField[] = [
+    { name: 'Failing for', value: formatDuration(downSeconds), inline: true },
+    { name: 'Jobs watched', value: String(watching), inline: true },
+    { name: 'Last error', value: problem.slice(0, 500), inline: false },
+  ];
+  return {
+    title: '⚠ SLURM is not answering',
+    severity: 'failure',
+    summary: `squeue has failed for ${formatDuration(downSeconds)}: slurmctld is down or unreachable. flurm keeps retrying with backoff; no job is judged ended meanwhile, and every watched job is followed up once SLURM answers.`,
+    fields,
+    footer: 'flurm · slurm',
+    data: { alert: { kind: 'slurmctld-down', problem, down_seconds: Math.round(downSeconds), watching } },
+  };
+}
+
+export function slurmBackMessage(downSeconds: number): Message {
+  return {
+    title: '✓ SLURM answers again',
+    severity: 'success',
+    summary: `squeue works again after ${formatDuration(downSeconds)}. Jobs that ended meanwhile get their messages now.`,
+    fields: [{ name: 'Was failing for', value: formatDuration(downSeconds), inline: true }],
+    footer: 'flurm · slurm',
+    data: { alert: { kind: 'slurmctld-back', down_seconds: Math.round(downSeconds) } },
+  };
+}

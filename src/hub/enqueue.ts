@@ -4,12 +4,15 @@
 import type { Route, UserConfig } from '../config/schema.js';
 import type { JobView } from '../commands/job-view.js';
 import { buildJobMessage, buildNoteMessage, buildVanishedMessage } from '../commands/job-message.js';
-import { diagnose, type Pattern } from '../diagnose/diagnose.js';
+import { diagnose, type Diagnosis, type Pattern } from '../diagnose/diagnose.js';
 import { parseDestination } from '../notifiers/registry.js';
 import type { Logger } from '../lib/logger.js';
 import type { OutboxStore } from '../store/outbox.js';
 import { routeEvent, type EventOutcome } from './routing.js';
 import type { Message } from '../messages/message.js';
+
+/** Builds a job-end message from the job and the diagnoses of its tail (SLURM jobs bring their own). */
+export type JobMessageBuilder = (job: JobView & { to: string[] }, diagnoses: Diagnosis[]) => Message;
 
 export interface EnqueueContext {
   routes: readonly Route[];
@@ -80,7 +83,12 @@ export class Enqueuer {
   }
 
   /** Queue the messages for a job that just ended. Returns how many rows were added. */
-  jobEnded(job: JobView & { to: string[] }, userCfg: UserConfig, seenMs: number, opts: { silent?: boolean } = {}): number {
+  /** The diagnoses of a log tail, with the hub's patterns. */
+  diagnose(tail: readonly string[], exit: number | null, signal: string | null): Diagnosis[] {
+    return diagnose({ tail: [...tail], exit, signal }, this.ctx.patterns);
+  }
+
+  jobEnded(job: JobView & { to: string[] }, userCfg: UserConfig, seenMs: number, opts: { silent?: boolean; message?: JobMessageBuilder } = {}): number {
     if (opts.silent) return 0;
     const outcome: EventOutcome = job.state === 'succeeded' ? 'success' : 'failure';
     let dests = routeEvent({ user: job.user, outcome, wallSeconds: job.wallSeconds ?? null, explicitTo: job.to }, this.ctx.routes, userCfg, this.canonical);
@@ -88,7 +96,7 @@ export class Enqueuer {
     if (dests.length === 0) return 0;
     if (!this.admit(job.user, userCfg, seenMs)) return 0;
     const diagnoses = diagnose({ tail: job.tail ?? [], exit: job.exit ?? null, signal: job.signal ?? null }, this.ctx.patterns);
-    const message = buildJobMessage(job, diagnoses, { hideCommand: !job.cmd });
+    const message = opts.message ? opts.message(job, diagnoses) : buildJobMessage(job, diagnoses, { hideCommand: !job.cmd });
     return this.insert(`${job.id}:end`, job.user, job.id, dests, message, seenMs);
   }
 

@@ -19,6 +19,8 @@ import { expandHomes } from './sources.js';
 import { NodeStore } from '../store/nodes.js';
 import { NodeWatcher } from './nodes.js';
 import { Lease, type Role } from './lease.js';
+import { SlurmJobStore } from '../store/slurm-jobs.js';
+import { SlurmPoller, findSlurm, type SlurmRunner } from './slurm-poller.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -37,6 +39,8 @@ export interface HubOptions {
   inProcessAgentHost?: string;
   /** Don't start HTTP (hub --once). */
   noHttp?: boolean;
+  /** Runs SLURM commands (tests inject a stand-in); default: the binaries found on PATH / bin_dir. */
+  slurmRunner?: SlurmRunner;
 }
 
 export class Hub {
@@ -49,6 +53,11 @@ export class Hub {
   readonly nodeStore: NodeStore;
   /** Reads nodes/*.json; null without a cluster dir. */
   readonly nodes: NodeWatcher | null = null;
+  readonly slurmJobs: SlurmJobStore;
+  /** The SLURM poller; null when SLURM is off (config, or auto with no squeue found). */
+  readonly slurm: SlurmPoller | null = null;
+  /** Why SLURM is off, for doctor. */
+  private slurmOff: string | null = null;
   private lease: Lease | null = null;
   private server: Server | null = null;
   url: string | null = null;
@@ -114,6 +123,32 @@ export class Hub {
         },
       });
     }
+    this.slurmJobs = new SlurmJobStore(this.db, this.jobs);
+    const slurmCfg = cfg.slurm;
+    const bins = slurmCfg.enabled === false ? null : findSlurm(slurmCfg);
+    if (slurmCfg.enabled === false) this.slurmOff = 'off in the hub config ([slurm] enabled = false)';
+    else if (!bins && slurmCfg.enabled === 'auto' && !o.slurmRunner) this.slurmOff = slurmCfg.bin_dir ? `no squeue in ${slurmCfg.bin_dir}` : 'no squeue on the hub\'s PATH';
+    else {
+      const alertDests = cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? []);
+      this.slurm = new SlurmPoller(
+        {
+          db: this.db,
+          store: this.slurmJobs,
+          nodeStore: this.nodeStore,
+          enqueuer,
+          log: o.log,
+          cfg: slurmCfg,
+          isActive: () => this.role === 'active',
+          userConfig: (user) => this.ingestor.userConfig(user),
+          labDests: () => alertDests,
+          onQueued: () => this.deliverer.wake(),
+          run: o.slurmRunner,
+          now,
+        },
+        bins ?? undefined,
+      );
+    }
+    const poller = this.slurm;
     this.ingestor = new Ingestor(
       this.db,
       this.jobs,
@@ -128,6 +163,7 @@ export class Hub {
         backfillSeconds: cfg.ingest.backfill_seconds,
         sources,
         now,
+        slurm: poller ? { store: this.slurmJobs, onRegistered: () => poller.wake() } : undefined,
       },
       () => this.deliverer.wake(),
     );
@@ -154,6 +190,7 @@ export class Hub {
       destinations: () => this.outbox.disabledDests().map((d) => ({ dest: d.dest_redacted, disabled_reason: d.disabled_reason, disabled_ms: d.disabled_ms })),
       nodes: (q) => ({ generated: new Date().toISOString(), nodes: this.nodes?.views(q) ?? [] }),
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
+      slurm: () => this.slurm?.view() ?? null,
     });
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;
@@ -173,6 +210,7 @@ export class Hub {
     } else {
       this.deliverer.start();
     }
+    this.slurm?.start();
   }
 
   /** active: sends notifications and raises alerts; standby: ingests and watches only. */
@@ -191,12 +229,14 @@ export class Hub {
       disabled_destinations: this.outbox.disabledDests().length,
       role: this.role,
       nodes: this.nodes?.summary() ?? null,
+      slurm: this.slurm ? this.slurm.health() : { enabled: false, reason: this.slurmOff },
     };
   }
 
   async stop(): Promise<void> {
     this.ingestor.stop();
     this.nodes?.stop();
+    this.slurm?.stop();
     this.lease?.stop();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server?.closeAllConnections?.();

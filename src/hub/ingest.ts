@@ -501,7 +501,7 @@ export class Ingestor {
         this.log.once('slurm-off', 'warn', 'a SLURM job was registered but SLURM support is off in this hub ([slurm] enabled = false)', { user, file: f.path });
         return 0;
       }
-      const res = this.opts.slurm.store.register(ev as SlurmEvent, user, seenMs, { silent });
+      const res = this.opts.slurm.store.register(ev as SlurmEvent, user, seenMs, { silent, uid: f.spool.uid });
       if (res === 'foreign') this.refuseForeignId(f, ev.id, seenMs);
       if (res === 'new') this.opts.slurm.onRegistered();
       return 0;

@@ -120,6 +120,7 @@ const MIGRATIONS: string[] = [
   CREATE TABLE slurm_jobs (
     id TEXT PRIMARY KEY,               -- flurm job id (jobs.id)
     user TEXT NOT NULL,
+    owner_uid INTEGER,                 -- uid of the spool the event came from: log tails are read only from files it owns
     job_id TEXT NOT NULL,              -- SLURM job id; the array's job id for an array
     cluster TEXT NOT NULL DEFAULT '',  -- '' when sbatch did not say
     array_spec TEXT,                   -- --array as given; NULL for a plain job

@@ -11,6 +11,7 @@ import type { JobView } from '../commands/job-view.js';
 export interface SlurmJobRow {
   id: string;
   user: string;
+  owner_uid: number | null;
   job_id: string;
   cluster: string;
   array_spec: string | null;
@@ -54,7 +55,7 @@ export class SlurmJobStore {
    * transaction. A second registration of the same SLURM job by the same user (`flurm submit`
    * then `flurm watch --slurm`) is a duplicate: one job, one message.
    */
-  register(ev: SlurmEvent, user: string, seenMs: number, opts: { silent?: boolean } = {}): RegisterResult {
+  register(ev: SlurmEvent, user: string, seenMs: number, opts: { silent?: boolean; uid?: number } = {}): RegisterResult {
     const cluster = ev.slurm.cluster ?? '';
     const existing = this.db
       .prepare('SELECT id FROM slurm_jobs WHERE user = ? AND cluster = ? AND job_id = ?')
@@ -76,11 +77,11 @@ export class SlurmJobStore {
       );
     this.db
       .prepare(
-        `INSERT INTO slurm_jobs (id, user, job_id, cluster, array_spec, tasks, name, partition, work_dir, output, error, registered_ms, silent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO slurm_jobs (id, user, owner_uid, job_id, cluster, array_spec, tasks, name, partition, work_dir, output, error, registered_ms, silent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        ev.id, user, ev.slurm.job_id, cluster, ev.slurm.array ?? null, ev.slurm.tasks ?? null, ev.slurm.name ?? null,
+        ev.id, user, opts.uid ?? null, ev.slurm.job_id, cluster, ev.slurm.array ?? null, ev.slurm.tasks ?? null, ev.slurm.name ?? null,
         ev.slurm.partition ?? null, ev.cwd ?? null, ev.output ?? null, ev.error ?? null, seenMs, opts.silent ? 1 : 0,
       );
     return 'new';
@@ -101,13 +102,17 @@ export class SlurmJobStore {
 
   /** squeue still lists the job (not final): keep its state, nodes and facts; the job row follows. */
   updateFromQueue(id: string, u: QueueUpdate): void {
-    this.db
-      .prepare('UPDATE slurm_jobs SET slurm_state = ?, node_list = COALESCE(?, node_list), info_json = COALESCE(?, info_json), left_queue_ms = NULL WHERE id = ? AND done = 0')
-      .run(u.state, u.nodeList, u.info ? JSON.stringify(u.info) : null, id);
+    // info is merged (json_patch), so what the poller keeps there (task_msgs) survives.
     this.db
       .prepare(
-        `UPDATE jobs SET state = ?, host = COALESCE(?, host) WHERE id = ? AND end_ts IS NULL AND state IN ('pending', 'running')`,
+        `UPDATE slurm_jobs SET slurm_state = @state, node_list = COALESCE(@nodes, node_list),
+           info_json = CASE WHEN @info IS NULL THEN info_json ELSE json_patch(COALESCE(info_json, '{}'), @info) END,
+           left_queue_ms = NULL
+         WHERE id = @id AND done = 0`,
       )
+      .run({ state: u.state, nodes: u.nodeList, info: u.info ? JSON.stringify(u.info) : null, id });
+    this.db
+      .prepare(`UPDATE jobs SET state = ?, host = COALESCE(?, host) WHERE id = ? AND end_ts IS NULL AND state IN ('pending', 'running')`)
       .run(u.jobState, u.jobState === 'running' ? firstNode(u.nodeList) : null, id);
   }
 
@@ -116,6 +121,16 @@ export class SlurmJobStore {
     this.db
       .prepare('UPDATE slurm_jobs SET left_queue_ms = COALESCE(left_queue_ms, ?), slurm_state = COALESCE(?, slurm_state), next_final_ms = COALESCE(next_final_ms, ?) WHERE id = ? AND done = 0')
       .run(nowMs, state ?? null, nowMs, id);
+  }
+
+  /** The job row (for messages about it). */
+  jobView(id: string): (JobView & { to: string[] }) | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** Replace the poller's facts about the job (e.g. which array tasks got a message). */
+  setInfo(id: string, info: Record<string, unknown>): void {
+    this.db.prepare('UPDATE slurm_jobs SET info_json = ? WHERE id = ?').run(JSON.stringify(info), id);
   }
 
   /** The final record was not there (yet): try again at `nextMs`. */

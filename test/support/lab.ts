@@ -18,7 +18,8 @@ export interface Lab {
    * Write a hub config for this lab (its index, cluster dir and homes; HTTP on a free port; fast
    * polling unless given) with `extra` TOML appended (routes, delivery...). Returns its path.
    */
-  hubConfig(opts?: { pollSeconds?: number; rediscoverSeconds?: number; extra?: string }): string;
+  /** `slurm`: the body of the [slurm] table (default `enabled = false`, so tests see no SLURM a machine may have). */
+  hubConfig(opts?: { pollSeconds?: number; rediscoverSeconds?: number; extra?: string; slurm?: string }): string;
   cleanup(): void;
 }
 
@@ -57,6 +58,8 @@ port = 0
 [ingest]
 poll_interval_seconds = ${opts.pollSeconds ?? 0.2}
 rediscover_interval_seconds = ${opts.rediscoverSeconds ?? 1}
+[slurm]
+${opts.slurm ?? 'enabled = false'}
 ${opts.extra ?? ''}`);
     },
     cleanup() {

@@ -60,7 +60,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   if (!url) add('warn', 'hub', `no hub.json in ${await clusterDirFor(env)}; start one with 'flurm up' (or set FLURM_HUB_URL / cluster in config.toml)`);
   else {
     try {
-      const h = await getJson<{ version: string; host: string; outbox: Record<string, number> }>(`${url}/healthz`, 3000);
+      const h = await getJson<{ version: string; host: string; outbox: Record<string, number>; slurm?: SlurmHealthAnswer }>(`${url}/healthz`, 3000);
       add('ok', `hub ${url}`, `flurm ${h.version} on ${h.host}; outbox: ${Object.entries(h.outbox).map(([k, v]) => `${v} ${k}`).join(', ')}`);
       const d = await getJson<{ destinations: { dest: string; disabled_reason: string }[] }>(`${url}/api/v1/destinations`, 3000);
       for (const x of d.destinations) add('fail', `destination ${x.dest}`, `the hub gave up on it: ${x.disabled_reason}`);
@@ -68,6 +68,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
       for (const x of p.problems.filter((q) => q.user === me || q.user === null).slice(0, 10)) add('warn', 'hub reports', `${x.reason}${x.count > 1 ? ` (×${x.count})` : ''}`);
       // Nodes: what the hub sees, and this host in particular.
       await checkNodes(url);
+      checkSlurm(h.slurm, add);
     } catch (err) {
       add('fail', `hub ${url}`, `not reachable: ${errorMessage(err)} — jobs are still recorded in your spool; messages go out when a hub runs`);
     }
@@ -118,6 +119,40 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   const warned = checks.filter((c) => c.level === 'warn').length;
   process.stdout.write(`\n${failed ? `${failed} problem(s)` : 'no problems'}${warned ? `, ${warned} warning(s)` : ''}\n`);
   return failed ? 1 : 0;
+}
+
+/** What the hub's /healthz says of its SLURM poller (hub/slurm-poller.ts SlurmHealth). */
+interface SlurmHealthAnswer {
+  enabled: boolean;
+  reason?: string | null;
+  mode?: 'sacct' | 'scontrol';
+  watching?: number;
+  problem?: string | null;
+  failing_since?: string | null;
+  consecutive_failures?: number;
+  next_attempt_in_seconds?: number | null;
+  commands_per_minute?: number;
+  commands?: Record<string, { calls: number; failures: number; last_error: string | null; last_ms: number | null }>;
+}
+
+function checkSlurm(s: SlurmHealthAnswer | undefined, add: (l: Level, w: string, d?: string) => void): void {
+  if (!s) return;
+  if (!s.enabled) {
+    // Only worth a line where SLURM exists: a workstation lab has no squeue and needs none.
+    if (s.reason && !/no squeue/.test(s.reason)) add('ok', 'slurm', s.reason);
+    return;
+  }
+  const calls = Object.entries(s.commands ?? {}).filter(([, c]) => c.calls > 0);
+  const slow = calls.filter(([, c]) => (c.last_ms ?? 0) > 5000).map(([n, c]) => `${n} took ${((c.last_ms ?? 0) / 1000).toFixed(1)} s`);
+  if (s.problem) {
+    const since = s.failing_since ? ` since ${s.failing_since}` : '';
+    const retry = s.next_attempt_in_seconds != null ? `; next try in ${s.next_attempt_in_seconds} s` : '';
+    add('fail', 'slurm', `${s.problem}${since} (${s.consecutive_failures ?? 0} failed call(s) in a row${retry}); watched jobs are judged once it answers`);
+  } else {
+    add('ok', 'slurm', `watching ${s.watching ?? 0} job(s); ${s.commands_per_minute ?? 0} SLURM commands/min${s.mode === 'scontrol' ? '; accounting is off: final records from scontrol (no peak memory, CPU time)' : ''}`);
+  }
+  if (slow.length) add('warn', 'slurm commands slow', slow.join(', '));
+  for (const [n, c] of calls) if (c.failures > 0 && c.last_error && c.last_error !== s.problem) add('warn', `slurm ${n}`, `${c.failures} of ${c.calls} call(s) failed; last: ${c.last_error}`);
 }
 
 function testMessage(user: string): Message {

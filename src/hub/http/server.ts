@@ -14,6 +14,8 @@ export interface HubApi {
   destinations(): unknown[];
   nodes(q: { busyLimit?: number }): unknown;
   nodeHistory(host: string, q: { resolutionSeconds: number; sinceMs: number; limit?: number }): unknown[];
+  /** The SLURM cluster view; null when this hub has SLURM off. */
+  slurm?(): unknown;
 }
 
 /** A token bucket: `rate` per second, burst `burst`. */
@@ -73,6 +75,12 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
     const busyLimit = raw === undefined ? undefined : Number(raw);
     if (busyLimit !== undefined && (!Number.isInteger(busyLimit) || busyLimit < 0)) return c.json({ error: 'busy must be a whole number >= 0' }, 400);
     return c.json(api.nodes({ busyLimit }) as object);
+  });
+
+  app.get('/api/v1/slurm', (c) => {
+    const v = api.slurm?.() ?? null;
+    if (v === null) return c.json({ error: 'SLURM is off in this hub ([slurm] enabled = false, or no squeue on its PATH)' }, 404);
+    return c.json(v as object);
   });
 
   app.get('/api/v1/nodes/:host/history', (c) => {

@@ -1,0 +1,198 @@
+// flurm on a REAL one-node SLURM (.ci/run starts it with ../shared/reference/slurm): jobs are
+// submitted with `flurm submit`, the hub's one poller follows them through squeue and sacct, and
+// each ends in the right message at a local webhook sink — success, `exit 3`, a time limit hit,
+// `scancel`, an array with mixed results — exactly once, also across a hub killed with -9.
+// Then a slurmctld that stops answering (a squeue in front of the real one that fails on
+// demand): one lab alert, not one per job, doctor names it, and jobs that ended meanwhile are
+// told once it answers again.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { makeLab, runFlurm, startHub, waitUntil, sleep, type HubProc, type Lab } from './support/lab.js';
+import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
+import { findExecutable } from '../src/lib/exec.js';
+
+const SQUEUE = findExecutable('squeue');
+const hasSlurm = (() => {
+  if (!SQUEUE) return false;
+  try {
+    execFileSync('sinfo', ['-h'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let fake: FakeServices;
+beforeAll(async () => {
+  fake = await startFakeServices();
+});
+afterAll(async () => {
+  await fake?.close();
+});
+
+interface Body {
+  title: string;
+  severity: string;
+  summary?: string;
+  fields?: { name: string; value: string }[];
+  data?: { slurm?: Record<string, unknown>; alert?: { kind: string } };
+}
+/** The Message inside the JSON destination's envelope ({version, …, message}). */
+const body = (r: ReceivedRequest) => ((r.body as { message?: Body }).message ?? (r.body as Body));
+const textOf = (r: ReceivedRequest) => JSON.stringify(r.body);
+
+/** The job id `flurm submit --parsable` printed ("42" or "42;cluster"). */
+function jobIdOf(stdout: string): string {
+  const id = stdout.trim().split(';')[0]!;
+  expect(id).toMatch(/^\d+$/);
+  return id;
+}
+
+describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final states', () => {
+  let lab: Lab;
+  let hub: HubProc | null = null;
+  const submitted: string[] = [];
+
+  afterEach(async () => {
+    if (submitted.length) {
+      try {
+        execFileSync('scancel', submitted.splice(0), { stdio: 'ignore' });
+      } catch {
+        /* already ended */
+      }
+    }
+    await hub?.stop();
+    hub = null;
+    lab?.cleanup();
+    fake.reset();
+  });
+
+  const slurmCfg = (extra = '') => `enabled = true\npoll_interval_seconds = 1\nsinfo_interval_seconds = 5\n${extra}`;
+
+  it('success, exit 3, scancel, an array with a failed task and a time limit each end in one right message, across a hub kill -9', async () => {
+    lab = makeLab('flurm-slurm-');
+    const me = lab.home('me');
+    const work = path.join(me.home, 'proj');
+    fs.mkdirSync(work, { recursive: true });
+    fs.chmodSync(me.home, 0o755);
+    const hook = fake.jsonUrl('/hook/me');
+    const config = lab.hubConfig({ slurm: slurmCfg(), extra: `[delivery]\nbackoff_base_seconds = 0.2\n[[routes]]\non = ["all"]\nto = ["${hook}"]\n` });
+    hub = await startHub(config);
+    const env = me.env;
+
+    const submit = async (...args: string[]) => {
+      const r = await runFlurm(['submit', ...args], { env, cwd: work });
+      expect(r.code, r.stderr).toBe(0);
+      const id = jobIdOf(r.stdout);
+      submitted.push(id);
+      return id;
+    };
+
+    const ok = await submit('-t', 'ok-job', '--', '--parsable', '-J', 'okname', '--wrap', 'echo all good');
+    const three = await submit('-t', 'exit-three', '--', '--parsable', '-o', 'logs/%x-%j.out', '-J', 'three', '--wrap', 'echo "ValueError: learning rate must be positive" >&2; exit 3');
+    const arr = await submit('-t', 'sweep', '--', '--parsable', '-a', '0-3', '-o', 'arr-%A_%a.out', '--wrap', 'if [ "$SLURM_ARRAY_TASK_ID" = 2 ]; then echo "task two broke" >&2; exit 4; fi; echo fine');
+    const victim = await submit('-t', 'to-cancel', '--', '--parsable', '--wrap', 'sleep 600');
+    fs.mkdirSync(path.join(work, 'logs'), { recursive: true });
+
+    const msgFor = (id: string) => (r: ReceivedRequest) => r.path === '/hook/me' && body(r).data?.slurm !== undefined && JSON.stringify(body(r).data!.slurm).includes(`"${id}`);
+
+    const okMsg = await fake.waitFor(msgFor(ok), 120_000);
+    expect(body(okMsg).severity).toBe('success');
+    expect(body(okMsg).title).toContain('ok-job');
+    expect(textOf(okMsg)).toContain('COMPLETED');
+
+    const threeMsg = await fake.waitFor(msgFor(three), 120_000);
+    expect(body(threeMsg).severity).toBe('failure');
+    expect(textOf(threeMsg)).toMatch(/exit code 3/);
+    // The diagnosis comes from the tail of the job's own output file (-o logs/%x-%j.out).
+    expect(textOf(threeMsg)).toContain('ValueError: learning rate must be positive');
+
+    const arrMsg = await fake.waitFor((r) => msgFor(arr)(r) && /4 tasks|of 4/.test(body(r).title + (body(r).summary ?? '')), 180_000);
+    expect(body(arrMsg).severity).toBe('failure');
+    expect(textOf(arrMsg)).toMatch(/1 of 4 tasks failed|3 COMPLETED|COMPLETED.{0,6}3/);
+    expect((body(arrMsg).data!.slurm as { failed_task_ids?: number[] }).failed_task_ids).toEqual([2]);
+
+    // Cancel the sleeper once it runs: "cancelled by root".
+    await waitUntil(() => execFileSync('squeue', ['-h', '-j', victim, '-o', '%T'], { encoding: 'utf8' }).trim() === 'RUNNING', 120_000, 'the sleeper running');
+    execFileSync('scancel', [victim]);
+    const cancelMsg = await fake.waitFor(msgFor(victim), 60_000);
+    expect(textOf(cancelMsg)).toMatch(/cancelled by root/i);
+    expect(body(cancelMsg).severity).not.toBe('success');
+
+    // A time limit of one minute: SLURM kills it late (~80 s). The hub is killed -9 while it
+    // runs and a new hub on the same index takes over the job: one message, no daemon to recover.
+    const slow = await submit('-t', 'too-slow', '--', '--parsable', '--time', '0:01', '--wrap', 'echo started; sleep 600');
+    await waitUntil(() => execFileSync('squeue', ['-h', '-j', slow, '-o', '%T'], { encoding: 'utf8' }).trim() === 'RUNNING', 120_000, 'the slow job running');
+    hub.child.kill('SIGKILL');
+    await hub.exited;
+    hub = await startHub(config);
+    const slowMsg = await fake.waitFor(msgFor(slow), 240_000);
+    expect(textOf(slowMsg)).toMatch(/time limit/i);
+    expect(body(slowMsg).severity).toBe('failure');
+
+    // Exactly once each, a few polls later.
+    await sleep(3000);
+    const ends = fake.received.filter((r) => r.path === '/hook/me' && body(r).data?.slurm);
+    for (const id of [ok, three, victim, slow]) expect(ends.filter((r) => msgFor(id)(r) && !/task \d+ /.test(body(r).title)).length, `messages for ${id}`).toBe(1);
+    const arrayEnds = ends.filter((r) => msgFor(arr)(r) && /4 tasks|of 4/.test(body(r).title + (body(r).summary ?? '')));
+    expect(arrayEnds.length).toBe(1);
+
+    // flurm jobs shows them ended, with SLURM's ids.
+    const jobs = await runFlurm(['jobs', '--all', '--json'], { env });
+    expect(jobs.code).toBe(0);
+    expect(jobs.stdout).toMatch(new RegExp(`"job_id":\\s*"${slow}"`));
+    const human = await runFlurm(['jobs', '--all'], { env: { ...env, NO_COLOR: '1' } });
+    expect(human.stdout).toContain('too-slow');
+  }, 600_000);
+
+  it('a slurmctld that stops answering raises one alert, doctor names it, and jobs are told once it answers', async () => {
+    lab = makeLab('flurm-slurm-down-');
+    const me = lab.home('me');
+    fs.chmodSync(me.home, 0o755);
+    // A squeue in front of the real one: fails like an unreachable controller while `down` exists.
+    const bin = path.join(lab.root, 'slurm-bin');
+    fs.mkdirSync(bin);
+    const flag = path.join(lab.root, 'down');
+    fs.writeFileSync(
+      path.join(bin, 'squeue'),
+      `#!/bin/sh\nif [ -e "${flag}" ]; then echo "squeue: error: Unable to contact slurm controller (connect failure)" >&2; exit 1; fi\nexec "${SQUEUE}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    for (const c of ['sacct', 'scontrol', 'sinfo']) fs.symlinkSync(findExecutable(c)!, path.join(bin, c));
+    const hook = fake.jsonUrl('/hook/me');
+    const labHook = fake.jsonUrl('/hook/lab');
+    const config = lab.hubConfig({
+      slurm: slurmCfg(`bin_dir = "${bin}"\ndown_alert_after_seconds = 3`),
+      extra: `[alerts]\nto = ["${labHook}"]\n[delivery]\nbackoff_base_seconds = 0.2\n[[routes]]\non = ["all"]\nto = ["${hook}"]\n`,
+    });
+    hub = await startHub(config);
+    const env = me.env;
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const r = await runFlurm(['submit', '-t', `during-outage-${n}`, '--', '--parsable', '--wrap', 'sleep 2'], { env, cwd: me.home });
+      expect(r.code, r.stderr).toBe(0);
+      ids.push(jobIdOf(r.stdout));
+    }
+    submitted.push(...ids);
+    fs.writeFileSync(flag, '');
+    const down = await fake.waitFor((r) => r.path === '/hook/lab' && body(r).data?.alert?.kind === 'slurmctld-down', 60_000);
+    expect(body(down).title).toMatch(/SLURM is not answering/);
+
+    const doctor = await runFlurm(['doctor'], { env: { ...env, NO_COLOR: '1' } });
+    expect(doctor.stdout + doctor.stderr).toMatch(/slurmctld unreachable/);
+
+    // Several more failed polls (with backoff): still one alert, and no job judged ended.
+    await sleep(8000);
+    expect(fake.received.filter((r) => r.path === '/hook/lab' && body(r).data?.alert?.kind === 'slurmctld-down').length).toBe(1);
+    expect(fake.received.filter((r) => r.path === '/hook/me').length).toBe(0);
+
+    fs.rmSync(flag);
+    await fake.waitFor((r) => r.path === '/hook/lab' && body(r).data?.alert?.kind === 'slurmctld-back', 90_000);
+    for (const id of ids) {
+      const m = await fake.waitFor((r) => r.path === '/hook/me' && JSON.stringify(body(r).data?.slurm ?? {}).includes(`"${id}`), 90_000);
+      expect(body(m).severity).toBe('success');
+    }
+  }, 300_000);
+});
