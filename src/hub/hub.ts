@@ -163,7 +163,15 @@ export class Hub {
         backfillSeconds: cfg.ingest.backfill_seconds,
         sources,
         now,
-        slurm: poller ? { store: this.slurmJobs, onRegistered: () => poller.wake() } : undefined,
+        // Registered even while SLURM is off here: a hub with SLURM on (after a config change, or
+        // the standby on a login node) picks the jobs up from the index.
+        slurm: {
+          store: this.slurmJobs,
+          onRegistered: () => {
+            if (poller) poller.wake();
+            else o.log.once('slurm-off-job', 'warn', `a SLURM job was registered but this hub does not poll SLURM (${this.slurmOff}); it will be followed once a hub with SLURM runs`, {});
+          },
+        },
       },
       () => this.deliverer.wake(),
     );

@@ -497,10 +497,7 @@ export class Ingestor {
       return this.enqueuer.noteAdded({ id: n.id, user, host: n.host, ts: n.ts, title: n.title, message: n.message, to: n.to }, f.spool.config, seenMs, { silent });
     }
     if (ev.type === 'slurm') {
-      if (!this.opts.slurm) {
-        this.log.once('slurm-off', 'warn', 'a SLURM job was registered but SLURM support is off in this hub ([slurm] enabled = false)', { user, file: f.path });
-        return 0;
-      }
+      if (!this.opts.slurm) return 0;
       const res = this.opts.slurm.store.register(ev as SlurmEvent, user, seenMs, { silent, uid: f.spool.uid });
       if (res === 'foreign') this.refuseForeignId(f, ev.id, seenMs);
       if (res === 'new') this.opts.slurm.onRegistered();

@@ -107,6 +107,23 @@ export function tailLines(output: Buffer | string, maxLines: number = TAIL_MAX_L
  * The last `maxLines` lines of `file`, reading at most `maxBytes` from its end and nothing before
  * `fromOffset` (where this job started appending). [] when the file cannot be read.
  */
+/**
+ * The text of an open regular file of `size` bytes from `fromOffset` on, but at most its last
+ * `maxBytes`. When the window starts after `fromOffset` its first (probably cut) line is dropped.
+ */
+export function readTailText(fd: number, size: number, fromOffset: number, maxBytes: number): string {
+  const start = Math.max(fromOffset > size ? 0 : fromOffset, size - maxBytes);
+  const buf = Buffer.alloc(size - start);
+  let got = 0;
+  while (got < buf.length) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
+    if (n === 0) break;
+    got += n;
+  }
+  const text = buf.subarray(0, got).toString('utf8');
+  return start > fromOffset ? text.slice(text.indexOf('\n') + 1) : text;
+}
+
 export function readLogTail(file: string, fromOffset = 0, maxLines: number = TAIL_MAX_LINES, maxBytes = 64 * 1024): string[] {
   let fd: number;
   try {
@@ -117,19 +134,7 @@ export function readLogTail(file: string, fromOffset = 0, maxLines: number = TAI
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return [];
-    const end = st.size;
-    const start = Math.max(fromOffset > end ? 0 : fromOffset, end - maxBytes);
-    const buf = Buffer.alloc(end - start);
-    let got = 0;
-    while (got < buf.length) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    let text = buf.subarray(0, got).toString('utf8');
-    // Reading from the middle of the file: the first line is probably cut, drop it.
-    if (start > fromOffset) text = text.slice(text.indexOf('\n') + 1);
-    return tailLines(text, maxLines);
+    return tailLines(readTailText(fd, st.size, fromOffset, maxBytes), maxLines);
   } catch {
     return [];
   } finally {

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { boundTail } from '../../spool/events.js';
-import { tailLines } from '../local/tail.js';
+import { readTailText, tailLines } from '../local/tail.js';
 
 /** The most read from the end of one file (the same bound as readLogTail). */
 export const SLURM_TAIL_MAX_BYTES = 64 * 1024;
@@ -73,19 +73,8 @@ export function readFileTail(file: string, opts: SlurmTailOptions = {}): FileTai
     if (!st.isFile()) return { ok: false, skip: 'not-a-file' };
     if (st.ino !== before.ino || st.dev !== before.dev) return { ok: false, skip: 'changed' };
     if (opts.ownerUid !== undefined && st.uid !== opts.ownerUid) return { ok: false, skip: 'foreign-owner' };
-    const end = st.size;
-    const start = Math.max(0, end - maxBytes);
-    const buf = Buffer.alloc(end - start);
-    let got = 0;
-    while (got < buf.length) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    let text = buf.subarray(0, got).toString('utf8');
-    // Read from the middle of the file: the first line is probably cut, drop it (unless the
-    // window holds no newline at all: a progress bar redrawn with \r, keep its last state).
-    if (start > 0) text = text.slice(text.indexOf('\n') + 1);
+    // From the middle of the file the first line is probably cut and is dropped.
+    const text = readTailText(fd, st.size, 0, maxBytes);
     return { ok: true, lines: boundTail(tailLines(text)) };
   } catch {
     return { ok: false, skip: 'unreadable' };
