@@ -305,7 +305,8 @@ describe('flurm watch', () => {
 
   it('-d watches in the background and returns at once', async () => {
     const spool = newSpool();
-    const victim = spawn('sleep', ['0.5'], { stdio: 'ignore' });
+    // Long enough to outlive `flurm watch`'s own start on a loaded machine (0.5 s did not always).
+    const victim = spawn('sleep', ['2'], { stdio: 'ignore' });
     const r = await flurm(['watch', '-d', String(victim.pid)], envFor(spool));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/watching pid \d+ in the background/);
