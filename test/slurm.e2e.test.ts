@@ -90,11 +90,18 @@ describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final st
       return id;
     };
 
+    fs.mkdirSync(path.join(work, 'logs'), { recursive: true });
     const ok = await submit('-t', 'ok-job', '--', '--parsable', '-J', 'okname', '--wrap', 'echo all good');
     const three = await submit('-t', 'exit-three', '--', '--parsable', '-o', 'logs/%x-%j.out', '-J', 'three', '--wrap', 'echo "ValueError: learning rate must be positive" >&2; exit 3');
     const arr = await submit('-t', 'sweep', '--', '--parsable', '-a', '0-3', '-o', 'arr-%A_%a.out', '--wrap', 'if [ "$SLURM_ARRAY_TASK_ID" = 2 ]; then echo "task two broke" >&2; exit 4; fi; echo fine');
     const victim = await submit('-t', 'to-cancel', '--', '--parsable', '--wrap', 'sleep 600');
-    fs.mkdirSync(path.join(work, 'logs'), { recursive: true });
+    // The classic mistake: an --output directory that does not exist. flurm warns at submit time,
+    // SLURM fails the job at once (0:53), and the message says why instead of "signal 53".
+    const nodir = await runFlurm(['submit', '-t', 'no-dir', '--', '--parsable', '-o', 'missing/%j.out', '--wrap', 'true'], { env, cwd: work });
+    expect(nodir.code, nodir.stderr).toBe(0);
+    expect(nodir.stderr).toMatch(/missing does not exist, and SLURM does not create it/);
+    const nodirId = jobIdOf(nodir.stdout);
+    submitted.push(nodirId);
 
     const msgFor = (id: string) => (r: ReceivedRequest) => r.path === '/hook/me' && body(r).data?.slurm !== undefined && JSON.stringify(body(r).data!.slurm).includes(`"${id}`);
 
@@ -102,6 +109,10 @@ describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final st
     expect(body(okMsg).severity).toBe('success');
     expect(body(okMsg).title).toContain('ok-job');
     expect(textOf(okMsg)).toContain('COMPLETED');
+
+    const nodirMsg = await fake.waitFor(msgFor(nodirId), 120_000);
+    expect(body(nodirMsg).severity).toBe('failure');
+    expect(textOf(nodirMsg)).toMatch(/could not open its output or error file/);
 
     const threeMsg = await fake.waitFor(msgFor(three), 120_000);
     expect(body(threeMsg).severity).toBe('failure');

@@ -28,10 +28,12 @@ import { newId } from '../../lib/ids.js';
 import { ringHub } from '../../lib/doorbell.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { writeFd } from '../../schedulers/local/wrap.js';
+import { shellQuote } from '../../schedulers/local/command-line.js';
 import { SCAN_LIMIT_CHARS } from '../../schedulers/slurm/sbatch-script.js';
 import { parseSbatchOutput, type SbatchSubmission } from '../../schedulers/slurm/sbatch-output.js';
 import {
   describePaths,
+  missingOutputDirs,
   planSubmission,
   scriptSource,
   slurmEvent,
@@ -270,5 +272,8 @@ export async function run(argv: string[], deps: Partial<SubmitDeps> = {}): Promi
   await ringHub(env, spool, user, deps.doorbellTimeoutMs ?? 300);
   const where = submission.cluster ? ` on cluster ${submission.cluster}` : '';
   stderr(`flurm: watching job ${id}${where} (${describePaths(plan, { jobId: id, isArray: plan.array !== null, name: plan.name, user })})\n`);
+  for (const dir of missingOutputDirs(plan, (d) => fs.existsSync(d))) {
+    stderr(`flurm: warning: ${dir} does not exist, and SLURM does not create it: the job will fail as soon as it starts (exit 0:53). Create it now: mkdir -p ${shellQuote(dir)}\n`);
+  }
   return 0;
 }

@@ -397,3 +397,18 @@ describe('taskOutputPath', () => {
     expect(taskOutputPath(null, base)).toBeNull();
   });
 });
+
+describe('a job whose output directory does not exist (seen on the real 22.05: FAILED 0:53 at once)', () => {
+  it('says the output file could not be opened, not "killed by signal 53"', () => {
+    const header = 'JobID|JobIDRaw|JobName|User|Partition|State|ExitCode|DerivedExitCode|Reason|Elapsed|Timelimit|MaxRSS|ReqMem|AllocCPUS|AllocTRES|TotalCPU|NodeList|Submit|Start|End';
+    // The job line as sacct printed it for `sbatch -o logs/%x-%j.out` with no logs/ directory.
+    const line = '1346|1346|three|root|debug|FAILED|0:53|0:0|None|00:00:00|UNLIMITED||1G|1|billing=1,cpu=1,mem=1G,node=1|00:00:00|vm|2026-11-21T17:14:08|2026-11-21T17:14:09|2026-11-21T17:14:09';
+    const job = parseSacct(`${header}\n${line}\n`).jobs.get('1346')!;
+    const o = outcomeFromSacct(job)!;
+    expect(o.state).toBe('FAILED');
+    const w = stateWords(o);
+    expect(w.words).toMatch(/could not open its output or error file/);
+    expect(w.words).toMatch(/directory/);
+    expect(w.severity).toBe('failure');
+  });
+});

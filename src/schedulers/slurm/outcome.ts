@@ -406,6 +406,11 @@ function neverStarted(o: SlurmOutcome): boolean {
   return o.start === null && o.node_list === null && (o.elapsed_seconds === null || o.elapsed_seconds === 0);
 }
 
+/** ExitCode `0:53` of a job that ended at once: slurmstepd could not open its stdout/stderr file. */
+export const STDIO_OPEN_FAILED_SIGNAL = 53;
+export const STDIO_OPEN_FAILED_WORDS =
+  'could not start: SLURM could not open its output or error file (exit 0:53) — does the directory of --output/--error exist? SLURM does not create it';
+
 const SCONTROL_NOTE = '(record from scontrol: accounting is off, no peak memory or CPU time)';
 
 function singleWords(o: SlurmOutcome): SlurmResultWords {
@@ -427,6 +432,11 @@ function singleWords(o: SlurmOutcome): SlurmResultWords {
       if (o.out_of_memory) return { words: 'ran out of memory (SLURM’s cgroup limit)', severity: 'failure', verb: 'ran out of memory' };
       if (o.signal !== null && o.exit_code !== null && o.exit_code !== 0) {
         return { words: `failed with exit code ${o.exit_code}, ${signalWords(o.signal)}`, severity: 'failure', verb: 'failed' };
+      }
+      // Seen on 22.05: a job whose --output/--error directory does not exist ends FAILED 0:53 at
+      // once (slurmstepd cannot open the file; SLURM never creates directories).
+      if (o.signal === STDIO_OPEN_FAILED_SIGNAL && (o.elapsed_seconds ?? 0) <= 1) {
+        return { words: STDIO_OPEN_FAILED_WORDS, severity: 'failure', verb: 'could not start' };
       }
       if (o.signal !== null) return { words: signalWords(o.signal), severity: 'failure', verb: 'failed' };
       if (o.exit_code !== null) return { words: exitWords(o.exit_code), severity: 'failure', verb: 'failed' };

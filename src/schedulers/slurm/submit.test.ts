@@ -26,6 +26,7 @@ import {
   submitRegistration,
   type ScriptText,
   type SubmitContext,
+  missingOutputDirs,
 } from './submit.js';
 
 const CWD = '/home/alice/proj';
@@ -463,5 +464,14 @@ describe('planAttached: what scontrol says of the job', () => {
     expect(givenPattern('logs/%j.out', '/home/a')).toBe('/home/a/logs/%j.out');
     expect(givenPattern('/abs/x.out', '/home/a')).toBe('/abs/x.out');
     expect(defaultPatternIn('/w/', true)).toBe('/w/slurm-%A_%a.out');
+  });
+});
+
+describe('missingOutputDirs: SLURM does not create the directory of --output', () => {
+  it('names a missing directory once, skips patterns and existing ones', () => {
+    const exists = (d: string) => d === '/home/a/proj';
+    expect(missingOutputDirs({ output: '/home/a/proj/logs/%x-%j.out', error: '/home/a/proj/logs/%x-%j.err' }, exists)).toEqual(['/home/a/proj/logs']);
+    expect(missingOutputDirs({ output: '/home/a/proj/slurm-%j.out', error: null }, exists)).toEqual([]);
+    expect(missingOutputDirs({ output: '/scratch/%u/out-%j.txt', error: null }, exists)).toEqual([]);
   });
 });

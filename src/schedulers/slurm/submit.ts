@@ -543,3 +543,19 @@ export function describePaths(p: { output: string | null; error: string | null }
   const out = `output: ${p.output === null ? 'unknown' : show(p.output)}`;
   return p.error === null ? out : `${out}, error: ${show(p.error)}`;
 }
+
+/**
+ * The directories of the output/error files that do not exist. SLURM never creates them: a job
+ * whose --output directory is missing ends FAILED 0:53 the moment it starts. A directory with a
+ * pattern in it (%u, %x…) cannot be checked and is skipped.
+ */
+export function missingOutputDirs(p: { output: string | null; error: string | null }, exists: (dir: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const pattern of [p.output, p.error]) {
+    if (!pattern || !pattern.startsWith('/')) continue;
+    const dir = pattern.slice(0, pattern.lastIndexOf('/')) || '/';
+    if (dir.includes('%') || dir.includes('\\') || out.includes(dir)) continue;
+    if (!exists(dir)) out.push(dir);
+  }
+  return out;
+}
