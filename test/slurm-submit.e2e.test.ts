@@ -56,6 +56,13 @@ describe('flurm submit with a stand-in sbatch', () => {
   });
   afterAll(() => lab.cleanup());
 
+  it('warns when the --output directory does not exist (SLURM fails such a job at once, 0:53)', async () => {
+    const r = await submit(['--', '-o', 'nosuchdir/%j.out', 'job.sh'], { out: slurmFixture('sbatch-plain.txt') });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/nosuchdir does not exist, and SLURM does not create it: the job will fail as soon as it starts \(exit 0:53\)\. Create it now: mkdir -p /);
+    expect(r.events).toHaveLength(1);
+  });
+
   let n = 0;
   async function submit(args: string[], fakeAnswer: { out?: string; err?: string; code?: number }, opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
     const log = path.join(lab.root, `call-${++n}`);
@@ -69,6 +76,8 @@ describe('flurm submit with a stand-in sbatch', () => {
   }
 
   it('passes sbatch its arguments untouched, its output through, and registers the job', async () => {
+    // job.sh writes to logs/: with the directory there, flurm adds nothing but its one line.
+    fs.mkdirSync(path.join(work, 'logs'), { recursive: true });
     const r = await submit(['-t', 'resnet', '--', '-p', 'gpu', '--comment', 'a  b;$(x)', 'job.sh', '--lr', '3'], { out: slurmFixture('sbatch-plain.txt'), err: 'sbatch: warning: a site note\n' });
     expect(r.code).toBe(0);
     expect(r.argv).toEqual(['-p', 'gpu', '--comment', 'a  b;$(x)', 'job.sh', '--lr', '3']);
