@@ -16,11 +16,11 @@ import type { SlurmViewSource } from '../commands/slurm-status.js';
 import { UserError, errorMessage, ExecError } from '../lib/errors.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { parseSinfoLong, sinfoArgs } from '../schedulers/slurm/sinfo.js';
-import { parseSqueue, SQUEUE_FORMAT } from '../schedulers/slurm/squeue.js';
+import { parseSqueue, squeueArgs } from '../schedulers/slurm/squeue.js';
 import type { Colour } from '../frontends/cli/colour.js';
 import type { Message } from '../messages/message.js';
 import { getJson, hubUrl } from './hub-client.js';
-import { printMessage } from './nodes-client.js';
+import { loadNodes, printMessage, type LoadedNodes, type NodesOptions } from './nodes-client.js';
 
 /** How long the hub may take to answer. */
 const HUB_TIMEOUT_MS = 5000;
@@ -28,11 +28,6 @@ const HUB_TIMEOUT_MS = 5000;
 export const SLURM_COMMAND_TIMEOUT_MS = 20_000;
 /** The most output a live SLURM command may print (squeue -t all of a large cluster). */
 export const SLURM_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
-
-/** The squeue arguments for the view: every user, every state (final ones are dropped when building it). */
-export function squeueViewArgs(): string[] {
-  return ['-a', '-t', 'all', '-o', SQUEUE_FORMAT];
-}
 
 export interface SlurmOptions {
   hub?: string;
@@ -136,7 +131,7 @@ export async function liveSlurm(bins: { squeue: string; sinfo: string | null }, 
             return null;
           },
         ),
-    run(bins.squeue, squeueViewArgs()).then(
+    run(bins.squeue, squeueArgs()).then(
       (r) => ({ rows: parseSqueue(r.stdout).rows, at: new Date(now()).toISOString() }),
       (err: unknown) => {
         problems.squeue = describeFailure('squeue', err);
@@ -178,6 +173,21 @@ export async function loadSlurm(opts: SlurmOptions, env: NodeJS.ProcessEnv = pro
     slurm: { source: 'live', hub: null, view, src: { source: `live from sinfo and squeue on this host (${hub.why})`, live: true } },
     why: hub.why,
   };
+}
+
+/**
+ * The agent nodes and the SLURM view, for status, top and users. SLURM first: behind a hub that
+ * is one request; with no hub, sinfo and squeue here. No hub and no snapshot is not an error on a
+ * SLURM host (SLURM alone is the answer): then `loaded` is null. Otherwise loadNodes' errors stand.
+ */
+export async function loadNodesAndSlurm(opts: NodesOptions, env: NodeJS.ProcessEnv = process.env): Promise<{ loaded: LoadedNodes | null; slurm: LoadedSlurm | null }> {
+  const { slurm } = await loadSlurm({ hub: opts.hub }, env);
+  try {
+    return { loaded: await loadNodes(opts, env), slurm };
+  } catch (err) {
+    if (!(slurm && !opts.hub && err instanceof UserError)) throw err;
+    return { loaded: null, slurm };
+  }
 }
 
 /**

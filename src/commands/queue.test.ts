@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slurmFixture } from '../../test/fixtures/slurm/fixtures.js';
 import { gpuView, realBusyView, realIdleView } from '../../test/fixtures/slurm/views-fixtures.js';
-import { parseSqueue, summarizeQueue } from '../schedulers/slurm/squeue.js';
 import { queueBoard, queueByUser, type QueueResult } from './queue.js';
 
 const src = { source: 'from the hub at http://hub:7077' };
@@ -18,10 +16,6 @@ describe('queue: the leaderboard by user', () => {
       ['total', '2', '6', '2', '7'],
     ]);
     expect(m.summary!.split('\n')[1]).toBe('2 users: 2 jobs running (2 cores), 6 pending (7 cores)');
-    // summarizeQueue (squeue.ts, on rows, unsplit arrays as one) is unchanged and agrees on the running side.
-    const rows = parseSqueue(slurmFixture('views-squeue.txt')).rows;
-    const old = summarizeQueue(rows).find((u) => u.user === 'cloudsdk')!;
-    expect(old).toMatchObject({ running_jobs: 1, running_cpus: 1, pending_jobs: 2 });
   });
 
   it('real, empty queue', () => {

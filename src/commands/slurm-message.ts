@@ -21,7 +21,7 @@ import {
   stateWords,
   taskOutputPath,
 } from '../schedulers/slurm/outcome.js';
-import { firstNode } from '../store/slurm-jobs.js';
+import { firstNode } from '../schedulers/slurm/fields.js';
 import { clip } from '../spool/events.js';
 import { FIELD_MAX_CHARS, type JobMessageOptions, buildEndMessage, jobName } from './job-message.js';
 import type { JobView } from './job-view.js';

@@ -20,7 +20,7 @@ import { NodeStore } from '../store/nodes.js';
 import { NodeWatcher } from './nodes.js';
 import { Lease, type Role } from './lease.js';
 import { SlurmJobStore } from '../store/slurm-jobs.js';
-import { SlurmPoller, findSlurm, type SlurmRunner } from './slurm-poller.js';
+import { SlurmPoller, findSlurm } from './slurm-poller.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -39,8 +39,6 @@ export interface HubOptions {
   inProcessAgentHost?: string;
   /** Don't start HTTP (hub --once). */
   noHttp?: boolean;
-  /** Runs SLURM commands (tests inject a stand-in); default: the binaries found on PATH / bin_dir. */
-  slurmRunner?: SlurmRunner;
 }
 
 export class Hub {
@@ -127,7 +125,7 @@ export class Hub {
     const slurmCfg = cfg.slurm;
     const bins = slurmCfg.enabled === false ? null : findSlurm(slurmCfg);
     if (slurmCfg.enabled === false) this.slurmOff = 'off in the hub config ([slurm] enabled = false)';
-    else if (!bins && slurmCfg.enabled === 'auto' && !o.slurmRunner) this.slurmOff = slurmCfg.bin_dir ? `no squeue in ${slurmCfg.bin_dir}` : 'no squeue on the hub\'s PATH';
+    else if (!bins && slurmCfg.enabled === 'auto') this.slurmOff = slurmCfg.bin_dir ? `no squeue in ${slurmCfg.bin_dir}` : 'no squeue on the hub\'s PATH';
     else {
       const alertDests = cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? []);
       this.slurm = new SlurmPoller(
@@ -142,7 +140,6 @@ export class Hub {
           userConfig: (user) => this.ingestor.userConfig(user),
           labDests: () => alertDests,
           onQueued: () => this.deliverer.wake(),
-          run: o.slurmRunner,
           now,
         },
         bins ?? undefined,

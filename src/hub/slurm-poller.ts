@@ -22,7 +22,7 @@ import type { Message } from '../messages/message.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { ExecError, errorMessage } from '../lib/errors.js';
 import { userNameOf } from '../lib/users.js';
-import { parseSqueue, SQUEUE_FORMAT, type SqueueRow } from '../schedulers/slurm/squeue.js';
+import { parseSqueue, squeueArgs, type SqueueRow } from '../schedulers/slurm/squeue.js';
 import { parseSacct, sacctArgs, isSacctDisabled, arrayTasks, type SacctResult } from '../schedulers/slurm/sacct.js';
 import { parseScontrolJobs, type ScontrolJob } from '../schedulers/slurm/scontrol.js';
 import { isFinalState } from '../schedulers/slurm/states.js';
@@ -41,7 +41,7 @@ import { buildSlurmJobMessage, buildSlurmArrayMessage, buildSlurmTaskMessage } f
 import { slurmDownMessage, slurmBackMessage } from '../commands/alert-message.js';
 import { sinfoArgs, parseSinfoLong } from '../schedulers/slurm/sinfo.js';
 import { buildSlurmView, type SlurmClusterView } from '../commands/slurm-view.js';
-import { firstNode } from '../store/slurm-jobs.js';
+import { firstNode } from '../schedulers/slurm/fields.js';
 
 export type SlurmCommand = 'squeue' | 'sacct' | 'scontrol' | 'sinfo';
 export type SlurmRunner = (cmd: SlurmCommand, args: readonly string[]) => Promise<{ stdout: string; stderr: string }>;
@@ -190,7 +190,8 @@ export class SlurmPoller {
     const now = this.now();
     let next = this.nextSqueueMs;
     if (this.o.cfg.sinfo_interval_seconds > 0) next = Math.min(next, this.nextSinfoMs);
-    for (const r of this.o.store.open()) if (r.next_final_ms !== null && r.left_queue_ms !== null) next = Math.min(next, r.next_final_ms);
+    const final = this.o.store.nextFinalMs();
+    if (final !== null) next = Math.min(next, final);
     return Math.max(next, now + 200);
   }
 
@@ -284,9 +285,8 @@ export class SlurmPoller {
     this.nextSqueueMs = startMs + this.o.cfg.poll_interval_seconds * 1000;
     let rows: SqueueRow[];
     try {
-      // All users, every state: the watched jobs and the queue views in one call. Jobs that
-      // ended within MinJobAge show with their final state; older ones are simply absent.
-      const r = await this.command('squeue', ['-a', '-t', 'all', '-o', SQUEUE_FORMAT]);
+      // Jobs that ended within MinJobAge show with their final state; older ones are absent.
+      const r = await this.command('squeue', squeueArgs());
       rows = parseSqueue(r.stdout).rows;
     } catch (err) {
       this.controllerFailed('squeue', err);
@@ -332,7 +332,7 @@ export class SlurmPoller {
 
   private async pollFinals(): Promise<void> {
     const now = this.now();
-    const due = this.o.store.open().filter((r) => r.left_queue_ms !== null && (r.next_final_ms ?? 0) <= now);
+    const due = this.o.store.dueFinals(now);
     if (due.length === 0) return;
     if (this.mode === 'sacct') {
       for (let i = 0; i < due.length; i += SACCT_CHUNK) {

@@ -7,6 +7,7 @@ import type { Db } from './db.js';
 import type { EndEvent, SlurmEvent } from '../spool/events.js';
 import type { JobStore } from './jobs.js';
 import type { JobView } from '../commands/job-view.js';
+import { firstNode } from '../schedulers/slurm/fields.js';
 
 export interface SlurmJobRow {
   id: string;
@@ -96,6 +97,16 @@ export class SlurmJobStore {
     return this.db.prepare('SELECT * FROM slurm_jobs WHERE done = 0 ORDER BY registered_ms LIMIT ?').all(limit) as SlurmJobRow[];
   }
 
+  /** Jobs that left the queue and whose final record is due now. */
+  dueFinals(nowMs: number): SlurmJobRow[] {
+    return this.db.prepare('SELECT * FROM slurm_jobs WHERE done = 0 AND left_queue_ms IS NOT NULL AND COALESCE(next_final_ms, 0) <= ? ORDER BY registered_ms').all(nowMs) as SlurmJobRow[];
+  }
+
+  /** When the next final record is due (ms), or null when no job waits for one. */
+  nextFinalMs(): number | null {
+    return (this.db.prepare('SELECT MIN(COALESCE(next_final_ms, 0)) AS t FROM slurm_jobs WHERE done = 0 AND left_queue_ms IS NOT NULL').get() as { t: number | null }).t;
+  }
+
   countOpen(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM slurm_jobs WHERE done = 0').get() as { n: number }).n;
   }
@@ -151,14 +162,4 @@ export class SlurmJobStore {
     this.db.prepare('UPDATE jobs SET extra_json = ? WHERE id = ?').run(JSON.stringify(merged), id);
     return this.jobs.applyEnd(end, row.user, seenMs);
   }
-}
-
-/** The first host of a SLURM node list ("node[01-04],gpu1" → "node01"); null when none. */
-export function firstNode(nodeList: string | null | undefined): string | null {
-  if (!nodeList || nodeList === 'None' || nodeList === '(null)') return null;
-  const m = /^([^,[]+)(?:\[([^\]]+)\])?/.exec(nodeList.trim());
-  if (!m) return null;
-  if (!m[2]) return m[1]!;
-  const first = m[2].split(',')[0]!.split('-')[0]!;
-  return m[1]! + first;
 }

@@ -5,9 +5,8 @@
 import { nodeStatus, type StatusRow } from '../../commands/node-status.js';
 import { slurmStatus } from '../../commands/slurm-status.js';
 import { stateColour } from '../../frontends/cli/colour.js';
-import { UserError } from '../../lib/errors.js';
-import { depsFor, loadNodes, printJson, printMessage, type LoadedNodes } from '../nodes-client.js';
-import { loadSlurm, printSlurmMessages } from '../slurm-client.js';
+import { depsFor, printJson, printMessage } from '../nodes-client.js';
+import { loadNodesAndSlurm, printSlurmMessages } from '../slurm-client.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -15,15 +14,7 @@ export interface StatusOptions {
 }
 
 export async function run(opts: StatusOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  // SLURM first: behind a hub that is one request; with no hub, sinfo and squeue here.
-  const { slurm } = await loadSlurm({ hub: opts.hub }, env);
-  let loaded: LoadedNodes | null = null;
-  try {
-    loaded = await loadNodes({ hub: opts.hub, busy: 0 }, env);
-  } catch (err) {
-    // No hub and no snapshot: on a SLURM host, SLURM alone is the answer.
-    if (!(slurm && !opts.hub && err instanceof UserError)) throw err;
-  }
+  const { loaded, slurm } = await loadNodesAndSlurm({ hub: opts.hub, busy: 0 }, env);
   const s = slurm ? slurmStatus(slurm.view, slurm.src) : null;
   const showAgents = loaded !== null && (loaded.nodes.length > 0 || s === null);
   const m = loaded ? nodeStatus(loaded.nodes, {}, depsFor(loaded)) : null;

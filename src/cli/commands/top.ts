@@ -6,8 +6,8 @@ import { findSlurmNode, slurmTop } from '../../commands/slurm-top.js';
 import type { Message } from '../../messages/message.js';
 import { UserError } from '../../lib/errors.js';
 import { truncate } from '../../lib/format.js';
-import { depsFor, loadNodes, printJson, printMessage, type LoadedNodes } from '../nodes-client.js';
-import { loadSlurm, printSlurmMessages } from '../slurm-client.js';
+import { depsFor, printJson, printMessage } from '../nodes-client.js';
+import { loadNodesAndSlurm, printSlurmMessages } from '../slurm-client.js';
 
 export interface TopOptions {
   node?: string;
@@ -16,13 +16,7 @@ export interface TopOptions {
 }
 
 export async function run(opts: TopOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { slurm } = await loadSlurm({ hub: opts.hub }, env);
-  let loaded: LoadedNodes | null = null;
-  try {
-    loaded = await loadNodes(opts, env);
-  } catch (err) {
-    if (!(slurm && !opts.hub && err instanceof UserError)) throw err;
-  }
+  const { loaded, slurm } = await loadNodesAndSlurm(opts, env);
   const slurmNode = slurm && opts.node !== undefined ? findSlurmNode(slurm.view, opts.node) : null;
   let m: Message | null = null;
   if (loaded && (loaded.nodes.length > 0 || !slurm)) {

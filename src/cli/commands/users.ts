@@ -1,9 +1,8 @@
 // `flurm users`: per-user usage now across the nodes — cores, memory, GPUs, jobs, where — and,
 // where there is SLURM, what each user's running SLURM jobs hold (jobs, CPUs, GPUs).
 import { usersNow } from '../../commands/users.js';
-import { UserError } from '../../lib/errors.js';
-import { depsFor, loadNodes, printJson, printMessage, type LoadedNodes } from '../nodes-client.js';
-import { loadSlurm } from '../slurm-client.js';
+import { depsFor, printJson, printMessage } from '../nodes-client.js';
+import { loadNodesAndSlurm } from '../slurm-client.js';
 
 export interface UsersOptions {
   json?: boolean;
@@ -11,13 +10,7 @@ export interface UsersOptions {
 }
 
 export async function run(opts: UsersOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { slurm } = await loadSlurm({ hub: opts.hub }, env);
-  let loaded: LoadedNodes | null = null;
-  try {
-    loaded = await loadNodes(opts, env);
-  } catch (err) {
-    if (!(slurm && !opts.hub && err instanceof UserError)) throw err;
-  }
+  const { loaded, slurm } = await loadNodesAndSlurm(opts, env);
   const nodes = loaded?.nodes ?? [];
   const where = loaded ?? { source: slurm!.source, hub: slurm!.hub, generated: slurm!.view.generated };
   const m = usersNow(nodes, { jobs_known: loaded?.source === 'hub', ...(slurm ? { slurm: slurm.view, slurm_source: slurm.src } : {}) }, depsFor(where));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  firstNode,
   SLURM_MAX_FIELD_CHARS,
   SlurmParseError,
   boundedLines,
@@ -139,5 +140,16 @@ describe('bounded | tables', () => {
 
   it('format letters give the header names', () => {
     expect(columnsFromFormat('%i|%.10T|%Z', { i: 'JOBID', T: 'STATE' })).toEqual(['JOBID', 'STATE', '%Z']);
+  });
+});
+
+describe('firstNode: the batch host of a node list', () => {
+  it('takes the first host of plain and bracketed lists, null for none', () => {
+    expect(firstNode('vm')).toBe('vm');
+    expect(firstNode('node[01-04],gpu1')).toBe('node01');
+    expect(firstNode('gpu[3,5-7]')).toBe('gpu3');
+    expect(firstNode('None assigned'.split(' ')[0])).toBeNull();
+    expect(firstNode('(null)')).toBeNull();
+    expect(firstNode(null)).toBeNull();
   });
 });

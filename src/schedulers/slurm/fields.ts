@@ -412,3 +412,13 @@ export function gresGpus(entries: GresEntry[]): number | null {
   const gpus = entries.filter((e) => e.name === 'gpu');
   return gpus.length === 0 ? null : gpus.reduce((n, e) => n + e.count, 0);
 }
+
+/** The first host of a SLURM node list ("node[01-04],gpu1" → "node01"); null when none. */
+export function firstNode(nodeList: string | null | undefined): string | null {
+  if (!nodeList || nodeList === 'None' || nodeList === '(null)') return null;
+  const m = /^([^,[]+)(?:\[([^\]]+)\])?/.exec(nodeList.trim());
+  if (!m) return null;
+  if (!m[2]) return m[1]!;
+  const first = m[2].split(',')[0]!.split('-')[0]!;
+  return m[1]! + first;
+}

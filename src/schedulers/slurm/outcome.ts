@@ -14,7 +14,7 @@
 import type { Severity } from '../../messages/message.js';
 import { describeResult, normalizeSignal } from '../../diagnose/result.js';
 import { formatBytes, formatDuration } from '../../lib/format.js';
-import { expandOutputPattern } from './output-path.js';
+import { expandOutputPattern, type PatternContext } from './output-path.js';
 import { type SacctJob, cpuEfficiency, maxRssBytes, reqMemTotalBytes } from './sacct.js';
 import type { ScontrolJob } from './scontrol.js';
 import { type FinalResult, finalResult } from './states.js';
@@ -627,22 +627,12 @@ export function efficiencyHints(o: SlurmOutcome | SlurmArrayOutcome): string[] {
 
 // ---- output files ------------------------------------------------------------------------------------
 
-export interface TaskPathContext {
-  /** The job's own id (%j): for an array task, the task's own id (sacct JobIDRaw, scontrol JobId). */
-  jobId?: number;
-  /** The array's job id (%A); for a plain job, the job id. */
-  arrayJobId?: number;
-  /** The task index (%a); null for a job that is not an array. */
-  arrayTaskId?: number | null;
-  jobName?: string;
-  user?: string;
-  /** The node that ran the batch script (%N): the first node of the final record's NodeList. */
-  nodeName?: string;
-  /** The job's working directory, for a pattern that is still relative. */
-  workDir?: string;
-  /** Times the job was requeued (%r; scontrol Restarts). Unknown: a pattern with %r gives null. */
-  restartCount?: number;
-}
+/**
+ * What expandOutputPattern needs for one job or task (%j: the task's own id, sacct JobIDRaw; %N:
+ * the first node of the final record's NodeList), with the job's working directory as `workDir`.
+ * restartCount unknown: a pattern with %r gives null.
+ */
+export type TaskPathContext = Omit<PatternContext, 'submitDir' | 'chdir'> & { workDir?: string };
 
 /**
  * The registered output (or error) pattern expanded for one job or task with what the final record
@@ -651,15 +641,7 @@ export interface TaskPathContext {
  */
 export function taskOutputPath(pattern: string | null | undefined, ctx: TaskPathContext): string | null {
   if (!pattern) return null;
-  const expanded = expandOutputPattern(pattern, {
-    jobId: ctx.jobId,
-    arrayJobId: ctx.arrayJobId,
-    arrayTaskId: ctx.arrayTaskId,
-    jobName: ctx.jobName,
-    user: ctx.user,
-    nodeName: ctx.nodeName,
-    restartCount: ctx.restartCount,
-    submitDir: ctx.workDir,
-  });
+  const { workDir, ...fields } = ctx;
+  const expanded = expandOutputPattern(pattern, { ...fields, submitDir: workDir });
   return expanded.pending.length > 0 ? null : expanded.path;
 }

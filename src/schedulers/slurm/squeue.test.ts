@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { captureJobs, slurmFixture } from '../../../test/fixtures/slurm/fixtures.js';
 import { SlurmParseError } from './fields.js';
 import { isInvalidJobId } from './scontrol.js';
-import { SQUEUE_FORMAT, type SqueueResult, parseSqueue, squeueQueueArgs, squeueWatchArgs, summarizeQueue } from './squeue.js';
+import { SQUEUE_FORMAT, type SqueueResult, parseSqueue, squeueArgs } from './squeue.js';
+import { buildSlurmView } from '../../commands/slurm-view.js';
+import { queueByUser } from '../../commands/queue.js';
+
+/** The leaderboard (commands/queue.ts) over these squeue rows, as the hub builds it. */
+const leaderboard = (rows: SqueueResult['rows']) =>
+  queueByUser(buildSlurmView({ sinfo: null, squeue: rows, sinfoAt: null, squeueAt: null, problem: null, now: 0 }).jobs).users;
 
 const ids = captureJobs();
 const MiB = 1024 ** 2;
@@ -13,8 +19,7 @@ const strip = (r: SqueueResult) => r.rows.map(({ line: _l, fields: _f, ...rest }
 describe('squeue: the format flurm runs', () => {
   it('one constant, as capture.sh ran it', () => {
     expect(slurmFixture('capture.sh')).toContain(`SQUEUE_FORMAT='${SQUEUE_FORMAT}'\n`);
-    expect(squeueWatchArgs([45, '39_1'])).toEqual(['-t', 'all', '-j', '45,39_1', '-o', SQUEUE_FORMAT]);
-    expect(squeueQueueArgs()).toEqual(['-o', SQUEUE_FORMAT]);
+    expect(squeueArgs()).toEqual(['-a', '-t', 'all', '-o', SQUEUE_FORMAT]);
   });
 
   it('with and without the header line, the same values', () => {
@@ -76,8 +81,9 @@ describe('squeue for all users: the queue leaderboard', () => {
     const all = parseSqueue(slurmFixture('squeue-all-users-header.txt'));
     expect(strip(all)).toEqual(strip(parseSqueue(slurmFixture('squeue-all-users.txt'))));
     // Only the capture's own jobs are asserted: another user's jobs may have been queued too.
-    const mine = summarizeQueue(all.rows.filter((r) => r.user === ids.submit_user));
-    expect(mine).toEqual([{ user: ids.submit_user, running_jobs: 2, pending_jobs: 3, running_cpus: 2, pending_cpus: 3, running_gpus: 0 }]);
+    const mine = leaderboard(all.rows.filter((r) => r.user === ids.submit_user));
+    // Pending: job 135, job 133 and the held array 134_[0-3%2] as its 4 tasks.
+    expect(mine).toEqual([{ user: ids.submit_user, running_jobs: 2, pending_jobs: 6, running_cpus: 2, pending_cpus: 6, running_gpus: 0, pending_gpus: 0, other_jobs: 0 }]);
   });
 
   it('orders users by running CPUs and counts GPUs per node × nodes (hand-written rows)', () => {
@@ -90,9 +96,10 @@ describe('squeue for all users: the queue leaderboard', () => {
     ).rows;
     expect(rows[0]).toMatchObject({ time_used_seconds: 93784, time_limit_seconds: 172800, gpus_per_node: 4, nodes: 2, min_memory_bytes: 64 * GiB, name: 'big run' });
     expect(rows[2]).toMatchObject({ name: 'a|b|c', time_limit_seconds: null, start: null, array_task_spec: '0-99%4' });
-    expect(summarizeQueue(rows).map((s) => [s.user, s.running_cpus, s.running_gpus, s.pending_jobs])).toEqual([
+    // The unsplit pending array 103_[0-99%4] counts as its 100 tasks.
+    expect(leaderboard(rows).map((s) => [s.user, s.running_cpus, s.running_gpus, s.pending_jobs])).toEqual([
       ['bob', 64, 0, 0],
-      ['ann', 32, 8, 1],
+      ['ann', 32, 8, 100],
     ]);
   });
 });

@@ -67,14 +67,14 @@ export const SQUEUE_HEADERS: Readonly<Record<string, string>> = {
   j: 'NAME',
 };
 
-/** Arguments for squeue on the watched job ids, every state, header kept. */
-export function squeueWatchArgs(jobIds: readonly (string | number)[]): string[] {
-  return ['-t', 'all', '-j', jobIds.join(','), '-o', SQUEUE_FORMAT];
-}
-
-/** Arguments for the all-users queue (pending and running jobs), header kept. */
-export function squeueQueueArgs(): string[] {
-  return ['-o', SQUEUE_FORMAT];
+/**
+ * The one squeue flurm runs (the hub's poller each interval, the CLI with no hub): every user,
+ * every state, header kept. It covers the watched jobs and the queue views in one call and never
+ * fails on ids SLURM forgot (`squeue -j` with only unknown ids exits 1); final rows are what
+ * ended within MinJobAge.
+ */
+export function squeueArgs(): string[] {
+  return ['-a', '-t', 'all', '-o', SQUEUE_FORMAT];
 }
 
 export interface SqueueRow {
@@ -186,39 +186,4 @@ export function parseSqueue(text: string, opts: SqueueOptions = {}): SqueueResul
     maxLines: opts.maxLines,
   });
   return { rows: table.rows.map(parseRow), truncated: table.truncated };
-}
-
-/** Per user: running and pending jobs and the CPUs they hold or ask for (the queue leaderboard). */
-export interface QueueUserSummary {
-  user: string;
-  running_jobs: number;
-  pending_jobs: number;
-  running_cpus: number;
-  pending_cpus: number;
-  running_gpus: number;
-}
-
-/**
- * Sum squeue rows per user, most running CPUs first. An unsplit pending array counts as one row
- * (squeue prints it once); GPUs are per node × nodes.
- */
-export function summarizeQueue(rows: readonly SqueueRow[]): QueueUserSummary[] {
-  const by = new Map<string, QueueUserSummary>();
-  for (const r of rows) {
-    const user = r.user ?? (r.uid === null ? '?' : String(r.uid));
-    let s = by.get(user);
-    if (!s) {
-      s = { user, running_jobs: 0, pending_jobs: 0, running_cpus: 0, pending_cpus: 0, running_gpus: 0 };
-      by.set(user, s);
-    }
-    if (r.state === 'RUNNING') {
-      s.running_jobs++;
-      s.running_cpus += r.cpus ?? 0;
-      s.running_gpus += (r.gpus_per_node ?? 0) * (r.nodes ?? 1);
-    } else if (r.state === 'PENDING') {
-      s.pending_jobs++;
-      s.pending_cpus += r.cpus ?? 0;
-    }
-  }
-  return [...by.values()].sort((a, b) => b.running_cpus - a.running_cpus || b.running_jobs - a.running_jobs || a.user.localeCompare(b.user));
 }
