@@ -61,6 +61,15 @@ describe('email send', () => {
     expect(mail.secure).toBe(false);
   });
 
+  it('gives the mail a stable Message-ID from the idempotency key, so a repeat is one thread entry', async () => {
+    sink = await startSmtpSink();
+    const dest = parseDestination(sink.url());
+    await dest.send(normalMessage(), { ...ctx, idempotencyKey: 'flurm-0a1b2c' });
+    await dest.send(normalMessage(), { ...ctx, idempotencyKey: 'flurm-0a1b2c' });
+    await sink.waitFor(() => sink!.messages.length === 2);
+    expect(sink.messages.map((m) => m.headers.get('message-id'))).toEqual(['<flurm-0a1b2c@flurm>', '<flurm-0a1b2c@flurm>']);
+  });
+
   it('upgrades with STARTTLS when the server offers it, and logs in', async () => {
     sink = await startSmtpSink({ starttls: true, auth: { user: 'alice', pass: 's3cret' } });
     await trustingSink.parse(new URL(sink.url({ user: 'alice', pass: 's3cret' }))).send(normalMessage(), ctx);

@@ -21,9 +21,18 @@ describe('json webhook', () => {
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('bot:pa/ss').toString('base64')}`);
     expect(r.headers['idempotency-key']).toBeUndefined();
     const body = r.body as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['message', 'severity', 'summary', 'text', 'title', 'version']);
+    expect(Object.keys(body).sort()).toEqual(['key', 'message', 'ref', 'severity', 'summary', 'text', 'title', 'version']);
     expect(body.version).toBe(1);
+    expect([body.key, body.ref]).toEqual([null, null]);
     expect(body.message).toEqual(normalMessage());
+  });
+
+  it('carries the idempotency key as a header and in the body, and the job id', async () => {
+    fake.reset();
+    await parseDestination(fake.jsonUrl('/hooks/k')).send(normalMessage(), { timeoutMs: 5000, idempotencyKey: 'flurm-0123abcd', refId: '01JOBID' });
+    const r = await fake.waitFor((x) => x.path === '/hooks/k');
+    expect(r.headers['idempotency-key']).toBe('flurm-0123abcd');
+    expect(r.body).toMatchObject({ key: 'flurm-0123abcd', ref: '01JOBID' });
   });
 
   it('redacts secret-looking query values but keeps the rest', () => {

@@ -4,7 +4,9 @@
 // USER:PASS becomes HTTP basic auth; the query is passed on unchanged. Redaction hides the
 // password and the values of query keys that look secret (token, key, secret, sig, password…).
 // Body: { version: 1, title, severity, summary, text, message } where `message` is the neutral
-// Message and `text` its plain-text rendering. An Idempotency-Key header carries the outbox key.
+// Message and `text` its plain-text rendering, plus `key` (the idempotency key, also sent as an
+// Idempotency-Key header: the same for every retry of this message to this destination) and `ref`
+// (the job or note id; null for a digest). A receiver that keeps the keys it saw drops repeats.
 import { renderText } from '../frontends/text/render.js';
 import type { Message } from '../messages/message.js';
 import { postJson } from './http.js';
@@ -22,11 +24,13 @@ export interface JsonWebhookBody {
   severity: Message['severity'];
   summary: string | null;
   text: string;
+  key: string | null;
+  ref: string | null;
   message: Message;
 }
 
-export function jsonWebhookBody(m: Message): JsonWebhookBody {
-  return { version: 1, title: m.title, severity: m.severity, summary: m.summary ?? null, text: renderText(m, { maxChars: TEXT_MAX_CHARS }), message: m };
+export function jsonWebhookBody(m: Message, ids: { key?: string; ref?: string } = {}): JsonWebhookBody {
+  return { version: 1, title: m.title, severity: m.severity, summary: m.summary ?? null, text: renderText(m, { maxChars: TEXT_MAX_CHARS }), key: ids.key ?? null, ref: ids.ref ?? null, message: m };
 }
 
 interface JsonTarget {
@@ -62,7 +66,7 @@ class JsonDestination implements Destination {
         url: `${t.secure ? 'https' : 'http'}://${t.host}${t.path}${this.query(false)}`,
         redactedUrl: this.toUrl({ redact: true }),
         service: 'JSON webhook',
-        json: jsonWebhookBody(message),
+        json: jsonWebhookBody(message, { key: ctx.idempotencyKey, ref: ctx.refId }),
         headers,
         invalidHint: 'the endpoint refused or does not exist; check the URL and credentials',
       },

@@ -47,6 +47,14 @@ describe('ntfy send', () => {
     expect(r.path).toBe('/');
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('alice:s3cret').toString('base64')}`);
     expect(r.body).toMatchObject({ topic: 'lab-jobs', priority: 4, title: '✗ train_resnet failed on gpu3' });
+    expect(r.body).not.toHaveProperty('sequence_id');
+  });
+
+  it('sends the idempotency key as the sequence id, so ntfy ≥ 2.16 replaces a repeat in place', async () => {
+    await parseDestination(fake.ntfyUrl('lab-jobs')).send(normalMessage(), { timeoutMs: 5000, idempotencyKey: 'flurm-00ff' });
+    const r = await fake.waitFor((x) => x.service === 'ntfy');
+    expect(r.headers['x-sequence-id']).toBe('flurm-00ff');
+    expect(r.body).toMatchObject({ sequence_id: 'flurm-00ff' });
   });
 
   it('success is sent at default priority', () => {

@@ -6,6 +6,9 @@
 // A pasted https://ntfy.sh/TOPIC is accepted too. Publishes as JSON to the server root (the
 // title and body stay UTF-8, which headers cannot promise). The body is cut to 4096 bytes,
 // because ntfy turns a longer one into a file attachment. Failures are sent with high priority.
+// The idempotency key goes as the sequence id (body `sequence_id` and `X-Sequence-ID`): from
+// ntfy 2.16 a repeat with the same id replaces the notification in place instead of adding one;
+// older servers ignore it and show a repeat twice.
 import { renderText } from '../frontends/text/render.js';
 import { truncate } from '../lib/format.js';
 import type { Message, Severity } from '../messages/message.js';
@@ -42,15 +45,18 @@ export interface NtfyPublishBody {
   message: string;
   priority: number;
   tags: string[];
+  /** Stable per message: ntfy ≥ 2.16 updates the notification with this id instead of adding one. */
+  sequence_id?: string;
 }
 
-export function ntfyBody(topic: string, m: Message): NtfyPublishBody {
+export function ntfyBody(topic: string, m: Message, sequenceId?: string): NtfyPublishBody {
   return {
     topic,
     title: truncate(m.title.replace(/\s+/g, ' ').trim(), TITLE_MAX_CHARS),
     message: renderText(m, { title: false, maxBytes: NTFY_MAX_MESSAGE_BYTES }) || m.title || 'flurm',
     priority: NTFY_PRIORITY[m.severity],
     tags: ['flurm', m.severity],
+    ...(sequenceId ? { sequence_id: sequenceId } : {}),
   };
 }
 
@@ -78,12 +84,13 @@ class NtfyDestination implements Destination {
     const headers: Record<string, string> = {};
     if (this.t.token) headers.authorization = `Bearer ${this.t.token}`;
     else if (this.t.user !== undefined) headers.authorization = `Basic ${Buffer.from(`${this.t.user}:${this.t.password ?? ''}`).toString('base64')}`;
+    if (ctx.idempotencyKey) headers['x-sequence-id'] = ctx.idempotencyKey;
     await postJson(
       {
         url: `${this.serverUrl()}/`,
         redactedUrl: this.toUrl({ redact: true }),
         service: 'ntfy',
-        json: ntfyBody(this.t.topic, message),
+        json: ntfyBody(this.t.topic, message, ctx.idempotencyKey),
         headers,
         invalidHint: 'access denied or topic not found; check the user and password or the token',
       },

@@ -7,8 +7,13 @@ export interface SendContext {
   timeoutMs: number;
   /** Injected fetch, so tests and proxies can replace it. Defaults to global fetch. */
   fetch?: typeof fetch;
-  /** A stable key for this notification (outbox row id), for services that de-duplicate. */
+  /**
+   * A stable key for this notification (the same across retries, restarts and hubs; free of
+   * secrets), for services that de-duplicate: a header, a body field, a Message-ID.
+   */
   idempotencyKey?: string;
+  /** The job or note the message is about (absent for a digest of several). */
+  refId?: string;
 }
 
 /** A parsed destination of one notifier kind. */
