@@ -1,8 +1,12 @@
-// The outbox sender: takes due rows, sends them (serially per destination, in parallel across
-// destinations), and records the outcome in the same row. Retries with exponential backoff and
-// full jitter, honours 429 Retry-After for the whole destination, gives up on 401/403/404/410
-// for that destination (visible in the log, /api/v1/destinations and `flurm doctor`), and gives
-// up on a single message after `give_up_after_hours`.
+// The outbox sender. Each destination is its own queue, served by its own worker in the order the
+// hub saw the events (outbox id): a slow, failing, hanging or rate-limited destination never
+// delays another, and a retry holds only its own queue (the head row carries the backoff), so a
+// destination always receives in order. Retries use exponential backoff with jitter, honour 429
+// Retry-After, give up on 401/403/404/410 for that destination (visible in the log,
+// /api/v1/destinations and `flurm doctor`), and give up on a single message after
+// `give_up_after_hours`. Rows past the per-user cap are sent as one digest per destination when
+// their window closes. Every request carries a stable idempotency key derived from the outbox key.
+import crypto from 'node:crypto';
 import type { Message } from '../messages/message.js';
 import { DeliveryError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -10,14 +14,15 @@ import type { OutboxRow, OutboxStore } from '../store/outbox.js';
 import type { Receipts } from './receipts.js';
 import { parseDestination } from '../notifiers/registry.js';
 import type { Destination } from '../notifiers/types.js';
+import { buildDigestMessage, DIGEST_MAX_ITEMS } from '../commands/digest-message.js';
 
 export interface DeliverOptions {
   timeoutSeconds: number;
   giveUpAfterHours: number;
   backoffBaseSeconds: number;
   backoffMaxSeconds: number;
-  /** How many destinations are served at once. */
-  concurrency?: number;
+  /** The per-user cap, named in digests. */
+  maxPerUserPerMinute: number;
   now?: () => number;
   random?: () => number;
   fetch?: typeof fetch;
@@ -29,16 +34,36 @@ export function backoffMs(attempts: number, baseSeconds: number, maxSeconds: num
   return Math.round(cap * 1000 * (0.5 + 0.5 * random()));
 }
 
+/**
+ * The key a receiver sees (Idempotency-Key header, JSON body, e-mail Message-ID, ntfy sequence
+ * id): stable for one message to one destination across retries, restarts and hubs, and free of
+ * the destination URL's secrets that the outbox key contains.
+ */
+export function wireKey(outboxKey: string): string {
+  return `flurm-${crypto.createHash('sha256').update(outboxKey).digest('hex').slice(0, 32)}`;
+}
+
 const PERMANENT_DEST_STATUS = new Set([401, 403, 404, 410]);
+/** A worker yields to the event loop after this many rows in a row without waiting on I/O. */
+const YIELD_EVERY = 50;
+const MAX_TIMER_MS = 60_000;
+
+interface DestQueue {
+  dest: string;
+  /** The worker's current run; null when idle. */
+  running: Promise<void> | null;
+  /** Wake the worker when its head becomes due. */
+  timer: NodeJS.Timeout | null;
+  /** Woken while running: look at the queue once more before going idle. */
+  again: boolean;
+}
+
+type Outcome = 'ok' | 'failed' | 'retry' | 'gone';
 
 export class Deliverer {
-  private readonly holdUntil = new Map<string, number>();
-  private readonly busy = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private readonly queues = new Map<string, DestQueue>();
   /** Nothing is sent before start(): a standby hub queues but does not send. */
   private stopped = true;
-  private kick = false;
   private readonly now: () => number;
 
   constructor(
@@ -55,94 +80,122 @@ export class Deliverer {
     this.wake();
   }
 
+  /** Stop sending; resolves when every request in flight has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+    for (const q of this.queues.values()) {
+      if (q.timer) clearTimeout(q.timer);
+      q.timer = null;
+    }
+    await this.idle();
   }
 
-  /** Something was enqueued or became due: run a pass now. */
+  /** Something was enqueued or became due: every destination with pending rows looks at its head. */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.kick = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.pass(), 0);
+    for (const dest of this.outbox.pendingDests()) this.serve(dest);
   }
 
-  /** One pass over due rows; resolves when every started send has finished. */
+  /** Send what is due on every queue and resolve when none is sending (`hub --once`, tests). */
   async pass(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    this.timer = null;
-    try {
-      do {
-        this.kick = false;
-        const now = this.now();
-        const rows = this.outbox.due(now, 500);
-        const byDest = new Map<string, OutboxRow[]>();
-        for (const r of rows) {
-          if ((this.holdUntil.get(r.dest) ?? 0) > now) continue;
-          const list = byDest.get(r.dest) ?? [];
-          list.push(r);
-          byDest.set(r.dest, list);
-        }
-        const queues = [...byDest.entries()];
-        const workers = Math.max(1, Math.min(this.opts.concurrency ?? 8, queues.length));
-        await Promise.all(
-          Array.from({ length: workers }, async () => {
-            for (let q = queues.shift(); q; q = queues.shift()) await this.serveDest(q[0], q[1]);
-          }),
-        );
-      } while (this.kick && !this.stopped);
-    } finally {
-      this.running = false;
-    }
-    this.schedule();
+    const wasStopped = this.stopped;
+    this.stopped = false;
+    this.wake();
+    await this.idle();
+    if (wasStopped) await this.stop();
   }
 
-  private schedule(): void {
+  /** Resolves when no destination's worker is running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = [...this.queues.values()].map((q) => q.running).filter((p): p is Promise<void> => p !== null);
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  /** Destinations with a worker sending now (health). */
+  busyDests(): number {
+    let n = 0;
+    for (const q of this.queues.values()) if (q.running) n++;
+    return n;
+  }
+
+  private serve(dest: string): void {
+    let q = this.queues.get(dest);
+    if (!q) {
+      q = { dest, running: null, timer: null, again: false };
+      this.queues.set(dest, q);
+    }
+    if (q.running) {
+      q.again = true;
+      return;
+    }
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = null;
+    const queue = q;
+    queue.running = this.work(queue)
+      .catch((err) => this.log.error('delivery worker failed; will retry', { error: errorMessage(err) }))
+      .finally(() => {
+        queue.running = null;
+        if (this.stopped) return;
+        if (queue.again) this.serve(queue.dest);
+        else if (!queue.timer) this.queues.delete(queue.dest);
+      });
+  }
+
+  /** Wake the queue at `atMs` (its head's retry time or digest window). */
+  private later(q: DestQueue, atMs: number): void {
     if (this.stopped) return;
-    let at: number | undefined;
-    for (const { dest, next_ms } of this.outbox.nextDuePerDest()) {
-      const t = Math.max(next_ms, this.holdUntil.get(dest) ?? 0);
-      if (at === undefined || t < at) at = t;
-    }
-    if (at === undefined) return;
-    const delay = Math.max(10, Math.min(at - this.now(), 60_000));
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.pass(), delay);
-    this.timer.unref?.();
+    const delay = Math.max(10, Math.min(atMs - this.now(), MAX_TIMER_MS));
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = setTimeout(() => {
+      q.timer = null;
+      this.serve(q.dest);
+    }, delay);
+    q.timer.unref?.();
   }
 
-  private async serveDest(destUrl: string, rows: OutboxRow[]): Promise<void> {
-    const state = this.outbox.destState(destUrl);
-    if (state?.disabled_reason) {
-      for (const r of rows) this.outbox.markFailed(r.id, `destination disabled: ${state.disabled_reason}`);
-      return;
-    }
-    let dest: Destination;
-    try {
-      dest = parseDestination(destUrl);
-    } catch (err) {
-      for (const r of rows) this.outbox.markFailed(r.id, `bad destination: ${errorMessage(err)}`);
-      return;
-    }
-    for (const row of rows) {
-      if (this.stopped) return;
-      const outcome = await this.sendOne(row, dest);
-      if (outcome === 'hold-dest') return;
+  /** One destination's worker: send its head, in order, until the queue is empty or must wait. */
+  private async work(q: DestQueue): Promise<void> {
+    let dest: Destination | null = null;
+    for (let n = 1; !this.stopped; n++) {
+      q.again = false;
+      const state = this.outbox.destState(q.dest);
+      if (state?.disabled_reason) {
+        this.outbox.failAllFor(q.dest, `destination disabled: ${state.disabled_reason}`);
+        return;
+      }
+      const now = this.now();
+      const row = this.outbox.head(q.dest, now);
+      if (!row) {
+        const digestAt = this.outbox.nextDigestMs(q.dest);
+        if (digestAt !== null) this.later(q, digestAt);
+        return;
+      }
+      if (row.next_ms > now) {
+        this.later(q, row.next_ms);
+        return;
+      }
+      if (!dest) {
+        try {
+          dest = parseDestination(q.dest);
+        } catch (err) {
+          const n = this.outbox.failAllFor(q.dest, `bad destination: ${errorMessage(err)}`);
+          this.log.warn('a queued destination does not parse; its messages failed', { dest: row.dest_redacted, failed: n, error: errorMessage(err) });
+          return;
+        }
+      }
+      if (row.digest_ms !== null) await this.sendDigest(row, dest);
+      else await this.sendOne(row, dest);
+      if (n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     }
   }
 
-  private async sendOne(row: OutboxRow, dest: Destination): Promise<'ok' | 'failed' | 'hold-dest'> {
-    const redacted = row.dest_redacted;
+  private async sendOne(row: OutboxRow, dest: Destination): Promise<Outcome> {
     if (this.receipts.has(row.key)) {
       this.outbox.markSent(row.id, this.now());
-      this.log.info('already delivered (receipt found), not sending again', { dest: redacted, ref: row.ref_id });
+      this.log.info('already delivered (receipt found), not sending again', { dest: row.dest_redacted, ref: row.ref_id });
       return 'ok';
     }
     let message: Message;
@@ -152,15 +205,49 @@ export class Deliverer {
       this.outbox.markFailed(row.id, `corrupt message: ${errorMessage(err)}`);
       return 'failed';
     }
+    return this.attempt(row, [row], dest, message, row.key);
+  }
+
+  /** Rows past the cap: one digest for this (destination, user, window), or the message itself when alone. */
+  private async sendDigest(head: OutboxRow, dest: Destination): Promise<Outcome> {
+    const group = this.outbox.digestGroup(head.dest, head.user, head.digest_ms!).slice(0, DIGEST_MAX_ITEMS);
+    if (group.length <= 1) return this.sendOne(head, dest);
+    const key = `digest:${group[0]!.key}`;
+    if (this.receipts.has(key)) {
+      for (const r of group) this.outbox.markSent(r.id, this.now());
+      this.log.info('digest already delivered (receipt found), not sending again', { dest: head.dest_redacted, user: head.user });
+      return 'ok';
+    }
+    const items = group.map((r) => {
+      let m: Pick<Message, 'title' | 'severity' | 'timestamp'>;
+      try {
+        m = JSON.parse(r.message_json) as Message;
+      } catch {
+        m = { title: `(unreadable message about ${r.ref_id})`, severity: 'warning' };
+      }
+      return { refId: r.ref_id, message: m };
+    });
+    const message = buildDigestMessage(head.user, items, { limitPerMinute: this.opts.maxPerUserPerMinute, windowEndMs: head.digest_ms! });
+    return this.attempt(head, group, dest, message, key);
+  }
+
+  /**
+   * Send `message` for `rows` (one row, or a digest's group; `rows[0]` is the queue's head and
+   * carries the retry state). Records the outcome on every row.
+   */
+  private async attempt(head: OutboxRow, rows: readonly OutboxRow[], dest: Destination, message: Message, key: string): Promise<Outcome> {
+    const redacted = head.dest_redacted;
     try {
-      await dest.send(message, { timeoutMs: this.opts.timeoutSeconds * 1000, fetch: this.opts.fetch, idempotencyKey: row.key });
+      await dest.send(message, { timeoutMs: this.opts.timeoutSeconds * 1000, fetch: this.opts.fetch, idempotencyKey: wireKey(key), refId: rows.length === 1 ? head.ref_id : undefined });
       const now = this.now();
-      // Mark first (synchronous SQLite write), then the receipt: the window in which a crash
-      // could cause a second send is this single statement after the service said yes.
-      this.outbox.markSent(row.id, now);
-      this.receipts.record(row.key, now);
-      this.outbox.destOk(row.dest, redacted, now);
-      this.log.info('delivered', { dest: redacted, ref: row.ref_id, attempts: row.attempts + 1, latency_ms: now - row.event_ms });
+      // Mark first (synchronous SQLite write), then the receipts. A crash between the service's
+      // answer and this write is the one window in which a message can be sent twice; the
+      // idempotency key lets a receiver that honours it drop the second copy.
+      for (const r of rows) this.outbox.markSent(r.id, now);
+      if (rows.length > 1) this.receipts.record(key, now);
+      for (const r of rows) this.receipts.record(r.key, now);
+      this.outbox.destOk(head.dest, redacted, now);
+      this.log.info(rows.length > 1 ? 'delivered a digest' : 'delivered', { dest: redacted, ref: head.ref_id, ...(rows.length > 1 ? { messages: rows.length } : {}), attempts: head.attempts + 1, latency_ms: now - head.event_ms });
       return 'ok';
     } catch (err) {
       const now = this.now();
@@ -168,34 +255,31 @@ export class Deliverer {
       if (!de.retryable) {
         if (de.status !== undefined && PERMANENT_DEST_STATUS.has(de.status)) {
           const reason = `${de.message} (HTTP ${de.status}); giving up on this destination until the hub restarts`;
-          this.outbox.disableDest(row.dest, redacted, reason, now);
-          this.outbox.markFailed(row.id, reason);
-          const n = this.outbox.failAllFor(row.dest, reason);
-          this.log.warn('destination rejected us; giving up on it', { dest: redacted, status: de.status, error: de.message, also_failed: n });
-          return 'hold-dest';
+          this.outbox.disableDest(head.dest, redacted, reason, now);
+          const n = this.outbox.failAllFor(head.dest, reason);
+          this.log.warn('destination rejected us; giving up on it', { dest: redacted, status: de.status, error: de.message, failed: n });
+          return 'gone';
         }
-        this.outbox.markFailed(row.id, de.message);
-        this.log.warn('message rejected; not retrying it', { dest: redacted, ref: row.ref_id, status: de.status, error: de.message });
+        for (const r of rows) this.outbox.markFailed(r.id, de.message);
+        this.log.warn('message rejected; not retrying it', { dest: redacted, ref: head.ref_id, status: de.status, error: de.message });
         return 'failed';
       }
-      if (now - row.created_ms > this.opts.giveUpAfterHours * 3600_000) {
-        this.outbox.markFailed(row.id, `gave up after ${this.opts.giveUpAfterHours} h: ${de.message}`);
-        this.log.warn('gave up on a message after retrying', { dest: redacted, ref: row.ref_id, attempts: row.attempts + 1, error: de.message });
+      if (now - head.created_ms > this.opts.giveUpAfterHours * 3600_000) {
+        for (const r of rows) this.outbox.markFailed(r.id, `gave up after ${this.opts.giveUpAfterHours} h: ${de.message}`);
+        this.log.warn('gave up on a message after retrying', { dest: redacted, ref: head.ref_id, attempts: head.attempts + 1, error: de.message });
         return 'failed';
       }
+      // The head keeps its place: the whole queue waits, so the destination receives in order.
       if (de.retryAfterSeconds !== undefined) {
         const until = now + Math.ceil(de.retryAfterSeconds * 1000);
-        this.holdUntil.set(row.dest, until);
-        this.outbox.markRetry(row.id, until, de.message);
+        this.outbox.markRetry(head.id, until, de.message);
         this.log.info('rate limited; waiting as asked', { dest: redacted, retry_after_s: de.retryAfterSeconds });
-        return 'hold-dest';
+        return 'retry';
       }
-      const next = now + backoffMs(row.attempts, this.opts.backoffBaseSeconds, this.opts.backoffMaxSeconds, this.opts.random);
-      this.outbox.markRetry(row.id, next, de.message);
-      // Hold the destination too: the next message would most likely fail the same way.
-      this.holdUntil.set(row.dest, next);
-      this.log.info('send failed; will retry', { dest: redacted, ref: row.ref_id, attempt: row.attempts + 1, retry_in_ms: next - now, error: de.message });
-      return 'hold-dest';
+      const next = now + backoffMs(head.attempts, this.opts.backoffBaseSeconds, this.opts.backoffMaxSeconds, this.opts.random);
+      this.outbox.markRetry(head.id, next, de.message);
+      this.log.info('send failed; will retry', { dest: redacted, ref: head.ref_id, attempt: head.attempts + 1, retry_in_ms: next - now, error: de.message });
+      return 'retry';
     }
   }
 }

@@ -70,6 +70,7 @@ export class Hub {
     const now = o.now ?? Date.now;
     const receipts = new Receipts(o.clusterDir ? path.join(o.clusterDir, 'receipts') : null);
     this.deliverer = new Deliverer(this.outbox, receipts, o.log, {
+      maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
       timeoutSeconds: cfg.delivery.timeout_seconds,
       giveUpAfterHours: cfg.delivery.give_up_after_hours,
       backoffBaseSeconds: cfg.delivery.backoff_base_seconds,
@@ -84,6 +85,7 @@ export class Hub {
       maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
       log: o.log,
       now,
+      receipts,
     });
     const sources = (): SpoolSource[] => [
       ...(o.extraSources ?? []),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export class Receipts {
-  constructor(private readonly dir: string | null) {}
+  constructor(readonly dir: string | null) {}
 
   private file(key: string): string {
     const h = crypto.createHash('sha256').update(key).digest('hex').slice(0, 40);

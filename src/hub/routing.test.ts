@@ -1,45 +1,113 @@
 import { describe, expect, it } from 'vitest';
-import { routeEvent } from './routing.js';
+import { EVENT_KINDS, routeEvent, type EventKind, type RoutingPolicy } from './routing.js';
 import { validateUserConfig, routeSchema } from '../config/schema.js';
 
-const id = (u: string) => u.replace(/\/$/, '');
+const canonical = (u: string) => u.replace(/\/$/, '');
 const routes = [
   routeSchema.parse({ on: ['failure'], to: ['discord://1/fail'] }),
   routeSchema.parse({ on: ['success'], to: ['slack://T/B/ok'], min_minutes: 10 }),
   routeSchema.parse({ on: ['all'], to: ['json://lab/all'], users: ['alice'] }),
 ];
+const lab: RoutingPolicy = { routes, fallback: ['console://'], canonical };
+const upPolicy: RoutingPolicy = { routes: [], fallback: ['console://', 'desktop://'], canonical };
 
-describe('routing', () => {
+describe('routing: hand-written cases', () => {
   it('sends successes and failures to different lab channels', () => {
     const u = validateUserConfig({});
-    expect(routeEvent({ user: 'bob', outcome: 'failure', wallSeconds: 5, explicitTo: [] }, routes, u, id)).toEqual(['discord://1/fail']);
-    expect(routeEvent({ user: 'bob', outcome: 'success', wallSeconds: 3600, explicitTo: [] }, routes, u, id)).toEqual(['slack://T/B/ok']);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 5, explicitTo: [] }, lab, u)).toEqual(['discord://1/fail']);
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 3600, explicitTo: [] }, lab, u)).toEqual(['slack://T/B/ok']);
+    expect(routeEvent({ user: 'bob', kind: 'vanished', wallSeconds: null, explicitTo: [] }, lab, u)).toEqual(['discord://1/fail']);
   });
 
   it('drops short successes on a route with min_minutes, never failures', () => {
     const u = validateUserConfig({});
-    expect(routeEvent({ user: 'bob', outcome: 'success', wallSeconds: 60, explicitTo: [] }, routes, u, id)).toEqual([]);
-    expect(routeEvent({ user: 'bob', outcome: 'failure', wallSeconds: 1, explicitTo: [] }, routes, u, id)).toEqual(['discord://1/fail']);
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 60, explicitTo: [] }, lab, u)).toEqual([]);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 1, explicitTo: [] }, lab, u)).toEqual(['discord://1/fail']);
   });
 
   it('honours users filters on routes', () => {
     const u = validateUserConfig({});
-    expect(routeEvent({ user: 'alice', outcome: 'failure', wallSeconds: 1, explicitTo: [] }, routes, u, id)).toEqual(['discord://1/fail', 'json://lab/all']);
+    expect(routeEvent({ user: 'alice', kind: 'failure', wallSeconds: 1, explicitTo: [] }, lab, u)).toEqual(['discord://1/fail', 'json://lab/all']);
+    expect(routeEvent({ user: 'alice', kind: 'note', wallSeconds: null, explicitTo: [] }, lab, u)).toEqual(['json://lab/all']);
   });
 
-  it('applies the user\'s only_failures, min_minutes and mute; --to always wins', () => {
-    const onlyFail = validateUserConfig({ to: ['ntfy://me'], only_failures: true });
-    expect(routeEvent({ user: 'bob', outcome: 'success', wallSeconds: 9999, explicitTo: [] }, routes, onlyFail, id)).toEqual([]);
-    expect(routeEvent({ user: 'bob', outcome: 'failure', wallSeconds: 1, explicitTo: [] }, routes, onlyFail, id)).toEqual(['ntfy://me', 'discord://1/fail']);
-    const long = validateUserConfig({ to: ['ntfy://me'], min_minutes: 30 });
-    expect(routeEvent({ user: 'bob', outcome: 'success', wallSeconds: 600, explicitTo: [] }, [], long, id)).toEqual([]);
-    expect(routeEvent({ user: 'bob', outcome: 'failure', wallSeconds: 600, explicitTo: [] }, [], long, id)).toEqual(['ntfy://me']);
+  it('under flurm up, only_failures still tells of a failure on the console (the reported bug)', () => {
+    const u = validateUserConfig({ only_failures: true });
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 5, explicitTo: [] }, upPolicy, u)).toEqual(['console://', 'desktop://']);
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 5, explicitTo: [] }, upPolicy, u)).toEqual([]);
+  });
+
+  it('under flurm up, min_minutes filters short successes from the console too (the reported bug)', () => {
+    const u = validateUserConfig({ min_minutes: 30 });
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 60, explicitTo: [] }, upPolicy, u)).toEqual([]);
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 3600, explicitTo: [] }, upPolicy, u)).toEqual(['console://', 'desktop://']);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 60, explicitTo: [] }, upPolicy, u)).toEqual(['console://', 'desktop://']);
+  });
+
+  it('mute keeps only --to; --to always wins', () => {
     const mute = validateUserConfig({ to: ['ntfy://me'], mute: true });
-    expect(routeEvent({ user: 'bob', outcome: 'failure', wallSeconds: 1, explicitTo: ['json://x/y'] }, routes, mute, id)).toEqual(['json://x/y']);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 1, explicitTo: ['json://x/y'] }, lab, mute)).toEqual(['json://x/y']);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 1, explicitTo: [] }, upPolicy, mute)).toEqual([]);
   });
 
   it('sends once to a destination named twice (by canonical form)', () => {
     const u = validateUserConfig({ to: ['discord://1/fail/'] });
-    expect(routeEvent({ user: 'bob', outcome: 'failure', wallSeconds: 1, explicitTo: ['discord://1/fail'] }, routes, u, id)).toEqual(['discord://1/fail']);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 1, explicitTo: ['discord://1/fail'] }, lab, u)).toEqual(['discord://1/fail']);
+  });
+});
+
+// Every combination, against the rules as docs/config.md states them (not against the code):
+// --to always; mute → nothing else; only_failures / min_minutes drop successes (only) from
+// everything else; then the user's `to`, matching lab routes, or — when the hub has no
+// destination for anyone and the event names none — the fallback.
+describe('routing: every combination', () => {
+  type Setup = 'user-to' | 'lab-routes' | 'fallback';
+  const SETUPS: Setup[] = ['user-to', 'lab-routes', 'fallback'];
+  const DURATIONS: [string, number | null][] = [['short', 120], ['long', 7200], ['unknown', null]];
+  const labOnly: RoutingPolicy = {
+    routes: [routeSchema.parse({ on: ['failure'], to: ['discord://lab/fail'] }), routeSchema.parse({ on: ['success', 'note'], to: ['slack://T/B/ok'] })],
+    fallback: ['console://'],
+    canonical,
+  };
+  const policyFor = (s: Setup): RoutingPolicy => (s === 'lab-routes' ? labOnly : { routes: [], fallback: ['console://'], canonical });
+  const destsFor = (s: Setup, kind: EventKind, explicit: boolean): string[] => {
+    if (s === 'user-to') return ['ntfy://me'];
+    if (s === 'lab-routes') return kind === 'failure' || kind === 'vanished' ? ['discord://lab/fail'] : ['slack://T/B/ok'];
+    return explicit ? [] : ['console://'];
+  };
+
+  const cases: [string, () => void][] = [];
+  for (const kind of EVENT_KINDS)
+    for (const onlyFailures of [false, true])
+      for (const minMinutes of [0, 30])
+        for (const [durName, wall] of DURATIONS)
+          for (const mute of [false, true])
+            for (const explicit of [false, true])
+              for (const setup of SETUPS) {
+                const name = `${kind} ${durName} only_failures=${onlyFailures} min_minutes=${minMinutes} mute=${mute} --to=${explicit} ${setup}`;
+                cases.push([
+                  name,
+                  () => {
+                    const user = validateUserConfig({ to: setup === 'user-to' ? ['ntfy://me'] : [], only_failures: onlyFailures, min_minutes: minMinutes, mute });
+                    const explicitTo = explicit ? ['json://job/to'] : [];
+                    const got = routeEvent({ user: 'bob', kind, wallSeconds: wall, explicitTo }, policyFor(setup), user);
+                    const expected = [...explicitTo];
+                    const successDropped = kind === 'success' && (onlyFailures || (minMinutes > 0 && wall !== null && wall < minMinutes * 60));
+                    if (!mute && !successDropped) expected.push(...destsFor(setup, kind, explicit));
+                    expect(got, name).toEqual(expected);
+                  },
+                ]);
+              }
+
+  it('kind × only_failures × min_minutes × duration × mute × --to × user to / lab routes / fallback', () => {
+    for (const [, run] of cases) run();
+  });
+
+  it('a failure or a vanished job always reaches someone unless muted', () => {
+    for (const kind of ['failure', 'vanished'] as const)
+      for (const setup of SETUPS) {
+        const user = validateUserConfig({ to: setup === 'user-to' ? ['ntfy://me'] : [], only_failures: true, min_minutes: 600 });
+        expect(routeEvent({ user: 'bob', kind, wallSeconds: 1, explicitTo: [] }, policyFor(setup), user).length, `${kind} ${setup}`).toBeGreaterThan(0);
+      }
   });
 });

@@ -1,48 +1,74 @@
-// Who hears about an event: a pure function of the event, the lab's routes (hub config) and the
-// user's own config.toml. Explicit `flurm run --to` destinations always apply, even when muted.
+// Who hears about an event: ONE pure function of the event, the lab's routing policy (routes and
+// the fallback, from the hub config) and the user's own config.toml. Every path that queues a
+// message about a user's job or note calls it (job ends, notes, vanished jobs, node-down
+// warnings, SLURM array tasks), so the rules cannot drift between them:
+//
+//   1. The event's own `--to` destinations always apply, even when muted or filtered.
+//   2. `mute`: nothing else.
+//   3. The user's filters — `only_failures` and `min_minutes` drop successes (never failures,
+//      vanished jobs or notes) — apply to everything else: the user's `to`, the lab routes and
+//      the fallback alike. "Only failures" never means "nothing".
+//   4. The user's `to` and every lab route that matches (`on`, `users`, its own `min_minutes`).
+//   5. The fallback (`flurm up`: console, desktop) stands in for the user's own destinations when
+//      the hub has none for anyone (no lab route, no user `to`) and the event names none.
 import type { Route, UserConfig } from '../config/schema.js';
 
-export type EventOutcome = 'success' | 'failure' | 'note';
+/** What happened. `vanished` covers every "your job is in trouble" message; it routes like a failure. */
+export type EventKind = 'success' | 'failure' | 'note' | 'vanished';
+export const EVENT_KINDS: readonly EventKind[] = ['success', 'failure', 'note', 'vanished'];
 
 export interface RoutingInput {
   user: string;
-  outcome: EventOutcome;
-  /** Job duration, for min_minutes filters (null when unknown). */
+  kind: EventKind;
+  /** Job duration, for min_minutes filters (null when unknown: never filtered). */
   wallSeconds: number | null;
   /** Destinations given on this job or note itself (--to). */
   explicitTo: readonly string[];
 }
 
-/**
- * The destination URLs for an event, de-duplicated by `canonical` (parse + toUrl, given by the
- * caller so this stays pure). Failures are never filtered by duration; notes are never filtered.
- */
-export function routeEvent(
-  input: RoutingInput,
-  routes: readonly Route[],
-  user: UserConfig,
-  canonical: (url: string) => string,
-): string[] {
+export interface RoutingPolicy {
+  /** The lab's routes (hub config). */
+  routes: readonly Route[];
+  /** Destinations when the hub has none configured (flurm up: console, desktop). */
+  fallback: readonly string[];
+  /** A destination's canonical form (parse + toUrl), used to send once to a URL named twice. */
+  canonical: (url: string) => string;
+}
+
+/** The route `on` value an event kind matches. */
+function routeOutcome(kind: EventKind): 'success' | 'failure' | 'note' {
+  return kind === 'vanished' ? 'failure' : kind;
+}
+
+/** True when the user's own filters drop this event (successes only). */
+export function filteredByUser(input: Pick<RoutingInput, 'kind' | 'wallSeconds'>, user: Pick<UserConfig, 'only_failures' | 'min_minutes'>): boolean {
+  if (input.kind !== 'success') return false;
+  if (user.only_failures) return true;
+  return tooShort(input.wallSeconds, user.min_minutes);
+}
+
+function tooShort(wallSeconds: number | null, minMinutes: number): boolean {
+  return minMinutes > 0 && wallSeconds != null && wallSeconds / 60 < minMinutes;
+}
+
+/** The destination URLs for an event, each once (by canonical form), in a stable order. */
+export function routeEvent(input: RoutingInput, policy: RoutingPolicy, user: UserConfig): string[] {
   const out = new Map<string, string>();
   const add = (u: string) => {
-    const c = canonical(u);
+    const c = policy.canonical(u);
     if (!out.has(c)) out.set(c, u);
   };
   for (const u of input.explicitTo) add(u);
   if (user.mute) return [...out.values()];
+  if (filteredByUser(input, user)) return [...out.values()];
 
-  const isSuccess = input.outcome === 'success';
-  const minutes = input.wallSeconds == null ? null : input.wallSeconds / 60;
-  const tooShort = (min: number) => isSuccess && min > 0 && minutes != null && minutes < min;
-
-  if (isSuccess && user.only_failures) return [...out.values()];
-  if (tooShort(user.min_minutes)) return [...out.values()];
-
-  for (const u of user.to) add(u);
-  for (const r of routes) {
+  const outcome = routeOutcome(input.kind);
+  const own = user.to.length > 0 ? user.to : policy.routes.length === 0 && input.explicitTo.length === 0 ? policy.fallback : [];
+  for (const u of own) add(u);
+  for (const r of policy.routes) {
     if (r.users && !r.users.includes(input.user)) continue;
-    if (!r.on.includes('all') && !r.on.includes(input.outcome)) continue;
-    if (tooShort(r.min_minutes)) continue;
+    if (!r.on.includes('all') && !r.on.includes(outcome)) continue;
+    if (input.kind === 'success' && tooShort(input.wallSeconds, r.min_minutes)) continue;
     for (const u of r.to) add(u);
   }
   return [...out.values()];

@@ -143,6 +143,13 @@ const MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX slurm_jobs_key ON slurm_jobs(user, cluster, job_id);
   CREATE INDEX slurm_jobs_open ON slurm_jobs(done, job_id);
   `,
+  `
+  -- Each destination is its own queue, served in event order (id): a retry holds the head row.
+  -- Rows past the per-user cap wait for their minute's window to close (digest_ms), then go
+  -- out as one digest per (destination, user, window) instead of being dropped.
+  ALTER TABLE outbox ADD COLUMN digest_ms INTEGER;
+  CREATE INDEX outbox_dest_queue ON outbox(dest, status, id);
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

@@ -1,6 +1,8 @@
 // The outbox table: a notification is a row first and a request second. The UNIQUE key
 // (<event id>:<type>:<destination>) makes "exactly one message per job end per destination" a
-// property of the database, not of the sender's memory.
+// property of the database, not of the sender's memory. Each destination is a queue in id order
+// (the order the hub saw the events): the sender only ever takes a destination's head, so a retry
+// holds that destination and nothing else.
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
@@ -19,6 +21,23 @@ export interface OutboxRow {
   sent_ms: number | null;
   last_error: string | null;
   event_ms: number;
+  /** Past the per-user cap: sent as part of one digest once this window closes (ms); else null. */
+  digest_ms: number | null;
+}
+
+export interface NewOutboxRow {
+  key: string;
+  user: string;
+  ref_id: string;
+  dest: string;
+  dest_redacted: string;
+  message_json: string;
+  now: number;
+  event_ms: number;
+  /** Set for rows past the per-user cap (see OutboxRow.digest_ms). */
+  digest_ms?: number | null;
+  /** Insert as already sent (a receipt says another hub, or this one before a rebuild, sent it). */
+  sent?: boolean;
 }
 
 export interface DestState {
@@ -32,27 +51,48 @@ export interface DestState {
 
 export class OutboxStore {
   private readonly insert: Statement;
-  private readonly dueStmt: Statement;
+  private readonly headStmt: Statement;
+  private readonly groupStmt: Statement;
   private readonly sentStmt: Statement;
   private readonly retryStmt: Statement;
   private readonly failStmt: Statement;
 
   constructor(private readonly db: Db) {
-    this.insert = db.prepare(`INSERT OR IGNORE INTO outbox (key, user, ref_id, dest, dest_redacted, message_json, status, created_ms, next_ms, event_ms)
-      VALUES (@key, @user, @ref_id, @dest, @dest_redacted, @message_json, 'pending', @now, @now, @event_ms)`);
-    this.dueStmt = db.prepare(`SELECT * FROM outbox WHERE status = 'pending' AND next_ms <= ? ORDER BY next_ms, id LIMIT ?`);
+    this.insert = db.prepare(`INSERT OR IGNORE INTO outbox (key, user, ref_id, dest, dest_redacted, message_json, status, created_ms, next_ms, event_ms, digest_ms, sent_ms)
+      VALUES (@key, @user, @ref_id, @dest, @dest_redacted, @message_json, @status, @now, @now, @event_ms, @digest_ms, @sent_ms)`);
+    // A row waiting for its digest window does not hold the queue; everything else does, in order.
+    this.headStmt = db.prepare(`SELECT * FROM outbox WHERE dest = ? AND status = 'pending' AND (digest_ms IS NULL OR digest_ms <= ?) ORDER BY id LIMIT 1`);
+    this.groupStmt = db.prepare(`SELECT * FROM outbox WHERE dest = ? AND user = ? AND digest_ms = ? AND status = 'pending' ORDER BY id`);
     this.sentStmt = db.prepare(`UPDATE outbox SET status = 'sent', sent_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND status = 'pending'`);
     this.retryStmt = db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_ms = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
     this.failStmt = db.prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`);
   }
 
   /** Returns true when the row is new (false: this notification was already queued). */
-  enqueue(row: { key: string; user: string; ref_id: string; dest: string; dest_redacted: string; message_json: string; now: number; event_ms: number }): boolean {
-    return this.insert.run(row).changes > 0;
+  enqueue(row: NewOutboxRow): boolean {
+    const { sent, ...rest } = row;
+    return this.insert.run({ ...rest, digest_ms: row.digest_ms ?? null, status: sent ? 'sent' : 'pending', sent_ms: sent ? row.now : null }).changes > 0;
   }
 
-  due(nowMs: number, limit = 100): OutboxRow[] {
-    return this.dueStmt.all(nowMs, limit) as OutboxRow[];
+  /** The destinations with pending rows. */
+  pendingDests(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT dest FROM outbox WHERE status = 'pending'`).all() as { dest: string }[]).map((r) => r.dest);
+  }
+
+  /** The next row of a destination's queue (its oldest pending row that is not waiting for a digest window). */
+  head(dest: string, nowMs: number): OutboxRow | undefined {
+    return this.headStmt.get(dest, nowMs) as OutboxRow | undefined;
+  }
+
+  /** When a destination's earliest digest window closes, if it has rows waiting for one. */
+  nextDigestMs(dest: string): number | null {
+    const r = this.db.prepare(`SELECT MIN(digest_ms) AS t FROM outbox WHERE dest = ? AND status = 'pending' AND digest_ms IS NOT NULL`).get(dest) as { t: number | null };
+    return r.t;
+  }
+
+  /** Every pending row of one digest: (destination, user, window). */
+  digestGroup(dest: string, user: string, digestMs: number): OutboxRow[] {
+    return this.groupStmt.all(dest, user, digestMs) as OutboxRow[];
   }
 
   markSent(id: number, nowMs: number): void {
@@ -70,10 +110,6 @@ export class OutboxStore {
   /** Fail every pending row of a destination we gave up on. Returns how many. */
   failAllFor(dest: string, error: string): number {
     return this.db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE dest = ? AND status = 'pending'`).run(error.slice(0, 2000), dest).changes;
-  }
-
-  nextDuePerDest(): { dest: string; next_ms: number }[] {
-    return this.db.prepare(`SELECT dest, MIN(next_ms) AS next_ms FROM outbox WHERE status = 'pending' GROUP BY dest`).all() as never;
   }
 
   counts(): Record<string, number> {
