@@ -62,7 +62,7 @@ export const hubConfigSchema = z.strictObject({
       give_up_after_hours: z.number().positive().default(24),
       backoff_base_seconds: z.number().positive().default(1),
       backoff_max_seconds: z.number().positive().default(300),
-      /** Notifications per user per minute; beyond it one "suppressed" note is sent. */
+      /** Notifications per user per minute; beyond it, that minute's messages go out as one digest per destination. */
       max_per_user_per_minute: z.number().int().positive().default(30),
     })
     .prefault({}),
