@@ -241,7 +241,7 @@ function latency(sinkRes, seqs, endBySeq) {
 function destLine(rep, label, a, id) {
   const dupText = `${a.duplicated} duplicated (${a.dupSameKey} same key, ${a.dupNewKey} new/no key)`;
   const reqText = `${a.requests} requests (${a.ok} 2xx${a.errors ? `, ${a.errors} errors` : ''}${a.hung ? `, ${a.hung} hung` : ''}${a.clientGone ? `, ${a.clientGone} 2xx the hub never read` : ''})`;
-  const text = `expected ${a.expected}, ${reqText}, ${a.distinct} jobs, lost ${a.lost}, ${dupText}, out of order ${a.inversions} (${a.overtaken} jobs overtaken)`;
+  const text = `lost ${a.lost}, out of order ${a.inversions} (${a.overtaken} jobs overtaken), ${dupText}; expected ${a.expected}, ${a.distinct} jobs received, ${reqText}`;
   const targets = [
     { key: 'lost', op: '<=', limit: 0 },
     { key: 'out_of_order', op: '<=', limit: 0 },
@@ -334,13 +334,13 @@ async function capRest(st) {
 
 function capReport(rep, st, c) {
   console.log(`\n-- phase A figures (default cap 30/min; ${CAP_JOBS} jobs in ${fmt(st.floodSeconds, 1)} s)`);
-  destLine(rep, `A1 cap: ${CAP_JOBS} jobs in ${fmt(st.floodSeconds, 1)} s → healthy (waited ${fmt(c.r1.seconds, 0)} s)`, c.r1.a, 'faults.cap.flood');
+  destLine(rep, `A1 cap 30/min: ${CAP_JOBS} jobs in ${fmt(st.floodSeconds, 1)} s (waited ${fmt(c.r1.seconds, 0)} s)`, c.r1.a, 'faults.cap.flood');
   if (c.r1.pending) console.log(`    ${c.r1.pending} outbox row(s) still pending at the end of the wait`);
   if (!c.replayed) console.log('    (the rebuilt index did not show the old jobs within 20 s)');
-  destLine(rep, `A2 cap after an index rebuild (${CAP_JOBS} jobs replayed, fresh window): ${CAP_AFTER} new jobs → healthy (waited ${fmt(c.r2.seconds, 0)} s)`, c.r2.a, 'faults.cap.rebuild');
+  destLine(rep, `A2 cap, index rebuilt (${CAP_JOBS} replayed): ${CAP_AFTER} new jobs (waited ${fmt(c.r2.seconds, 0)} s)`, c.r2.a, 'faults.cap.rebuild');
   if (c.r2.pending) console.log(`    ${c.r2.pending} outbox row(s) still pending at the end of the wait`);
   if (c.sinceRebuild.otherRequests) console.log(`    since the rebuild: ${c.sinceRebuild.otherRequests} request(s) naming no job: ${c.sinceRebuild.others}`);
-  rep.check(`A2 replayed jobs sent again after the rebuild`, `${c.again} of ${c.toldBefore} already-told jobs sent again; ${c.late} jobs first told only now`, { resent: c.again, late: c.late }, [{ key: 'resent', op: '<=', limit: 0 }], { id: 'faults.cap.resent' });
+  rep.check(`A2 replayed jobs sent again`, `${c.again} of ${c.toldBefore} already-told jobs sent again; ${c.late} jobs first told only now`, { resent: c.again, late: c.late }, [{ key: 'resent', op: '<=', limit: 0 }], { id: 'faults.cap.resent' });
 }
 
 function range(a, b) {
@@ -455,8 +455,8 @@ async function phaseFaults(rep) {
     for (const [name, s] of Object.entries(sinks)) {
       const a = analyse(s, expected, JOB_RE);
       res[name] = a;
-      const role = { healthy: 'answers at once', slow: `${SLOW_MS} ms, kill target`, failing: `500 for ${FAIL_SECONDS} s`, ratelimited: `429 ×${N429}`, hanging: 'hangs in phase C' }[name];
-      destLine(rep, `  ${name} (${role})`, a, `faults.dest.${name}`);
+      const role = { healthy: '200 at once', slow: `200 after ${SLOW_MS} ms, kill -9 ×${kills.length}`, failing: `500 for ${FAIL_SECONDS} s`, ratelimited: `429 ×${N429}`, hanging: 'hangs in phase C' }[name];
+      destLine(rep, `  → ${name} (${role})`, a, `faults.dest.${name}`);
     }
     const keyForms = [...new Set(Object.values(res).map((a) => a.keyFrom))].join(' / ');
     console.log(`    (keys seen: ${keyForms}; a hung request counts as delivered: the receiver may have acted on it)`);
@@ -464,11 +464,11 @@ async function phaseFaults(rep) {
     // Healthy destination latency: baseline vs while "hanging" hangs.
     const base = latency(res.healthy, seqB, endBySeq);
     const hang = latency(res.healthy, seqC, endBySeq);
-    rep.info(`\n  healthy latency, baseline (phase B, nothing hangs)`, `p50 ${fmt(base.p50, 3)} s  max ${fmt(base.max, 3)} s  (n=${base.n}${base.missing ? `, ${base.missing} missing` : ''})`, base, { id: 'faults.healthy.baseline' });
+    rep.info(`\n  → healthy latency, baseline (phase B, nothing hangs)`, `p50 ${fmt(base.p50, 3)} s  max ${fmt(base.max, 3)} s  (n=${base.n}${base.missing ? `, ${base.missing} missing` : ''})`, base, { id: 'faults.healthy.baseline' });
     const p50Limit = Number((base.p50 + 0.1).toFixed(3));
     const maxLimit = Number((base.max + 0.5).toFixed(3));
     rep.check(
-      `  healthy latency while "hanging" hangs (phase C)`,
+      `  → healthy latency while "hanging" hangs (phase C)`,
       `p50 ${fmt(hang.p50, 3)} s  max ${fmt(hang.max, 3)} s  (n=${hang.n}${hang.missing ? `, ${hang.missing} missing` : ''}); baseline p50 ${fmt(base.p50, 3)} s max ${fmt(base.max, 3)} s`,
       hang,
       [{ key: 'p50', op: '<=', limit: p50Limit, unit: 's (baseline + 0.1)' }, { key: 'max', op: '<=', limit: maxLimit, unit: 's (baseline + 0.5)' }, { key: 'missing', op: '<=', limit: 0 }],
