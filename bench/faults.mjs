@@ -339,7 +339,7 @@ function capReport(rep, st, c) {
   if (!c.replayed) console.log('    (the rebuilt index did not show the old jobs within 20 s)');
   destLine(rep, `A2 cap, index rebuilt (${CAP_JOBS} replayed): ${CAP_AFTER} new jobs (waited ${fmt(c.r2.seconds, 0)} s)`, c.r2.a, 'faults.cap.rebuild');
   if (c.r2.pending) console.log(`    ${c.r2.pending} outbox row(s) still pending at the end of the wait`);
-  if (c.sinceRebuild.otherRequests) console.log(`    since the rebuild: ${c.sinceRebuild.otherRequests} request(s) naming no job: ${c.sinceRebuild.others}`);
+  if (c.sinceRebuild.otherRequests) console.log(`    since the rebuild: ${c.sinceRebuild.otherRequests} request(s) naming none of the replayed jobs: ${c.sinceRebuild.others}`);
   rep.check(`A2 replayed jobs sent again`, `${c.again} of ${c.toldBefore} already-told jobs sent again; ${c.late} jobs first told only now`, { resent: c.again, late: c.late }, [{ key: 'resent', op: '<=', limit: 0 }], { id: 'faults.cap.resent' });
 }
 
