@@ -4,7 +4,7 @@
 // and "idle for" are measured on the hub's clock (deps.now: the answer's `generated`). Pure.
 import { formatBytes, formatDuration, truncate } from '../lib/format.js';
 import type { Message, MessageField } from '../messages/message.js';
-import { jobName } from './job-message.js';
+import { jobName } from './job-name.js';
 import type { NodeView } from './node-view.js';
 import {
   byCpuDesc,
