@@ -1,3 +1,4 @@
+// `flurm up`'s PATH hint against a throw-away checkout, home and PATH.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -2,7 +2,7 @@
 // words, the facts a user checks first (host, duration, peak memory, CPU time, command), the
 // diagnosis of the log tail and the tail itself. Also the message for an ad-hoc note
 // (`flurm notify`) and for a job that vanished without an end event. Every front end renders
-// these; none of them builds its own.
+// these; none of them builds its own. The job's name in the title is jobName's (job-name.ts).
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { describeResult, type JobResult } from '../diagnose/result.js';
 import { formatBytes, formatDuration } from '../lib/format.js';

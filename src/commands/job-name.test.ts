@@ -1,3 +1,4 @@
+// The one naming rule, table-wise over command lines as `flurm run` records them.
 import { describe, expect, it } from 'vitest';
 import { commandName, jobName, NAME_MAX_CHARS, splitCommands, withJobName } from './job-name.js';
 

@@ -5,8 +5,9 @@
 // a shell would read it — through `sh -c '…'`, wrappers (env, nohup, time, nice, timeout, srun,
 // mpirun, torchrun, uv run, conda run…) and interpreters (`python train.py --lr 3` → train.py,
 // `python -m pkg.train` → pkg.train), skipping set-up steps (`cd x && source venv/bin/activate &&
-// python train.py` → train.py); else "job". A hidden command (--hide-command: no cmd is recorded)
-// is never looked at. Pure.
+// python train.py` → train.py; a shell that runs set-up steps only, `sh -c 'echo hi; exit 3'`, is
+// the shell: sh); else "job". A hidden command (--hide-command: no cmd is recorded) is never
+// looked at. Pure.
 import { truncate } from '../lib/format.js';
 import type { JobView } from './job-view.js';
 

@@ -1,3 +1,4 @@
+// Human-readable times: local wall clock with the zone named, pinned to fixed zones and TZ.
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatLocalTime, localTimeZone, timeZoneName } from './time.js';
 
