@@ -14,14 +14,16 @@ spool (exit status, wall and CPU time, peak memory of the whole process tree, la
 lines of output) and the hub sends your notifications.
 
 Options:
-  -t, --title TITLE   a name for the job in notifications
+  -t, --title TITLE   a name for the job in notifications and flurm jobs (default: the
+                      script or program it runs: 'python train.py' is train.py)
   -d, --detach        run in the background, in a session of its own: the job survives
                       logout and a dropped SSH connection. Prints the job id and log path.
       --log FILE      append the output to FILE (with -d: the default is
-                      ./flurm-<title or command>-<id>.log)
+                      ./flurm-<title or job name>-<id>.log)
       --to URL        also notify this destination for this job (repeatable)
   -q, --quiet         print nothing of flurm's own
-      --hide-command  do not record the command line (only the title)
+      --hide-command  do not record the command line (only the title; without one the
+                      job is named "job")
   -h, --help          show this help
 
 The first word that is not an option starts the command; '--' makes it explicit.

@@ -4,7 +4,7 @@
 import type { NodeSnapshot, SnapshotGpu } from '../agent/snapshot.js';
 import type { Message, MessageField } from '../messages/message.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
-import { jobName } from './job-message.js';
+import { jobName } from './job-name.js';
 import type { JobView } from './job-view.js';
 
 const TOP_N = 5;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderText } from '../frontends/text/render.js';
 import { UserError } from '../lib/errors.js';
 import { inspect } from './inspect.js';
-import { NOW_MS, lab } from '../../test/support/nodes.js';
+import { NOW_MS, job, lab } from '../../test/support/nodes.js';
+import { jobName } from './job-name.js';
 
 const field = (m: { fields?: { name: string; value: string }[] }, re: RegExp) => m.fields?.find((f) => re.test(f.name))?.value ?? '';
 
@@ -34,8 +35,27 @@ describe('inspect', () => {
     expect(m.fields?.find((f) => f.name.startsWith('GPUs'))?.name).toBe('GPUs (7 of 8 free)');
     expect(gpus).toContain('0 NVIDIA A100-SXM4-80GB: 0%, 4 MiB/80 GiB, 31 °C, 62 W — free');
     expect(gpus).toMatch(/3 NVIDIA A100-SXM4-80GB: 0%, 2.6\/80 GiB, 31 °C, 62 W — carol \(pid \d+, 2.6 GiB\)/);
-    expect(field(m, /^Idle/)).toBe('idle for 2h 15m (since 2026-03-02T09:45:00.000Z)');
+    expect(field(inspect(lab(), { node: 'gpu1' }, { now: () => NOW_MS, timeZone: 'UTC' }), /^Idle/)).toBe('idle for 2h 15m (since 2026-03-02 09:45 UTC)');
     expect(field(m, /^flurm jobs/)).toBe('none');
+  });
+
+  it('names running jobs by the one rule the messages and flurm jobs use (jobName)', () => {
+    const cmds = [`bash -lc 'cd ~/exp && python train.py --lr 3'`, `srun -p gpu python eval.py`, `sh -c 'echo hi; sleep 600'`];
+    const nodes = lab().map((n) =>
+      n.host === 'gpu4' ? { ...n, jobs: cmds.map((cmd, i) => job('frank', 'gpu4', { id: `01JNODEJOBFRANK${i}000000000000`, cmd })) } : n,
+    );
+    const lines = field(inspect(nodes, { node: 'gpu4' }, { now: () => NOW_MS }), /^flurm jobs/).split('\n');
+    expect(lines.map((l) => l.split(' — ')[0])).toEqual(['train.py', 'eval.py', 'sh']);
+    expect(lines.map((l) => l.split(' — ')[0])).toEqual(cmds.map((cmd) => jobName({ title: null, cmd })));
+  });
+
+  it("shows times in the reader's zone, named (the data keeps the ISO times)", () => {
+    const berlin = inspect(lab(), { node: 'gpu1' }, { now: () => NOW_MS, timeZone: 'Europe/Berlin' });
+    expect(field(berlin, /^Idle/)).toBe('idle for 2h 15m (since 2026-03-02 10:45 CET)');
+    expect(berlin.footer).toMatch(/ · written 2026-03-02 \d\d:\d\d CET \(node clock\)$/);
+    const utc = inspect(lab(), { node: 'gpu1' }, { now: () => NOW_MS, timeZone: 'UTC' });
+    expect(utc.footer).toMatch(/ · written 2026-03-02 \d\d:\d\d UTC \(node clock\)$/);
+    expect((berlin.data?.node as { idle_since: string }).idle_since).toBe('2026-03-02T09:45:00.000Z');
   });
 
   it('a live snapshot says so; without a hub the jobs are unknown, not none', () => {

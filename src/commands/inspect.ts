@@ -1,10 +1,12 @@
 // `inspect NODE`: one node in full — state and data age, load over cores, CPU, memory and swap,
 // uptime, since when it has been idle, its flurm jobs with owners and run times, its GPUs (util,
 // memory, temperature, power) with their holders, and its busy processes as the table. Run times
-// and "idle for" are measured on the hub's clock (deps.now: the answer's `generated`). Pure.
+// and "idle for" are measured on the hub's clock (deps.now: the answer's `generated`); times are
+// shown in the reader's zone (deps.timeZone, lib/time.ts). Pure.
 import { formatBytes, formatDuration, truncate } from '../lib/format.js';
+import { formatLocalTime } from '../lib/time.js';
 import type { Message, MessageField } from '../messages/message.js';
-import { jobName } from './job-message.js';
+import { jobName } from './job-name.js';
 import type { NodeView } from './node-view.js';
 import {
   byCpuDesc,
@@ -52,6 +54,7 @@ function listed(lines: string[], what: string): string {
 export function inspect(nodes: readonly NodeView[], args: InspectArgs, deps: NodeCommandDeps = {}): Message {
   const n = findNode(nodes, args.node);
   const nowMs = (deps.now ?? Date.now)();
+  const at = (iso: string) => formatLocalTime(iso, { timeZone: deps.timeZone });
   const s = n.snapshot;
   const live = args.live ?? false;
   const gpus = [...(s.gpus ?? [])].sort((a, b) => a.index - b.index);
@@ -60,7 +63,7 @@ export function inspect(nodes: readonly NodeView[], args: InspectArgs, deps: Nod
 
   const idle =
     n.idle_since !== null
-      ? `idle for ${sinceText(n.idle_since, nowMs)} (since ${n.idle_since})`
+      ? `idle for ${sinceText(n.idle_since, nowMs)} (since ${at(n.idle_since)})`
       : s.busy.length > 0
         ? 'busy now'
         : 'unknown';
@@ -138,7 +141,7 @@ export function inspect(nodes: readonly NodeView[], args: InspectArgs, deps: Nod
           },
         }
       : {}),
-    footer: `agent ${s.agent.version} as ${s.agent.user}, every ${formatDuration(s.interval_seconds)} · seq ${s.seq} · written ${s.ts} (node clock)`,
+    footer: `agent ${s.agent.version} as ${s.agent.user}, every ${formatDuration(s.interval_seconds)} · seq ${s.seq} · written ${at(s.ts)} (node clock)`,
     data: { node: n, live, free_gpus: free, jobs_known: args.jobs_known !== false },
   };
 }

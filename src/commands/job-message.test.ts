@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnosis } from '../diagnose/diagnose.js';
-import { buildJobMessage, buildNoteMessage, buildVanishedMessage, jobName } from './job-message.js';
+import { buildJobMessage, buildNoteMessage, buildVanishedMessage } from './job-message.js';
+import { jobName } from './job-name.js';
 import { formatCpuTime } from './format-job.js';
 import type { JobView } from './job-view.js';
 
@@ -100,6 +101,17 @@ describe('buildJobMessage', () => {
     expect(named(null)).toBe('✗ job failed on gpu3');
   });
 
+  it('the title names the job by the one rule flurm jobs and the API use (jobName)', () => {
+    const named = (cmd: string) => buildJobMessage(job({ title: null, cmd }), []);
+    // `flurm run -- sh -c 'echo hi; exit 3'`: the shell ran only set-up steps, so the shell is the job.
+    expect(named(`sh -c 'echo hi; exit 3'`).title).toBe('✗ sh failed on gpu3');
+    expect(named(`bash -lc 'cd ~/proj && python train.py --lr 3'`).title).toBe('✗ train.py failed on gpu3');
+    expect(named(`srun -p gpu python train.py`).title).toBe('✗ train.py failed on gpu3');
+    for (const cmd of [`sh -c 'echo hi; exit 3'`, 'env FOO=1 python x.py', 'nohup python train.py']) {
+      expect((named(cmd).data?.job as Record<string, unknown>).name).toBe(jobName({ title: null, cmd }));
+    }
+  });
+
   it('hideCommand keeps the command out of everything the message carries', () => {
     const secret = 'python leak_me.py --token=hunter2';
     const m = buildJobMessage(job({ title: null, cmd: secret }), [], { hideCommand: true });
@@ -163,13 +175,6 @@ describe('buildNoteMessage', () => {
     expect(m.severity).toBe('info');
     expect(m.footer).toBe('flurm · note 01JD70000000000000000000AA');
     expect(m.timestamp).toBe('2025-03-02T12:00:00Z');
-  });
-});
-
-describe('jobName', () => {
-  it('prefers the title, clipped', () => {
-    expect(jobName({ title: '  sweep lr=3e-4  ', cmd: 'python x.py' })).toBe('sweep lr=3e-4');
-    expect(jobName({ title: 'x'.repeat(200) }).length).toBe(80);
   });
 });
 

@@ -2,18 +2,21 @@
 // words, the facts a user checks first (host, duration, peak memory, CPU time, command), the
 // diagnosis of the log tail and the tail itself. Also the message for an ad-hoc note
 // (`flurm notify`) and for a job that vanished without an end event. Every front end renders
-// these; none of them builds its own.
+// these; none of them builds its own. The job's name in the title is jobName's (job-name.ts).
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { describeResult, type JobResult } from '../diagnose/result.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
 import type { Message, MessageField, Severity } from '../messages/message.js';
 import { clip, MESSAGE_MAX_CHARS, TITLE_MAX_CHARS } from '../spool/events.js';
 import { formatCpuTime } from './format-job.js';
+import { jobName } from './job-name.js';
 import type { JobView } from './job-view.js';
 
 export interface JobMessageOptions {
   /** Leave the command line out of the title, fields and data (`flurm run --hide-command`). */
   hideCommand?: boolean;
+  /** The scheduler's own name for the job (SLURM JobName), for its title: see jobName. */
+  schedulerName?: string | null;
 }
 
 export interface NoteInput {
@@ -26,52 +29,10 @@ export interface NoteInput {
   id: string;
 }
 
-/** Longest job name in a title. */
-export const NAME_MAX_CHARS = 80;
 /** Field values are cut to this (Discord's field limit is 1024). */
 export const FIELD_MAX_CHARS = 1000;
 
 const ICONS: Readonly<Record<Severity, string>> = { success: '✓', failure: '✗', warning: '⚠', info: '•' };
-
-/** Launchers and interpreters whose arguments name the job better than they do. */
-const LAUNCHERS =
-  /^(?:python[\d.]*|pypy[\d.]*|bash|sh|zsh|dash|node|Rscript|julia|perl|ruby|torchrun|accelerate|deepspeed|srun|mpirun|mpiexec|nohup|nice|time|env|stdbuf|exec|uv|poetry|conda|pixi)$/;
-/** Sub-commands of launchers: "uv run", "accelerate launch". */
-const LAUNCHER_VERBS = /^(?:run|launch|exec)$/;
-const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
-
-/**
- * The name a job goes by in a title: its --title, else the script or program it runs
- * ("python train.py --lr 3" → "train.py", "CUDA_VISIBLE_DEVICES=1 ./run.sh" → "run.sh"),
- * else "job". With hideCommand the command is never used.
- */
-export function jobName(job: Pick<JobView, 'title' | 'cmd'>, opts?: JobMessageOptions): string {
-  const title = job.title?.trim();
-  if (title) return clip(title, NAME_MAX_CHARS);
-  if (opts?.hideCommand || !job.cmd) return 'job';
-  const words = job.cmd.trim().split(/\s+/).slice(0, 16);
-  let pick: string | undefined;
-  let afterLauncher = false;
-  for (const w of words) {
-    if (ASSIGNMENT.test(w) || w.startsWith('-') || /^\d+$/.test(w)) continue;
-    if (LAUNCHERS.test(basename(w))) {
-      afterLauncher = true;
-      continue;
-    }
-    if (afterLauncher && LAUNCHER_VERBS.test(w)) continue;
-    pick = w;
-    break;
-  }
-  // Only launchers and options ("python -i"): name it after the first program.
-  pick ??= words.find((w) => !ASSIGNMENT.test(w));
-  const name = pick ? basename(pick.replace(/^['"]+|['"]+$/g, '')) : '';
-  return name ? clip(name, NAME_MAX_CHARS) : 'job';
-}
-
-function basename(word: string): string {
-  const parts = word.split('/');
-  return parts[parts.length - 1] || word;
-}
 
 /** The job-end message. `diagnoses` come from diagnose() on the job's tail. */
 export function buildJobMessage(job: JobView, diagnoses: readonly Diagnosis[], opts?: JobMessageOptions): Message {

@@ -12,6 +12,8 @@ export interface NodeCommandDeps {
   now?: () => number;
   /** Uniform in [0, 1). Default Math.random. */
   random?: () => number;
+  /** The reader's time zone for the times shown (lib/time.ts). Default TZ, else the system's. */
+  timeZone?: string;
 }
 
 /**

@@ -23,7 +23,8 @@ import {
 } from '../schedulers/slurm/outcome.js';
 import { firstNode } from '../schedulers/slurm/fields.js';
 import { clip } from '../spool/events.js';
-import { FIELD_MAX_CHARS, type JobMessageOptions, buildEndMessage, jobName } from './job-message.js';
+import { FIELD_MAX_CHARS, type JobMessageOptions, buildEndMessage } from './job-message.js';
+import { jobName } from './job-name.js';
 import type { JobView } from './job-view.js';
 
 export interface SlurmMessageOptions extends JobMessageOptions {
@@ -52,11 +53,14 @@ function jsonSafe<T>(value: T): unknown {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
 }
 
+/** The options with SLURM's JobName from the record, so the title and data.job.name follow jobName's rule. */
+function named<T extends JobMessageOptions>(o: { name?: string | null }, opts?: T): T {
+  return { ...opts, schedulerName: o.name ?? null } as T;
+}
+
 /** The job's name in a title: flurm's --title (or the SLURM job name it was registered with), else SLURM's JobName, else from the command. */
 function nameOf(job: JobView, o: { name?: string | null }, opts?: JobMessageOptions): string {
-  if (job.title?.trim()) return jobName(job, opts);
-  if (o.name?.trim()) return jobName({ title: o.name, cmd: null }, opts);
-  return jobName(job, opts);
+  return jobName(job, named(o, opts));
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -166,7 +170,7 @@ export function buildSlurmJobMessage(job: JobView, o: SlurmOutcome, diagnoses: r
   const view = { ...viewOf(job, o), log: logFileOf(job, o, opts) };
   const node = firstNode(o.node_list);
   const title = `${nameOf(job, o, opts)} ${r.verb}${node ? ` on ${node}` : ''} (SLURM ${o.job_id})`;
-  return buildEndMessage(view, r, diagnoses, opts, {
+  return buildEndMessage(view, r, diagnoses, named(o, opts), {
     title,
     fields: singleFields(o),
     wallSeconds: o.elapsed_seconds,
@@ -253,7 +257,7 @@ export function buildSlurmArrayMessage(job: JobView, a: SlurmArrayOutcome, diagn
   const hints = efficiencyHints(a);
   if (hints.length > 0) fields.push({ name: 'Efficiency', value: hints.join('\n'), inline: false });
 
-  return buildEndMessage(view, r, diagnoses, opts, {
+  return buildEndMessage(view, r, diagnoses, named(a, opts), {
     title,
     fields,
     wallSeconds: span ?? a.elapsed_seconds,
@@ -284,7 +288,7 @@ export function buildSlurmTaskMessage(
     ? `${n.index} of at most ${n.cap} task messages: no more until the array's summary at the end`
     : `${n.index} of at most ${n.cap} task messages; the array's summary comes at the end`;
   const view: JobView = { ...viewOf(job, task), log: logFileOf(job, task, opts), tail: opts?.tail ?? job.tail ?? null, endTs: job.endTs ?? null };
-  return buildEndMessage(view, r, diagnoses, opts, {
+  return buildEndMessage(view, r, diagnoses, named(task, opts), {
     title,
     summary: `task ${task.task_id} ${r.words} (${note})`,
     fields: singleFields(task),

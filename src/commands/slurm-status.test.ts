@@ -56,10 +56,14 @@ describe('SLURM status on the HAND-WRITTEN GPU cluster', () => {
       problem: 'squeue: exit 1: slurm_load_jobs error: Unable to contact slurm controller (connect failure)',
       problemSince: '2026-03-02T11:55:00.000Z',
     });
+    const savedTz = process.env.TZ;
+    process.env.TZ = 'Europe/Berlin'; // the reader's zone: "since" is shown in it, named
     const s = slurmStatus(v, { source: 'from the hub at http://hub:7077' });
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
     expect(s.messages[0]!.summary!.split('\n')).toEqual([
       'from the hub at http://hub:7077 · nodes 10m old',
-      '⚠ squeue: exit 1: slurm_load_jobs error: Unable to contact slurm controller (connect failure) — since 2026-03-02 11:55:00 UTC (5m ago); showing its last answer',
+      '⚠ squeue: exit 1: slurm_load_jobs error: Unable to contact slurm controller (connect failure) — since 2026-03-02 12:55 CET (5m ago); showing its last answer',
       '4 partitions, 8 nodes: 2 idle, 3 mixed, 1 allocated, 1 drained, 1 down, 2 not responding · jobs unknown (squeue has not answered)',
     ]);
     expect(s.messages[0]!.table!.rows[0]!.slice(-2)).toEqual(['?', '?']);

@@ -4,6 +4,7 @@
 // view comes from, how old it is and what is wrong (slurmctld unreachable since …). Pure:
 // SlurmClusterView in, two neutral Messages out (one table each) with the rows as data.
 import { formatBytes } from '../lib/format.js';
+import { formatLocalTime } from '../lib/time.js';
 import type { Message } from '../messages/message.js';
 import { compareHosts, formatAge, formatBytesPair, formatLoad, type NodeCommandDeps } from './node-facts.js';
 import {
@@ -109,7 +110,7 @@ export function slurmSourceLines(view: SlurmClusterView, src: SlurmViewSource = 
   lines.push(head);
   if (view.problem) {
     const since = view.problem_since ? secondsBetween(view.problem_since, view.generated) : null;
-    const when = since !== null ? ` — since ${view.problem_since!.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} (${formatAge(since)} ago)` : '';
+    const when = since !== null ? ` — since ${formatLocalTime(view.problem_since!)} (${formatAge(since)} ago)` : '';
     const last =
       view.sinfo_at === null && view.squeue_at === null
         ? '; SLURM has not answered yet'

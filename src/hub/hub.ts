@@ -21,6 +21,7 @@ import { NodeWatcher } from './nodes.js';
 import { Lease, type Role } from './lease.js';
 import { SlurmJobStore } from '../store/slurm-jobs.js';
 import { SlurmPoller, findSlurm } from './slurm-poller.js';
+import { withJobName } from '../commands/job-name.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -191,8 +192,12 @@ export class Hub {
     const app = createApp({
       ring: (user) => this.ingestor.ring(user),
       health: () => this.health(),
-      jobs: (q) => this.jobs.list(q),
-      job: (id) => this.jobs.get(id),
+      // Each job with its `name` (commands/job-name.ts), the one its messages and `flurm jobs` show.
+      jobs: (q) => this.jobs.list(q).map((j) => withJobName(j)),
+      job: (id) => {
+        const j = this.jobs.get(id);
+        return j && withJobName(j);
+      },
       problems: () => this.problems.list(),
       destinations: () => this.outbox.disabledDests().map((d) => ({ dest: d.dest_redacted, disabled_reason: d.disabled_reason, disabled_ms: d.disabled_ms })),
       nodes: (q) => ({ generated: new Date().toISOString(), nodes: this.nodes?.views(q) ?? [] }),

@@ -7,7 +7,7 @@
 // simple HTML part. SMTP errors map to DeliveryError: 5xx replies (550 no such user, 535 bad
 // login, 554 …) are permanent; 4xx replies, connection errors and timeouts are retryable.
 import type { ConnectionOptions } from 'node:tls';
-import { renderText } from '../frontends/text/render.js';
+import { footerText, renderText } from '../frontends/text/render.js';
 import { DeliveryError } from '../lib/errors.js';
 import { truncate } from '../lib/format.js';
 import type { Message } from '../messages/message.js';
@@ -64,7 +64,7 @@ export function renderEmailHtml(m: Message): string {
     const tail = m.logTail.slice(-500).join('\n');
     parts.push(`<pre style="background:#f6f8fa;padding:8px;overflow:auto;font-size:12px">${escapeHtml(truncate(tail, TEXT_MAX_CHARS))}</pre>`);
   }
-  const foot = [m.footer, m.timestamp].filter(Boolean).join(' · ');
+  const foot = footerText(m);
   if (foot) parts.push(`<p style="color:#888;font-size:12px">${escapeHtml(foot)}</p>`);
   return `<!doctype html><html><body style="font-family:sans-serif">${parts.join('\n')}</body></html>`;
 }

@@ -10,6 +10,7 @@ import { networkFsOf } from '../../store/local-disk.js';
 import { defaultIndexPath } from '../../hub/defaults.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { errorMessage } from '../../lib/errors.js';
+import { formatLocalTime } from '../../lib/time.js';
 import type { Message } from '../../messages/message.js';
 import { getJson, hubUrl, clusterDirFor } from '../hub-client.js';
 
@@ -145,7 +146,7 @@ function checkSlurm(s: SlurmHealthAnswer | undefined, add: (l: Level, w: string,
   const calls = Object.entries(s.commands ?? {}).filter(([, c]) => c.calls > 0);
   const slow = calls.filter(([, c]) => (c.last_ms ?? 0) > 5000).map(([n, c]) => `${n} took ${((c.last_ms ?? 0) / 1000).toFixed(1)} s`);
   if (s.problem) {
-    const since = s.failing_since ? ` since ${s.failing_since}` : '';
+    const since = s.failing_since ? ` since ${formatLocalTime(s.failing_since)}` : '';
     const retry = s.next_attempt_in_seconds != null ? `; next try in ${s.next_attempt_in_seconds} s` : '';
     add('fail', 'slurm', `${s.problem}${since} (${s.consecutive_failures ?? 0} failed call(s) in a row${retry}); watched jobs are judged once it answers`);
   } else {

@@ -1,7 +1,10 @@
 // `flurm jobs`: the job list from the hub's API; when no hub answers, the user's own jobs read
-// straight from their spool (bounded), so the command works on any node of the lab.
+// straight from their spool (bounded), so the command works on any node of the lab. Each job is
+// named by commands/job-name.ts (the name its message used), its start shown in the reader's time
+// zone (lib/time.ts); --json keeps the API's fields, ISO-8601 UTC, plus `name`.
 import fs from 'node:fs';
 import path from 'node:path';
+import { withJobName } from '../../commands/job-name.js';
 import type { JobView } from '../../commands/job-view.js';
 import { renderTable } from '../../frontends/cli/table.js';
 import { spoolDir, userName } from '../../lib/host.js';
@@ -11,6 +14,7 @@ import type { EndEvent, StartEvent } from '../../spool/events.js';
 import { endState } from '../../store/jobs.js';
 import { getJson, hubUrl } from '../hub-client.js';
 import { formatDuration } from '../../lib/format.js';
+import { formatLocalTime } from '../../lib/time.js';
 
 export interface JobsOptions {
   all?: boolean;
@@ -81,7 +85,7 @@ function result(j: JobView): string {
 export async function run(opts: JobsOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const me = userName(env);
   const user = opts.user ?? (opts.all ? undefined : me);
-  let jobs: JobView[] | null = null;
+  let jobs: (JobView & { name?: string })[] | null = null;
   let source = 'hub';
   const url = await hubUrl(env, opts.hub);
   if (url) {
@@ -99,8 +103,10 @@ export async function run(opts: JobsOptions, env: NodeJS.ProcessEnv = process.en
     source = 'spool';
     jobs = jobsFromSpool(spoolDir(env)).filter((j) => !opts.running || j.state === 'running').slice(0, opts.limit);
   }
+  // The hub names its jobs (the name their messages used); an older hub, or the spool, does not.
+  const named = jobs.map((j) => (typeof j.name === 'string' ? (j as JobView & { name: string }) : withJobName(j)));
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ source, jobs }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ source, jobs: named }, null, 2) + '\n');
     return 0;
   }
   if (source === 'spool') process.stderr.write(`flurm: no hub answered; showing your jobs from ${spoolDir(env)}\n`);
@@ -108,16 +114,16 @@ export async function run(opts: JobsOptions, env: NodeJS.ProcessEnv = process.en
     process.stdout.write(opts.running ? 'No running jobs.\n' : 'No jobs yet. Start one with: flurm run -- CMD\n');
     return 0;
   }
-  const rows = jobs.map((j) => [
+  const rows = named.map((j) => [
     j.id.slice(-8),
     ...(user ? [] : [j.user]),
     j.host,
     result(j),
-    j.title || (j.cmd ?? '').split(' ')[0] || '-',
-    (j.startTs ?? j.endTs ?? '').replace('T', ' ').slice(0, 19),
+    j.name,
+    j.startTs || j.endTs ? formatLocalTime((j.startTs ?? j.endTs)!) : '-',
     j.wallSeconds != null ? formatDuration(j.wallSeconds) : j.state === 'running' && j.startTs ? formatDuration((Date.now() - Date.parse(j.startTs)) / 1000) : '-',
   ]);
-  const cols = ['ID', ...(user ? [] : ['USER']), 'HOST', 'RESULT', 'TITLE', 'STARTED (UTC)', 'DURATION'];
+  const cols = ['ID', ...(user ? [] : ['USER']), 'HOST', 'RESULT', 'NAME', 'STARTED', 'DURATION'];
   process.stdout.write(renderTable(cols, rows) + '\n');
   return 0;
 }

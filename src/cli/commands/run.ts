@@ -20,6 +20,7 @@ import { UserError, errorMessage } from '../../lib/errors.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { resolveCommand } from '../../schedulers/local/command-line.js';
+import { jobName } from '../../commands/job-name.js';
 import { jobEnv, openLog, wrapProcess, writeFd, type WrapResult } from '../../schedulers/local/wrap.js';
 
 export interface RunOptions {
@@ -69,9 +70,9 @@ export interface JobDeps {
   doorbellTimeoutMs?: number;
 }
 
-/** Default log name for a detached job: flurm-<title or program>-<last 6 of the id>.log. */
-export function defaultLogName(id: string, title: string | undefined, command: string[]): string {
-  const base = title?.trim() || path.basename(command[0]?.trim().split(/\s+/)[0] ?? '') || 'job';
+/** Default log name for a detached job: flurm-<the job's name (jobName)>-<last 6 of the id>.log. */
+export function defaultLogName(id: string, title: string | undefined, cmd: string | undefined): string {
+  const base = jobName({ title, cmd });
   const slug = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 40) || 'job';
   return `flurm-${slug}-${id.slice(-6).toLowerCase()}.log`;
 }
@@ -256,7 +257,7 @@ export async function run(opts: RunOptions, deps: Partial<RunDeps> = {}): Promis
   // Detached: check the spool and open the log here, so that errors show in the terminal, and
   // hand the log to the watcher as its stdout/stderr.
   ensureSpool(spool);
-  spec.log ??= path.resolve(cwd, defaultLogName(id, opts.title, opts.command));
+  spec.log ??= path.resolve(cwd, defaultLogName(id, opts.title, spec.cmd));
   const { spawnDetached } = await import('../../schedulers/local/detach.js');
   const fd = openLog(spec.log);
   try {

@@ -15,6 +15,7 @@ import { packageVersion } from '../version.js';
 import { waitForSignal } from './hub.js';
 import { startAgent } from '../../agent/agent.js';
 import { findExecutable } from '../../lib/exec.js';
+import { packageRoot, pathHint, selfExecutable } from '../path-hint.js';
 
 /** The in-process agent's interval. */
 const UP_AGENT_INTERVAL_SECONDS = 15;
@@ -92,7 +93,16 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
       `  messages go to this console${fallback.includes('desktop://') ? ' and your desktop' : ''} — no destination configured.\n` +
         `                 Add one: flurm up --to URL, or to = ["URL"] in ${userCfgFile} (see docs/notifiers.md)\n`,
     );
-  out.write(`  try it         flurm run -- sh -c 'sleep 1; exit 3'\n`);
+  // The quick start's next step is `flurm run` in another terminal: say how, when `flurm` would not be found there.
+  const self = selfExecutable();
+  const hint = pathHint(self, env);
+  const root = hint ? packageRoot(self) : null;
+  if (hint) {
+    const what = hint.other ? `${hint.other} is another flurm than this one` : 'not on your PATH yet';
+    out.write(`  flurm command  ${what}${root ? `; inside ${root} \`npx flurm …\` runs this one` : ''}. To type plain \`flurm\`, run:\n`);
+    out.write(`                 ${hint.line}\n`);
+  }
+  out.write(`  try it         ${hint && root ? 'npx ' : ''}flurm run -- sh -c 'sleep 1; exit 3'\n`);
   await waitForSignal();
   await agent.stop();
   await hub.stop();

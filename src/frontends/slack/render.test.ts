@@ -69,7 +69,17 @@ describe('renderSlack', () => {
     expect(texts).toContain('*cuda-oom* — the GPU ran out of memory\n> RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n_lower the batch size or use mixed precision_');
     expect(texts).toContain('*peak memory*\n15.2 GiB');
     expect(texts.some((t) => t.endsWith('Tried to allocate 2.00 GiB\n```'))).toBe(true);
-    expect(texts).toContain('<!date^1732097730^{date_short_pretty} {time_secs}|2024-11-20T10:15:30.000Z>');
+    // Slack shows the time in each reader's zone; clients that cannot, show the hub's (TZ), named.
+    const savedTz = process.env.TZ;
+    try {
+      process.env.TZ = 'Europe/Berlin';
+      expect(mrkdwnTexts(renderSlack(normalMessage()).blocks)).toContain('<!date^1732097730^{date_short_pretty} {time_secs}|2024-11-20 11:15 CET>');
+      process.env.TZ = 'UTC';
+      expect(mrkdwnTexts(renderSlack(normalMessage()).blocks)).toContain('<!date^1732097730^{date_short_pretty} {time_secs}|2024-11-20 10:15 UTC>');
+    } finally {
+      if (savedTz === undefined) delete process.env.TZ;
+      else process.env.TZ = savedTz;
+    }
   });
 
   it('fits every Block Kit limit for a hostile message, keeping the last log lines', () => {

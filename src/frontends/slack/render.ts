@@ -6,6 +6,7 @@
 import type { ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import type { Message } from '../../messages/message.js';
 import { keepLastLines, truncate } from '../../lib/format.js';
+import { formatLocalTime } from '../../lib/time.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';
 
 export const SLACK_LIMITS = {
@@ -82,7 +83,7 @@ function contextBlock(m: Message): ContextBlock | undefined {
   if (m.footer) elements.push(mrkdwn(truncateEscaped(escapeSlack(m.footer), SLACK_LIMITS.fieldText)));
   if (m.timestamp && Number.isFinite(Date.parse(m.timestamp))) {
     const unix = Math.floor(Date.parse(m.timestamp) / 1000);
-    const fallback = escapeSlack(new Date(unix * 1000).toISOString());
+    const fallback = escapeSlack(formatLocalTime(unix * 1000));
     // Shown in each reader's own time zone; the fallback is for clients that cannot.
     elements.push(mrkdwn(`<!date^${unix}^{date_short_pretty} {time_secs}|${fallback}>`));
   }

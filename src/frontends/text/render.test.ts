@@ -6,7 +6,7 @@ import { formatTable, neutralizeBackticks, renderText } from './render.js';
 
 describe('renderText', () => {
   it('renders every part of a normal message', () => {
-    expect(renderText(normalMessage())).toBe(
+    expect(renderText(normalMessage(), { timeZone: 'UTC' })).toBe(
       [
         '✗ train_resnet failed on gpu3',
         'exit 3 after 1h 02m',
@@ -26,9 +26,24 @@ describe('renderText', () => {
         'epoch 2 loss 1.9',
         'RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB',
         '',
-        'flurm · job 01JD3Q8Z7W8R3M2K9X4V5B6N7P · alice@gpu3 · 2024-11-20T10:15:30.000Z',
+        'flurm · job 01JD3Q8Z7W8R3M2K9X4V5B6N7P · alice@gpu3 · 2024-11-20 10:15 UTC',
       ].join('\n'),
     );
+  });
+
+  it("shows the message's time in the hub's zone (TZ), named; the message keeps it in UTC", () => {
+    const savedTz = process.env.TZ;
+    try {
+      process.env.TZ = 'Europe/Berlin';
+      const m = normalMessage();
+      expect(renderText(m).split('\n').at(-1)).toBe('flurm · job 01JD3Q8Z7W8R3M2K9X4V5B6N7P · alice@gpu3 · 2024-11-20 11:15 CET');
+      expect(m.timestamp).toBe('2024-11-20T10:15:30.000Z');
+      process.env.TZ = 'UTC';
+      expect(renderText(m).split('\n').at(-1)).toMatch(/ · 2024-11-20 10:15 UTC$/);
+    } finally {
+      if (savedTz === undefined) delete process.env.TZ;
+      else process.env.TZ = savedTz;
+    }
   });
 
   it('can leave the title out (e-mail and ntfy carry it separately)', () => {
@@ -40,13 +55,13 @@ describe('renderText', () => {
     ['maxChars', { maxChars: 2000 }],
   ])('cuts a hostile message to %s, keeping the last log lines', (_, opts) => {
     const m = { ...hostileMessage(), footer: 'flurm · job 01J · alice@gpu3' };
-    const out = renderText(m, opts);
+    const out = renderText(m, { ...opts, timeZone: 'UTC' });
     if ('maxBytes' in opts) expect(utf8Bytes(out)).toBeLessThanOrEqual(opts.maxBytes);
     else expect(out.length).toBeLessThanOrEqual(opts.maxChars);
     expect(out).toContain(LAST_TAIL_LINE);
     expect(out).toMatch(/Log \(last \d+ lines; \d+ earlier cut\):/);
     expect(out.startsWith('TTTT')).toBe(true);
-    expect(out.endsWith('flurm · job 01J · alice@gpu3 · 2024-11-20T10:15:30.000Z')).toBe(true);
+    expect(out.endsWith('flurm · job 01J · alice@gpu3 · 2024-11-20 10:15 UTC')).toBe(true);
   });
 
   it('respects tiny limits', () => {

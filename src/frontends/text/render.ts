@@ -1,9 +1,11 @@
 // Message → plain text: the console, the e-mail text part, the ntfy body and desktop notifications.
 // With a size limit, the log tail is cut from the top first (its last lines matter most), then
-// the rest is cut at the end. Also exports the table layout and fence neutraliser that the chat
-// renderers reuse.
+// the rest is cut at the end. The message's time is shown in the hub's zone, named (lib/time.ts:
+// the reader's zone is not known here). Also exports the table layout and fence neutraliser that
+// the chat renderers reuse, and the footer line e-mail uses.
 import type { Message, MessageTable } from '../../messages/message.js';
 import { cutEndToFit, keepLastLines, truncate, utf8Bytes } from '../../lib/format.js';
+import { formatLocalTime } from '../../lib/time.js';
 
 export interface TextRenderOptions {
   /** Start with the title line (default true; e-mail and ntfy carry the title separately). */
@@ -12,6 +14,8 @@ export interface TextRenderOptions {
   maxChars?: number;
   /** At most this many bytes of UTF-8 (ntfy counts bytes). */
   maxBytes?: number;
+  /** The zone the message's time is shown in (default TZ, else the system's: the hub's). */
+  timeZone?: string;
 }
 
 /** A table as aligned monospace columns; cells are cut to `maxCellChars`. */
@@ -62,8 +66,10 @@ function headText(m: Message, withTitle: boolean): string {
   return parts.join('\n\n');
 }
 
-function footerText(m: Message): string {
-  return [m.footer, m.timestamp].filter(Boolean).join(' · ');
+/** "flurm · job 01J… · 2026-12-01 14:03 CET": the footer and the message's time as a person reads it. */
+export function footerText(m: Message, opts: { timeZone?: string } = {}): string {
+  const time = m.timestamp ? formatLocalTime(m.timestamp, opts) : '';
+  return [m.footer, time === '?' ? m.timestamp : time].filter(Boolean).join(' · ');
 }
 
 function tailHeader(shown: number, omitted: number): string {
@@ -78,7 +84,7 @@ export function renderText(m: Message, opts: TextRenderOptions = {}): string {
   const limit = Math.max(0, Math.min(opts.maxBytes ?? Infinity, opts.maxChars ?? Infinity));
 
   const head = headText(m, withTitle);
-  const footer = footerText(m);
+  const footer = footerText(m, { timeZone: opts.timeZone });
   const tail = (m.logTail ?? []).map((l) => l.replace(/\r?\n$/, ''));
   const join = (...parts: string[]) => parts.filter((p) => p.length > 0).join('\n\n');
 
