@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findFlurmLines, lockPath } from '../src/lib/crontab.js';
-import { FLURM, makeLab, runFlurm, sleep, waitUntil, type Lab } from './support/lab.js';
+import { FLURM, makeLab, runFlurm, waitUntil, type Lab } from './support/lab.js';
 
 function haveCrontab(): boolean {
   const r = spawnSync('crontab', ['-l'], { stdio: 'ignore' });
@@ -41,6 +41,21 @@ const USER = os.userInfo().username;
 const SEED = 'MAILTO=""\n# my nightly backup, keep this comment\n0 3 * * * /bin/true --nightly\n';
 
 /** Processes running `<node> <FLURM> agent` with FLURM_HOST=<host> in their environment. */
+/** The processes (other than zombies) whose process group is `pgid`. */
+function processGroup(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const [state, , pgrp] = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(')').pop()!.trim().split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
 function agentsFor(host: string): number[] {
   const pids: number[] = [];
   for (const d of fs.readdirSync('/proc')) {
@@ -178,12 +193,18 @@ describe.skipIf(!HAVE_CRONTAB).sequential('flurm cron with the real crontab' + (
     expect(lockFree(lock)).toBe(false);
     expect(agentsFor('cronnode')).toHaveLength(1);
 
-    // The same line again: flock -n finds the lock held and exits 1 at once, starting nothing.
+    // The same line again: flock -n finds the lock held and exits 1 at once, starting nothing:
+    // when it has exited, nothing of it is left in its process group (a second agent, even one
+    // put in the background, would be), and there is still one agent.
     const t0 = Date.now();
-    const second = spawnSync('/bin/sh', ['-c', entry!.command], { env: lineEnv, timeout: 10_000 });
-    expect(second.status).toBe(1);
+    const second = spawn('/bin/sh', ['-c', entry!.command], { env: lineEnv, detached: true, stdio: 'ignore' });
+    started.push(second);
+    const kill = setTimeout(() => second.kill('SIGKILL'), 10_000);
+    const status = await new Promise<number | null>((r) => second.on('exit', (code) => r(code)));
+    clearTimeout(kill);
+    expect(status).toBe(1);
     expect(Date.now() - t0).toBeLessThan(5000);
-    await sleep(300);
+    expect(processGroup(second.pid!)).toEqual([]);
     expect(agentsFor('cronnode')).toHaveLength(1);
     expect(first.exitCode).toBeNull();
 

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeLab, runFlurm, startHub, sleep, waitUntil, type HubProc, type Lab } from './support/lab.js';
+import { makeLab, runFlurm, startHub, waitForQuiet, waitUntil, type HubProc, type Lab } from './support/lab.js';
 import { startFakeServices, type FakeServices } from './support/fake-services.js';
 
 let fake: FakeServices;
@@ -77,8 +77,19 @@ to = ["${dest}"]
     expect(tookOverMs).toBeLessThan(2 * LEASE_SECONDS * 1000 + 1000);
     expect(hubJson().host).toBe('hubB');
     await fake.waitFor((r) => JSON.stringify(r.body).includes('failover-job'), 10_000);
-    await sleep(2000);
-    expect(fake.received.filter((r) => JSON.stringify(r.body).includes('failover-job'))).toHaveLength(1);
+    // B, now the only hub, has the end in its index and nothing left to send (sent, or found A's
+    // receipt): any second message would have come by now.
+    const quiet = await waitForQuiet(b, { ended: ['failover-job'] });
+    expect(quiet.role).toBe('active');
+    expect(quiet.outbox).toEqual({ pending: 0, sent: 1, failed: 0 });
+    // Exactly one message: one Idempotency-Key, from at most one request per hub. Killed in the
+    // instant between the service's "yes" and its receipt, A cannot know it sent, and B sends
+    // again with the same key, which a receiver that honours Idempotency-Key shows once (the
+    // design's "exactly once"; this fake sink does not dedupe, so it counts the two requests).
+    const accepted = fake.received.filter((r) => JSON.stringify(r.body).includes('failover-job'));
+    expect(accepted.length).toBeLessThanOrEqual(2);
+    expect([...new Set(accepted.map((r) => r.headers['idempotency-key']))]).toEqual([expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}:end:/)]);
+    expect(fake.received).toHaveLength(accepted.length);
   });
 
   it('kill -9 of the active hub in the middle of sending (no answer yet): the new active hub sends it, once', async () => {
@@ -93,8 +104,11 @@ to = ["${dest}"]
     await a.kill9();
     await b.waitForOutput(/this hub is active/, 10_000);
     await fake.waitFor((r) => JSON.stringify(r.body).includes('mid-send'), 10_000);
-    await sleep(1500);
+    const quiet = await waitForQuiet(b, { ended: ['mid-send'] });
     expect(fake.received.filter((r) => JSON.stringify(r.body).includes('mid-send'))).toHaveLength(1);
+    // A's request (never answered) and B's: two attempts, one accepted.
+    expect(fake.requests.filter((r) => JSON.stringify(r.body).includes('mid-send')).map((r) => r.status)).toEqual([undefined, 200]);
+    expect(quiet.outbox).toEqual({ pending: 0, sent: 1, failed: 0 });
   });
 
   it('a message the active hub already sent is not sent again by the hub that takes over (receipts)', async () => {
@@ -113,9 +127,10 @@ to = ["${dest}"]
     await a.kill9();
     await b.waitForOutput(/this hub is active/, 10_000);
     await waitUntil(() => /already delivered \(receipt found\)/.test(b.text()), 10_000, 'the receipt check');
-    await sleep(1000);
-    expect(fake.received.filter((r) => JSON.stringify(r.body).includes('sent-before'))).toHaveLength(1);
-    const health = (await (await fetch(`${b.url}/healthz`)).json()) as { role: string };
-    expect(health.role).toBe('active');
+    // B's own row for the job is settled (marked sent on A's receipt) and nothing else is queued.
+    const quiet = await waitForQuiet(b, { ended: ['sent-before'] });
+    expect(quiet.role).toBe('active');
+    expect(quiet.outbox).toEqual({ pending: 0, sent: 1, failed: 0 });
+    expect(fake.requests.filter((r) => JSON.stringify(r.body).includes('sent-before'))).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeLab, runFlurm, startHub, waitUntil, sleep, type HubProc, type Lab } from './support/lab.js';
+import { hubHealth, hubJobs, makeLab, runFlurm, startHub, waitForQuiet, waitUntil, type HubProc, type Lab } from './support/lab.js';
 import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
 import { findExecutable } from '../src/lib/exec.js';
 
@@ -37,11 +37,39 @@ interface Body {
   severity: string;
   summary?: string;
   fields?: { name: string; value: string }[];
-  data?: { slurm?: Record<string, unknown>; alert?: { kind: string } };
+  data?: { slurm?: SlurmData; alert?: { kind: string }; task_message?: { task_id: number } };
+}
+/** data.slurm of a job-end message: one job's outcome, or an array's (with `tasks`). */
+interface SlurmData {
+  job_id?: string;
+  array_job_id?: string | number | null;
+  tasks?: { task_id: number }[];
+  failed_task_ids?: number[];
 }
 /** The Message inside the JSON destination's envelope ({version, …, message}). */
 const body = (r: ReceivedRequest) => ((r.body as { message?: Body }).message ?? (r.body as Body));
 const textOf = (r: ReceivedRequest) => JSON.stringify(r.body);
+const slurmOf = (r: ReceivedRequest): SlurmData | undefined => (r.path === '/hook/me' ? body(r).data?.slurm : undefined);
+/** The end message of the (non-array) SLURM job `id`: its data.slurm.job_id is exactly `id`. */
+const endOf = (id: string) => (r: ReceivedRequest) => {
+  const s = slurmOf(r);
+  return s !== undefined && !body(r).data?.task_message && !Array.isArray(s.tasks) && s.job_id === id;
+};
+/** The one summary message of array `id`, once every task has ended. */
+const arrayEndOf = (id: string) => (r: ReceivedRequest) => {
+  const s = slurmOf(r);
+  return s !== undefined && !body(r).data?.task_message && Array.isArray(s.tasks) && String(s.array_job_id) === id;
+};
+/** A failed task's own message while array `id` still runs. */
+const taskMessageOf = (id: string) => (r: ReceivedRequest) => {
+  const s = slurmOf(r);
+  return s !== undefined && body(r).data?.task_message !== undefined && String(s.array_job_id) === id;
+};
+/** SLURM's own word (the real sacct, not the hub's) on these jobs: id → State. */
+function sacctStates(ids: string[]): Map<string, string> {
+  const out = execFileSync('sacct', ['-n', '-X', '-P', '-j', ids.join(','), '-o', 'JobID,State'], { encoding: 'utf8', timeout: 10_000 });
+  return new Map(out.trim().split('\n').filter(Boolean).map((l) => l.split('|') as [string, string]));
+}
 
 /** The job id `flurm submit --parsable` printed ("42" or "42;cluster"). */
 function jobIdOf(stdout: string): string {
@@ -103,34 +131,33 @@ describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final st
     const nodirId = jobIdOf(nodir.stdout);
     submitted.push(nodirId);
 
-    const msgFor = (id: string) => (r: ReceivedRequest) => r.path === '/hook/me' && body(r).data?.slurm !== undefined && JSON.stringify(body(r).data!.slurm).includes(`"${id}`);
-
-    const okMsg = await fake.waitFor(msgFor(ok), 120_000);
+    const okMsg = await fake.waitFor(endOf(ok), 120_000);
     expect(body(okMsg).severity).toBe('success');
     expect(body(okMsg).title).toContain('ok-job');
     expect(textOf(okMsg)).toContain('COMPLETED');
 
-    const nodirMsg = await fake.waitFor(msgFor(nodirId), 120_000);
+    const nodirMsg = await fake.waitFor(endOf(nodirId), 120_000);
     expect(body(nodirMsg).severity).toBe('failure');
     expect(textOf(nodirMsg)).toMatch(/could not open its output or error file/);
 
-    const threeMsg = await fake.waitFor(msgFor(three), 120_000);
+    const threeMsg = await fake.waitFor(endOf(three), 120_000);
     expect(body(threeMsg).severity).toBe('failure');
     expect(textOf(threeMsg)).toMatch(/exit code 3/);
     // The diagnosis comes from the tail of the job's own output file (-o logs/%x-%j.out).
     expect(textOf(threeMsg)).toContain('ValueError: learning rate must be positive');
 
-    const arrMsg = await fake.waitFor((r) => msgFor(arr)(r) && /4 tasks|of 4/.test(body(r).title + (body(r).summary ?? '')), 180_000);
+    const arrMsg = await fake.waitFor(arrayEndOf(arr), 180_000);
     expect(body(arrMsg).severity).toBe('failure');
-    expect(textOf(arrMsg)).toMatch(/1 of 4 tasks failed|3 COMPLETED|COMPLETED.{0,6}3/);
-    expect((body(arrMsg).data!.slurm as { failed_task_ids?: number[] }).failed_task_ids).toEqual([2]);
+    expect(body(arrMsg).title).toBe(`✗ sweep array ${arr}: 1 of 4 tasks failed`);
+    expect(textOf(arrMsg)).toContain('1 of 4 tasks failed (3 COMPLETED, 1 FAILED)');
+    expect(body(arrMsg).data!.slurm!.failed_task_ids).toEqual([2]);
 
     // Cancel the sleeper once it runs: "cancelled by root".
     await waitUntil(() => execFileSync('squeue', ['-h', '-j', victim, '-o', '%T'], { encoding: 'utf8' }).trim() === 'RUNNING', 120_000, 'the sleeper running');
     execFileSync('scancel', [victim]);
-    const cancelMsg = await fake.waitFor(msgFor(victim), 60_000);
+    const cancelMsg = await fake.waitFor(endOf(victim), 60_000);
     expect(textOf(cancelMsg)).toMatch(/cancelled by root/i);
-    expect(body(cancelMsg).severity).not.toBe('success');
+    expect(body(cancelMsg).severity).toBe('warning'); // someone else's scancel (root's), not the owner's
 
     // A time limit of one minute: SLURM kills it late (~80 s). The hub is killed -9 while it
     // runs and a new hub on the same index takes over the job: one message, no daemon to recover.
@@ -139,16 +166,25 @@ describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final st
     hub.child.kill('SIGKILL');
     await hub.exited;
     hub = await startHub(config);
-    const slowMsg = await fake.waitFor(msgFor(slow), 240_000);
+    const slowMsg = await fake.waitFor(endOf(slow), 240_000);
     expect(textOf(slowMsg)).toMatch(/time limit/i);
     expect(body(slowMsg).severity).toBe('failure');
 
-    // Exactly once each, a few polls later.
-    await sleep(3000);
-    const ends = fake.received.filter((r) => r.path === '/hook/me' && body(r).data?.slurm);
-    for (const id of [ok, three, victim, slow]) expect(ends.filter((r) => msgFor(id)(r) && !/task \d+ /.test(body(r).title)).length, `messages for ${id}`).toBe(1);
-    const arrayEnds = ends.filter((r) => msgFor(arr)(r) && /4 tasks|of 4/.test(body(r).title + (body(r).summary ?? '')));
-    expect(arrayEnds.length).toBe(1);
+    // Exactly once each: asked when the hub follows no SLURM job any more (watching 0), every job
+    // is ended in its index and nothing is left in its outbox.
+    const quiet = await waitForQuiet(hub, {
+      ended: ['ok-job', 'exit-three', 'sweep', 'to-cancel', 'no-dir', 'too-slow'],
+      until: (h) => h.slurm.watching === 0,
+      timeoutMs: 60_000,
+    });
+    const ends = fake.received.filter((r) => r.path === '/hook/me');
+    for (const id of [ok, nodirId, three, victim, slow]) expect(ends.filter(endOf(id)), `end messages of job ${id}`).toHaveLength(1);
+    expect(ends.filter(arrayEndOf(arr))).toHaveLength(1);
+    // While the array ran, at most one message of its own for the failed task 2, none for the others.
+    const taskMessages = ends.filter(taskMessageOf(arr)).map((r) => body(r).data!.task_message!.task_id);
+    expect(taskMessages).toEqual(taskMessages.length ? [2] : []);
+    expect(ends).toHaveLength(6 + taskMessages.length);
+    expect(quiet.outbox).toEqual({ pending: 0, sent: ends.length, failed: 0 });
 
     // flurm jobs shows them ended, with SLURM's ids.
     const jobs = await runFlurm(['jobs', '--all', '--json'], { env });
@@ -175,7 +211,9 @@ describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final st
     const hook = fake.jsonUrl('/hook/me');
     const labHook = fake.jsonUrl('/hook/lab');
     const config = lab.hubConfig({
-      slurm: slurmCfg(`bin_dir = "${bin}"\ndown_alert_after_seconds = 3`),
+      // Alert at the first failed poll, so that the next one (5 s later: the poller backs off 5,
+      // 10, 20 s...) shows the alert is not repeated, and the controller is back 10 s after that.
+      slurm: slurmCfg(`bin_dir = "${bin}"\ndown_alert_after_seconds = 0`),
       extra: `[alerts]\nto = ["${labHook}"]\n[delivery]\nbackoff_base_seconds = 0.2\n[[routes]]\non = ["all"]\nto = ["${hook}"]\n`,
     });
     hub = await startHub(config);
@@ -194,16 +232,31 @@ describe.skipIf(!hasSlurm)('a real SLURM: flurm submit, the hub poller, final st
     const doctor = await runFlurm(['doctor'], { env: { ...env, NO_COLOR: '1' } });
     expect(doctor.stdout + doctor.stderr).toMatch(/slurmctld unreachable/);
 
-    // Several more failed polls (with backoff): still one alert, and no job judged ended.
-    await sleep(8000);
-    expect(fake.received.filter((r) => r.path === '/hook/lab' && body(r).data?.alert?.kind === 'slurmctld-down').length).toBe(1);
-    expect(fake.received.filter((r) => r.path === '/hook/me').length).toBe(0);
+    // Jobs end in SLURM while the hub cannot see it (the real sacct says so: the first two, which
+    // run side by side on the 2 CPUs), and the hub's squeue fails once more after that: still one
+    // alert, no job judged ended, nothing told. (Waiting for the third too would often miss the
+    // next failed poll, 5 s later, and cost the following one, 10 s after that.)
+    await waitUntil(() => [...sacctStates(ids).values()].filter((st) => st === 'COMPLETED').length >= 2, 60_000, 'two jobs to end in SLURM');
+    const failedBefore = (await hubHealth(hub)).slurm.commands!.squeue.failures;
+    const quiet = await waitForQuiet(hub, { until: (h) => h.slurm.commands!.squeue.failures > failedBefore, timeoutMs: 60_000, what: 'a failed squeue after two jobs ended' });
+    expect(quiet.slurm.consecutive_failures).toBeGreaterThanOrEqual(2);
+    const alerts = (kind: string) => fake.received.filter((r) => r.path === '/hook/lab' && body(r).data?.alert?.kind === kind);
+    expect(alerts('slurmctld-down')).toHaveLength(1);
+    expect(fake.received.filter((r) => r.path === '/hook/me')).toHaveLength(0);
+    const jobs = await hubJobs(hub);
+    for (const id of ids) expect(jobs.find((j) => j.slurm?.job_id === id), `job ${id} in /api/v1/jobs`).toMatchObject({ endTs: null, state: expect.stringMatching(/^(pending|running)$/) });
 
     fs.rmSync(flag);
     await fake.waitFor((r) => r.path === '/hook/lab' && body(r).data?.alert?.kind === 'slurmctld-back', 90_000);
     for (const id of ids) {
-      const m = await fake.waitFor((r) => r.path === '/hook/me' && JSON.stringify(body(r).data?.slurm ?? {}).includes(`"${id}`), 90_000);
+      const m = await fake.waitFor(endOf(id), 90_000);
       expect(body(m).severity).toBe('success');
     }
+    // Once the hub follows nothing any more: one message per job, one alert each way.
+    await waitForQuiet(hub, { ended: ['during-outage-1', 'during-outage-2', 'during-outage-3'], until: (h) => h.slurm.watching === 0, timeoutMs: 60_000 });
+    for (const id of ids) expect(fake.received.filter(endOf(id)), `end messages of job ${id}`).toHaveLength(1);
+    expect(fake.received.filter((r) => r.path === '/hook/me')).toHaveLength(ids.length);
+    expect(alerts('slurmctld-down')).toHaveLength(1);
+    expect(alerts('slurmctld-back')).toHaveLength(1);
   }, 300_000);
 });

@@ -37,7 +37,17 @@ describe('startAgent', () => {
       await agent.stop();
     }
     const after = seqOf(agent.file);
-    await sleep(700);
+    // Stopped, it writes nothing more: meanwhile a second agent on the same interval, started
+    // now, writes its first snapshot and two more (the stopped one would have written >= 2).
+    const control = startAgent({ clusterDir, intervalSeconds: 0.3, log: logger().log, version: 't', host: 'nodeC', primeMs: 50 });
+    try {
+      await control.firstWrite;
+      const t2 = Date.now();
+      while (seqOf(control.file) < 3 && Date.now() - t2 < 5000) await sleep(25);
+      expect(seqOf(control.file)).toBeGreaterThanOrEqual(3);
+    } finally {
+      await control.stop();
+    }
     expect(seqOf(agent.file)).toBe(after);
     expect(agent.last()?.seq).toBe(after);
     expect(lines.some((l) => /snapshot written/.test(l))).toBe(true);
@@ -49,9 +59,11 @@ describe('startAgent', () => {
     const { log, lines } = logger();
     const agent = startAgent({ clusterDir, intervalSeconds: 0.2, log, version: 't', host: 'nodeB', primeMs: 50 });
     expect(await agent.firstWrite).toBeNull();
-    await sleep(500);
+    const warned = () => lines.filter((l) => /WARN .*snapshot not written/.test(l)).length;
+    const t0 = Date.now();
+    while (warned() < 2 && Date.now() - t0 < 5000) await sleep(25);
     await agent.stop();
-    expect(lines.filter((l) => /WARN .*snapshot not written/.test(l)).length).toBeGreaterThanOrEqual(2);
+    expect(warned()).toBeGreaterThanOrEqual(2);
   });
 
   it('stop() before the first write resolves firstWrite with null', async () => {

@@ -204,26 +204,35 @@ sys.stdout.write(buf.decode(errors='replace'))
   it('rings the hub\'s doorbell after start and end (once for a job shorter than the start ring\'s delay); a hub that is down changes nothing', async () => {
     const rings: string[] = [];
     const server = http.createServer((req, res) => {
+      if (req.url === '/settle') return void res.writeHead(200, { connection: 'close' }).end();
       rings.push(req.url!);
       res.writeHead(202).end();
+    });
+    const open = new Set<net.Socket>();
+    server.on('connection', (sock) => {
+      open.add(sock);
+      sock.once('close', () => open.delete(sock));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     try {
       const spool = newSpool();
       const bell = `/doorbell?user=${encodeURIComponent(os.userInfo().username)}`;
-      const settle = async (n: number) => {
-        for (let i = 0; i < 100 && rings.length < n; i++) await new Promise((r) => setTimeout(r, 10));
-        await new Promise((r) => setTimeout(r, 100)); // and no extra ring comes late
+      // flurm has exited: each ring it made is a connection queued before this one, and closed
+      // by its exit. Once this request is answered and no connection is left open, every ring
+      // it sent has been read - and no later one can come.
+      const settle = async () => {
+        await new Promise<void>((resolve, reject) => http.get(`${url}/settle`, { agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject));
+        await waitFor(() => (open.size === 0 ? true : undefined), 5000);
       };
       const r = await flurm(['run', '-q', '--', 'true'], envFor(spool, { FLURM_HUB_URL: url }));
       expect(r.code).toBe(0);
-      await settle(1);
+      await settle();
       expect(rings).toEqual([bell]);
       rings.length = 0;
       const long = await flurm(['run', '-q', '--', 'sleep', '0.4'], envFor(spool, { FLURM_HUB_URL: url }));
       expect(long.code).toBe(0);
-      await settle(2);
+      await settle();
       expect(rings).toEqual([bell, bell]);
     } finally {
       await new Promise((r) => server.close(r));

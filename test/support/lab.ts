@@ -168,3 +168,90 @@ export async function waitUntil<T>(fn: () => T | undefined | null | false | Prom
     await sleep(25);
   }
 }
+
+// ---- what the hub says about itself (GET /healthz, /api/v1/jobs), for "nothing else came" ----
+
+/** The parts of GET /healthz that tests read. */
+export interface HubHealth {
+  ok: boolean;
+  role: 'active' | 'standby';
+  host: string;
+  ingest: { spools: number; files: number; refused: number; events: number; invalid: number; ticks: number };
+  /** Outbox rows by status: pending (queued or being sent), sent, failed (given up). */
+  outbox: { pending: number; sent: number; failed: number };
+  slurm: {
+    enabled: boolean;
+    watching?: number;
+    consecutive_failures?: number;
+    commands?: Record<'squeue' | 'sacct' | 'scontrol' | 'sinfo', { calls: number; failures: number }>;
+  };
+}
+
+/** A job as GET /api/v1/jobs lists it. */
+export interface HubJob {
+  id: string;
+  user: string;
+  host: string;
+  state: 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown' | 'vanished';
+  title: string | null;
+  endTs: string | null;
+  src: string | null;
+  slurm?: { job_id: string; final?: Record<string, unknown> } | null;
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export const hubHealth = (hub: { url: string }): Promise<HubHealth> => getJson<HubHealth>(`${hub.url}/healthz`);
+
+export async function hubJobs(hub: { url: string }, limit = 200): Promise<HubJob[]> {
+  return (await getJson<{ jobs: HubJob[] }>(`${hub.url}/api/v1/jobs?limit=${limit}`)).jobs;
+}
+
+/** True when the index has each of these titles as an ended job (an end recorded, not running). */
+export function jobsEnded(jobs: HubJob[], titles: readonly string[]): boolean {
+  return titles.every((t) => jobs.some((j) => j.title === t && j.endTs !== null && j.state !== 'running' && j.state !== 'pending'));
+}
+
+/**
+ * Wait until the hub has nothing left to do for what it has seen, so that "nothing else arrived"
+ * is a fact rather than a guess about timing:
+ *   1. the jobs titled `ended` are ended in its index (the end event and its outbox rows are
+ *      committed in one transaction, so every message for them is queued by then), and `until`
+ *      (any other condition on /healthz) holds;
+ *   2. no outbox row is pending: every queued message has had its answer (sent, or given up);
+ *   3. the ingest loop then completes `passes` more ticks and the outbox is unchanged (nothing
+ *      re-read, nothing new queued, still nothing pending).
+ * Resolves with the last /healthz answer.
+ */
+export async function waitForQuiet(
+  hub: { url: string },
+  opts: { ended?: readonly string[]; until?: (h: HubHealth) => boolean | Promise<boolean>; passes?: number; timeoutMs?: number; what?: string } = {},
+): Promise<HubHealth> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const passes = opts.passes ?? 2;
+  const t0 = Date.now();
+  const total = (h: HubHealth) => h.outbox.pending + h.outbox.sent + h.outbox.failed;
+  let last: HubHealth | undefined;
+  let why = 'first answer';
+  for (;;) {
+    const h = (last = await hubHealth(hub));
+    const ready = (opts.ended === undefined || jobsEnded(await hubJobs(hub), opts.ended)) && (!opts.until || (await opts.until(h)));
+    if (!ready) why = `not ready (ended: ${opts.ended?.join(', ') ?? '-'})`;
+    else if (h.outbox.pending > 0) why = `outbox ${JSON.stringify(h.outbox)}`;
+    else {
+      let after = h;
+      while (after.ingest.ticks < h.ingest.ticks + passes && Date.now() - t0 < timeoutMs) {
+        await sleep(25);
+        after = last = await hubHealth(hub);
+      }
+      if (after.ingest.ticks >= h.ingest.ticks + passes && after.outbox.pending === 0 && total(after) === total(h)) return after;
+      why = `outbox changed during ${passes} ingest passes: ${JSON.stringify(h.outbox)} → ${JSON.stringify(after.outbox)}`;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for the hub to be quiet${opts.what ? ` (${opts.what})` : ''}: ${why}; last /healthz: ${JSON.stringify(last)}`);
+    await sleep(25);
+  }
+}
