@@ -25,20 +25,13 @@ export interface OutboxRow {
   digest_ms: number | null;
 }
 
-export interface NewOutboxRow {
-  key: string;
-  user: string;
-  ref_id: string;
-  dest: string;
-  dest_redacted: string;
-  message_json: string;
+export type NewOutboxRow = Pick<OutboxRow, 'key' | 'user' | 'ref_id' | 'dest' | 'dest_redacted' | 'message_json' | 'event_ms'> & {
   now: number;
-  event_ms: number;
   /** Set for rows past the per-user cap (see OutboxRow.digest_ms). */
   digest_ms?: number | null;
   /** Insert as already sent (a receipt says another hub, or this one before a rebuild, sent it). */
   sent?: boolean;
-}
+};
 
 export interface DestState {
   dest: string;
