@@ -288,3 +288,56 @@ describe('a brand-new index', () => {
     expect(again.messages().map((m) => m.title)).toEqual([expect.stringContaining('just-now'), expect.stringContaining('clock-skewed')]);
   });
 });
+
+describe('what is not there yet is seen within two polls, not at the next rediscovery', () => {
+  it('a ~/.pingchilling created after the hub started', async () => {
+    const { legacy } = w.home('fay');
+    const hub = startHub();
+    await hub.poll();
+    const t = Math.floor(w.clock.ms / 1000) * 1000;
+    fs.writeFileSync(legacy, `7@ws1: Started  [first pingch] ${localTime(t - 3000)}\n7@ws1: Finished [0] ${localTime(t)}\n`);
+    await hub.poll(2);
+    expect(hub.messages().map((m) => m.title)).toEqual([expect.stringContaining('first pingch')]);
+  });
+
+  it("a user's first events dir, and a user's first spool dir, with no doorbell", async () => {
+    const gus = w.home('gus', { events: false });
+    const hal = w.home('hal', { spool: false });
+    const hub = startHub();
+    await hub.poll(3);
+    const a = job('gus-first');
+    appendEvent(gus.spool, a.start); // the writer makes events/ and the file
+    appendEvent(gus.spool, a.end);
+    const b = job('hal-first');
+    appendEvent(hal.spool, b.start); // ... and the spool dir itself
+    appendEvent(hal.spool, b.end);
+    await hub.poll(2);
+    expect(hub.messages().map((m) => m.title).sort()).toEqual([expect.stringContaining('gus-first'), expect.stringContaining('hal-first')]);
+  });
+
+  it('a user with only ~/.pingchilling (never ran flurm) is read, and the spool dir they make later too', async () => {
+    const { legacy, spool } = w.home('ivy', { spool: false });
+    const t = Math.floor(w.clock.ms / 1000) * 1000;
+    fs.writeFileSync(legacy, `11@ws1: Started  [legacy only] ${localTime(t - 2000)}\n11@ws1: Finished [4] ${localTime(t - 1000)}\n`);
+    const hub = startHub();
+    await hub.poll();
+    expect(hub.jobs()).toMatchObject([{ title: 'legacy only', state: 'failed', exit: 4 }]);
+    expect(hub.messages()).toHaveLength(1);
+
+    const j = job('now with flurm');
+    appendEvent(spool, j.start);
+    appendEvent(spool, j.end);
+    await hub.poll(2);
+    expect(hub.messages().map((m) => m.title)).toEqual([expect.stringContaining('legacy only'), expect.stringContaining('now with flurm')]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("a ~/.pingchilling owned by someone else than the home's owner is refused with the reason (needs root: chown)", async () => {
+    const { legacy } = w.home('joe', { spool: false });
+    fs.writeFileSync(legacy, `5@ws1: Finished [0] ${localTime(w.clock.ms)}\n`);
+    fs.chownSync(legacy, 4242, 4242);
+    const hub = startHub();
+    await hub.poll(2);
+    expect(hub.jobs()).toHaveLength(0);
+    expect(new ProblemStore(hub.db).list().map((p) => p.reason)).toEqual([expect.stringMatching(/\.pingchilling is owned by uid 4242, not the spool owner \d+ — refused/)]);
+  });
+});
