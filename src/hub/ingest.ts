@@ -7,6 +7,12 @@
 // flood never starves the others or the HTTP server. Idle files are checked with a cheap stat,
 // spread over several ticks when the lab is large; files with running jobs and any file a
 // doorbell names are opened (NFS close-to-open revalidation) every tick.
+//
+// What is not tracked yet — a ~/.pingchilling or an events dir that does not exist, a spool dir a
+// user has not made, an events dir with no file in it — is looked at with one lstat every
+// PROBE_POLLS polls (within the idle-check budget), so a user's first file is seen in seconds
+// without a doorbell, not at the next rediscovery. A user with only ~/.pingchilling (no spool
+// dir) is read too: its owner is the home's owner.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../store/db.js';
@@ -67,9 +73,18 @@ interface FileState {
 
 interface SpoolState {
   dir: string;
+  src: SpoolSource;
   uid: number;
   user: string;
   legacyFile?: string;
+  /** The spool dir does not exist (yet): a legacy-only user, whose ~/.pingchilling is read. */
+  dirMissing: boolean;
+  /** Events files tracked; while 0 (or the events dir is missing) the dir is probed every few polls. */
+  eventFiles: number;
+  /** Next probe of what is not tracked yet (see probeUntracked). */
+  nextProbeMs: number;
+  /** Next time a probe opens the parent directories first (NFS revalidation of missing names). */
+  nextProbeOpenMs: number;
   files: Map<string, FileState>;
   config: UserConfig;
   configMtimeMs: number;
@@ -78,6 +93,13 @@ interface SpoolState {
   dirStamp: string;
   rescan: boolean;
   lastFullScanMs: number;
+}
+
+/** A source whose spool dir does not exist and that has no ~/.pingchilling: probed until one appears. */
+interface PendingSource {
+  src: SpoolSource;
+  nextProbeMs: number;
+  nextProbeOpenMs: number;
 }
 
 /** A file with running jobs or events in the last HOT_WINDOW_MS is checked every poll. */
@@ -91,9 +113,43 @@ const CHECK_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constan
  * from its cache (acregmax, up to 60 s).
  */
 const REVALIDATE_MS = 30_000;
+/**
+ * What is not tracked yet is probed every PROBE_POLLS polls (1 lstat each; more polls only when
+ * the probes alone would pass max_idle_checks_per_second), so it is noticed within PROBE_POLLS
+ * poll intervals of its creation (local disk; NFS: see docs/spool-protocol.md).
+ */
+const PROBE_POLLS = 2;
+const DIR_OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NONBLOCK;
+
+/** True when `p` exists (any kind; what it is gets judged when it is opened). One lstat. */
+function exists(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** inode:mtime:ctime of a directory, or 'none' when it does not exist. One lstat. */
+function dirStampOf(dir: string): string {
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.mtimeMs}:${st.ctimeMs}` : 'none';
+}
+
+/**
+ * Open and close a directory: on NFS, open() revalidates the directory's attributes (close-to-open),
+ * which drops a stale "no such file" the client may have cached for a name in it.
+ */
+function revalidateDir(dir: string): void {
+  try {
+    fs.closeSync(fs.openSync(dir, DIR_OPEN_FLAGS));
+  } catch {
+    /* missing or unreadable: the lstat that follows says what is there */
+  }
+}
 
 export class Ingestor {
   private readonly spools = new Map<string, SpoolState>();
+  /** Sources with neither a spool dir nor a ~/.pingchilling, by spool dir. */
+  private readonly pending = new Map<string, PendingSource>();
+  /** lstats one full probe sweep takes (counted at the last probe pass). */
+  private probeCount = 0;
   private lastDiscoverMs = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -168,6 +224,7 @@ export class Ingestor {
     try {
       this.stats.ticks++;
       if (t0 - this.lastDiscoverMs >= this.opts.rediscoverIntervalMs) await this.discover();
+      else await this.probeUntracked(t0);
       for (const s of this.spools.values()) if (s.rescan && s.user) await this.rescanSpool(s, true);
       more = await this.readPasses(t0);
     } catch (err) {
@@ -209,29 +266,147 @@ export class Ingestor {
     const fresh: SpoolState[] = [];
     for (const src of sources) {
       seen.add(src.dir);
-      let s = this.spools.get(src.dir);
-      if (s && !s.refused && this.unchangedSpool(s)) continue;
-      const insp = await inspectSpool(src.dir);
-      if (!insp.ok) {
-        if (s) s.refused = insp.reason;
-        if (insp.code === 'missing') continue;
-        if (this.problems.report(`spool:${src.dir}`, insp.reason, { file: src.dir, nowMs: this.now() })) this.log.warn('spool refused', { spool: src.dir, reason: insp.reason });
-        continue;
-      }
-      if (!s || s.uid !== insp.uid) {
-        if (s) this.log.warn('spool owner changed', { spool: src.dir, uid: insp.uid });
-        s = { dir: src.dir, uid: insp.uid, user: '', legacyFile: src.legacyFile, files: new Map(), config: this.defaultUserConfig, configMtimeMs: -1, refused: null, dirStamp: '', rescan: true, lastFullScanMs: 0 };
-        this.spools.set(src.dir, s);
-        fresh.push(s);
-      }
-      s.refused = null;
+      const s = this.spools.get(src.dir);
+      if (s && !s.refused && !s.dirMissing && this.unchangedSpool(s)) continue;
+      const added = await this.inspectSource(src);
+      if (added) fresh.push(added);
     }
     for (const dir of [...this.spools.keys()]) if (!seen.has(dir)) this.spools.delete(dir);
-    // User names: /etc/passwd or getent, a few at a time, cached for the life of the hub.
+    for (const dir of [...this.pending.keys()]) if (!seen.has(dir)) this.pending.delete(dir);
+    await this.resolveUsers(fresh);
+    for (const s of this.spools.values()) if (s.user) await this.rescanSpool(s, false);
+  }
+
+  /** User names: /etc/passwd or getent, a few at a time, cached for the life of the hub. */
+  private async resolveUsers(fresh: SpoolState[]): Promise<void> {
     for (let i = 0; i < fresh.length; i += 16) {
       await Promise.all(fresh.slice(i, i + 16).map(async (s) => (s.user = await userNameOf(s.uid))));
     }
-    for (const s of this.spools.values()) if (s.user) await this.rescanSpool(s, false);
+  }
+
+  /**
+   * Look at one source: its spool dir, or — when there is none — its ~/.pingchilling, whose
+   * reader is then the home's owner (the file itself must be owned by that uid: readNew checks).
+   * A source with neither is kept in `pending` and probed. Returns the state when a new one was
+   * made (its user name still to resolve).
+   */
+  private async inspectSource(src: SpoolSource): Promise<SpoolState | null> {
+    let s = this.spools.get(src.dir);
+    const insp = await inspectSpool(src.dir);
+    let uid: number;
+    let dirMissing = false;
+    if (insp.ok) uid = insp.uid;
+    else {
+      const homeUid = insp.code === 'missing' && src.legacyFile ? this.legacyOnlyOwner(src.legacyFile) : null;
+      if (homeUid === null) {
+        if (s) s.refused = insp.reason;
+        if (insp.code === 'missing') {
+          if (!this.pending.has(src.dir)) this.pending.set(src.dir, { src, ...this.probeTimes() });
+          return null;
+        }
+        if (this.problems.report(`spool:${src.dir}`, insp.reason, { file: src.dir, nowMs: this.now() })) this.log.warn('spool refused', { spool: src.dir, reason: insp.reason });
+        return null;
+      }
+      uid = homeUid;
+      dirMissing = true;
+    }
+    this.pending.delete(src.dir);
+    let made: SpoolState | null = null;
+    if (!s || s.uid !== uid) {
+      if (s) this.log.warn('spool owner changed', { spool: src.dir, uid });
+      s = {
+        dir: src.dir, src, uid, user: '', legacyFile: src.legacyFile, dirMissing, eventFiles: 0, ...this.probeTimes(),
+        files: new Map(), config: this.defaultUserConfig, configMtimeMs: -1, refused: null, dirStamp: '', rescan: true, lastFullScanMs: 0,
+      };
+      this.spools.set(src.dir, s);
+      made = s;
+    }
+    s.refused = null;
+    if (s.dirMissing && !dirMissing) s.rescan = true; // the spool dir appeared: list its events dir now
+    s.dirMissing = dirMissing;
+    return made;
+  }
+
+  /** The uid of the home holding `legacyFile` when that file exists, else null. */
+  private legacyOnlyOwner(legacyFile: string): number | null {
+    if (!exists(legacyFile)) return null;
+    const st = fs.statSync(path.dirname(legacyFile), { throwIfNoEntry: false });
+    return st && st.isDirectory() ? st.uid : null;
+  }
+
+  /** First probe times of a new source: spread over the probe interval and the revalidation period. */
+  private probeTimes(): { nextProbeMs: number; nextProbeOpenMs: number } {
+    const now = this.now();
+    return { nextProbeMs: now + Math.random() * this.probeInterval(), nextProbeOpenMs: now + Math.random() * REVALIDATE_MS };
+  }
+
+  /**
+   * Probes and idle file checks share max_idle_checks_per_second: the probes take what they need
+   * for PROBE_POLLS polls but at most half of it; the idle files get the rest (idleInterval).
+   */
+  private probeInterval(): number {
+    const spread = (this.probeCount / (this.opts.maxIdleChecksPerSecond / 2)) * 1000;
+    return Math.min(IDLE_INTERVAL_MAX_MS, Math.max(PROBE_POLLS * this.opts.pollIntervalMs, spread));
+  }
+
+  /**
+   * Between rediscoveries: one lstat for each thing a source lacks — its spool dir (pending and
+   * legacy-only sources), its events dir or a first file in it, its ~/.pingchilling — every
+   * PROBE_POLLS polls. Whatever appeared is tracked (and read) in this same tick. Every
+   * ~REVALIDATE_MS a probe first opens the parent directory, for NFS (see revalidateDir).
+   */
+  private async probeUntracked(now: number): Promise<void> {
+    const interval = this.probeInterval();
+    // A probe due before the middle of the next poll goes now: exactly every PROBE_POLLS ticks.
+    const dueBy = now + this.opts.pollIntervalMs / 2;
+    const revalidating = (p: { nextProbeOpenMs: number }): boolean => {
+      if (now < p.nextProbeOpenMs) return false;
+      p.nextProbeOpenMs = now + REVALIDATE_MS * (0.75 + 0.5 * Math.random());
+      return true;
+    };
+    let count = 0;
+    const appeared: SpoolSource[] = [];
+    const relist: SpoolState[] = [];
+    for (const p of this.pending.values()) {
+      count += p.src.legacyFile ? 2 : 1;
+      if (p.nextProbeMs > dueBy) continue;
+      p.nextProbeMs = now + interval;
+      if (revalidating(p)) {
+        revalidateDir(path.dirname(p.src.dir));
+        if (p.src.legacyFile && path.dirname(p.src.legacyFile) !== path.dirname(p.src.dir)) revalidateDir(path.dirname(p.src.legacyFile));
+      }
+      if (exists(p.src.dir) || (p.src.legacyFile !== undefined && exists(p.src.legacyFile))) appeared.push(p.src);
+    }
+    for (const s of this.spools.values()) {
+      if (s.refused || !s.user) continue;
+      const watchDir = s.dirMissing || s.eventFiles === 0;
+      const watchLegacy = s.legacyFile !== undefined && !s.files.has(s.legacyFile);
+      if (!watchDir && !watchLegacy) continue;
+      count += (watchDir ? 1 : 0) + (watchLegacy ? 1 : 0);
+      if (s.nextProbeMs > dueBy) continue;
+      s.nextProbeMs = now + interval;
+      if (revalidating(s)) {
+        const home = s.legacyFile !== undefined ? path.dirname(s.legacyFile) : null;
+        if (watchDir) revalidateDir(s.dirMissing ? path.dirname(s.dir) : s.dir);
+        if (watchLegacy && home !== null && !(watchDir && s.dirMissing && home === path.dirname(s.dir))) revalidateDir(home);
+      }
+      if (s.dirMissing && watchDir) {
+        if (exists(s.dir)) appeared.push(s.src);
+      } else if (watchDir && dirStampOf(path.join(s.dir, 'events')) !== s.dirStamp) relist.push(s);
+      if (watchLegacy && exists(s.legacyFile!)) this.track(s, s.legacyFile!, 'legacy');
+    }
+    this.probeCount = count;
+    const fresh: SpoolState[] = [];
+    for (const src of appeared) {
+      const made = await this.inspectSource(src);
+      if (made) fresh.push(made);
+    }
+    await this.resolveUsers(fresh);
+    for (const src of appeared) {
+      const s = this.spools.get(src.dir);
+      if (s?.user && !s.refused) await this.rescanSpool(s, false);
+    }
+    for (const s of relist) await this.rescanSpool(s, false);
   }
 
   /** A known spool still the same directory with the same owner: one synchronous lstat. */
@@ -275,17 +450,11 @@ export class Ingestor {
   private async rescanSpool(s: SpoolState, force: boolean): Promise<void> {
     s.rescan = false;
     this.loadUserConfig(s);
-    const dir = path.join(s.dir, 'events');
-    let stamp = 'none';
-    try {
-      const st = fs.lstatSync(dir);
-      stamp = `${st.ino}:${st.mtimeMs}:${st.ctimeMs}`;
-    } catch {
-      /* no events dir yet */
-    }
+    const stamp = dirStampOf(path.join(s.dir, 'events'));
     const now = this.now();
     const due = force || stamp !== s.dirStamp || now - s.lastFullScanMs > 10 * this.opts.rediscoverIntervalMs;
-    if (due && stamp !== 'none') {
+    if (stamp === 'none') s.dirStamp = stamp;
+    else if (due) {
       s.dirStamp = stamp;
       s.lastFullScanMs = now;
       const found = await discoverEventFiles(s.dir, { maxFiles: MAX_EVENT_FILES, expectedUid: s.uid });
@@ -295,18 +464,12 @@ export class Ingestor {
       // Refused entries are tracked too: readNew refuses them again with the reason, reported once.
       for (const f of found.files) this.track(s, f.path, 'events');
     }
-    if (s.legacyFile && !s.files.has(s.legacyFile)) {
-      try {
-        fs.lstatSync(s.legacyFile);
-        this.track(s, s.legacyFile, 'legacy');
-      } catch {
-        /* no legacy file */
-      }
-    }
+    if (s.legacyFile && !s.files.has(s.legacyFile) && exists(s.legacyFile)) this.track(s, s.legacyFile, 'legacy');
   }
 
   private track(s: SpoolState, file: string, kind: 'events' | 'legacy'): void {
     if (s.files.has(file)) return;
+    if (kind === 'events') s.eventFiles++;
     const row = this.db.prepare('SELECT inode, offset, skipping FROM files WHERE path = ?').get(file) as { inode: number | null; offset: number; skipping: number } | undefined;
     const now = this.now();
     if (kind === 'events') {
@@ -331,9 +494,11 @@ export class Ingestor {
     return n;
   }
 
-  /** How long an idle file waits between checks: the check budget spread over all files. */
+  /** How long an idle file waits between checks: the check budget (less the probes') spread over all files. */
   private idleInterval(): number {
-    const spread = (this.fileCount() / this.opts.maxIdleChecksPerSecond) * 1000;
+    const probesPerS = (this.probeCount * 1000) / this.probeInterval();
+    const budget = Math.max(this.opts.maxIdleChecksPerSecond / 2, this.opts.maxIdleChecksPerSecond - probesPerS);
+    const spread = (this.fileCount() / budget) * 1000;
     return Math.min(IDLE_INTERVAL_MAX_MS, Math.max(this.opts.pollIntervalMs, spread));
   }
 

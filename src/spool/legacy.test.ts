@@ -86,6 +86,22 @@ describe('parseLegacyLine', () => {
     expect(parseLegacyLine('1@gpu1: Started x 2024-02-01 10:00:00', berlin).kind).toBe('invalid');
   });
 
+  it('reads the lines the published pingch function writes: two spaces before [, any run of blanks, a trailing blank or CR', () => {
+    // As written by test/fixtures/spools/pingch.bash under bash (`pingch -t mytitle ...`).
+    const utc = { timeZone: 'UTC' };
+    expect(parseLegacyLine('8220@vm: Started  [mytitle] 2026-12-01 19:42:46', utc)).toEqual({ kind: 'start', pid: 8220, host: 'vm', title: 'mytitle', ts: '2026-12-01T19:42:46.000Z' });
+    expect(parseLegacyLine('8220@vm: Finished [3] 2026-12-01 19:42:46', utc)).toEqual({ kind: 'finish', pid: 8220, host: 'vm', exit: 3, ts: '2026-12-01T19:42:46.000Z' });
+    const same = { kind: 'start', pid: 1, host: 'h', title: 'a  b', ts: '2024-01-01T00:00:00.000Z' };
+    expect(parseLegacyLine('1@h:\tStarted\t\t[a  b]\t2024-01-01\t00:00:00', utc)).toEqual(same);
+    expect(parseLegacyLine('1@h:   Started   [a  b]   2024-01-01   00:00:00 \r', utc)).toEqual(same);
+    expect(parseLegacyLine('1@h: Started [a  b] 2024-01-01 00:00:00 \t', utc)).toEqual(same);
+    // Blanks separate fields; they do not stand in for one.
+    expect(parseLegacyLine('1@h: Started[x] 2024-01-01 00:00:00', utc).kind).toBe('invalid');
+    expect(parseLegacyLine('1@h:Started [x] 2024-01-01 00:00:00', utc).kind).toBe('invalid');
+    expect(parseLegacyLine('1@h: Started [x]2024-01-01 00:00:00', utc).kind).toBe('invalid');
+    expect(parseLegacyLine('1 @h: Started [x] 2024-01-01 00:00:00', utc).kind).toBe('invalid');
+  });
+
   it('accepts CRLF line ends and cuts long titles to the title limit', () => {
     const r = parseLegacyLine(`1@h: Started [${'t'.repeat(300)}] 2024-01-01 00:00:00\r`, { timeZone: 'UTC' });
     expect(r.kind === 'start' && r.title.length).toBe(200);

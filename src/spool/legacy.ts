@@ -1,7 +1,7 @@
 // The legacy ~/.pingchilling format, read so a lab can switch to flurm without changing habits:
 //   PID@host: Started [title] YYYY-MM-DD HH:MM:SS
 //   PID@host: Finished [exit] YYYY-MM-DD HH:MM:SS
-// The brackets are literal; a title may contain spaces and brackets (the last "] " before the date
+// (any run of blanks between the fields). The brackets are literal; a title may contain spaces and brackets (the last "] " before the date
 // closes it); exit is an integer. Times are the WRITER's local wall-clock time with no offset.
 // Assumption (documented in the report/docs): the writer's zone is `opts.timeZone` (an IANA name,
 // from hub config) or else the hub's own zone (TZ env / system), i.e. the lab's nodes share one
@@ -20,7 +20,10 @@ export type LegacyLine =
   | { kind: 'finish'; pid: number; host: string; exit: number; ts: string }
   | { kind: 'invalid'; reason: string };
 
-const LINE_RE = /^(\d{1,10})@([A-Za-z0-9._-]{1,255}): (Started|Finished) \[(.*)\] (\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/s;
+// Fields are separated by any run of blanks (spaces, tabs): the pingch function labs have in their
+// ~/.bashrc writes "Started  [" with two spaces (test/fixtures/spools/pingch.bash). Blanks and a
+// CR at the line's end are trimmed before matching.
+const LINE_RE = /^(\d{1,10})@([A-Za-z0-9._-]{1,255}):[ \t]+(Started|Finished)[ \t]+\[(.*)\][ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+(\d{2}):(\d{2}):(\d{2})$/s;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
