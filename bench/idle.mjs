@@ -114,6 +114,14 @@ runMain(async () => {
       const idle = await cpuOver(hub.pid, IDLE_SECONDS);
       const mem = memMB(hub.pid);
       rep.check(`hub idle CPU, ${USERS} users × ${HOSTS} hosts`, `${fmt(idle.pct, 2)} % of one core  (${fmt(idle.cpu, 2)} s CPU in ${fmt(idle.wall, 1)} s, from ${SETTLE_SECONDS + 5} s after ingest)`, { cpu_pct: idle.pct }, [{ key: 'cpu_pct', op: '<=', limit: 1, unit: '%' }], { id: 'idle.cpu' });
+      // Same-run baseline for a noisy machine: what one stat of a spool file costs here, so the
+      // idle figure can be read against the check budget it is made of.
+      const sample = path.join(lab.homes, 'u0000', '.flurm', 'events', 'h1.jsonl');
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 20_000; i++) fs.lstatSync(sample, { bigint: true, throwIfNoEntry: false });
+      const c1 = process.cpuUsage(c0);
+      const statUs = (c1.user + c1.system) / 20_000;
+      rep.info('  this machine: CPU of one lstat of a spool file', `${fmt(statUs, 2)} µs — the default budget of ${checksPerS} checks/s alone is ${fmt((checksPerS * statUs) / 1e4, 2)} % of a core`, { stat_us: statUs });
       rep.check('hub RSS', `VmRSS ${fmt(mem.rss, 0)} MB  VmHWM (peak) ${fmt(mem.hwm, 0)} MB`, { rss_mb: mem.rss, hwm_mb: mem.hwm }, [{ key: 'rss_mb', op: '<=', limit: 150, unit: 'MB' }, { key: 'hwm_mb', op: '<=', limit: 150, unit: 'MB' }], { id: 'idle.rss' });
       const after = await health(hub);
       console.log(`    hub ingest ticks during the idle window: ${fmt((after.ingest.ticks - before.ingest.ticks) / idle.wall, 1)}/s; last tick took ${after.ingest.lastTickMs} ms`);
