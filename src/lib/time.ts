@@ -22,13 +22,39 @@ function cached(map: Map<string, Intl.DateTimeFormat>, key: string, make: () => 
   return f;
 }
 
-function validZone(timeZone: string): string {
+/**
+ * A cached wall-clock formatter for `timeZone` (year…minute, 24 h, and seconds when asked):
+ * the one the display form and the legacy reader (zone → UTC) both use. Throws RangeError for
+ * a zone this runtime does not know.
+ */
+export function wallClockFormatter(timeZone: string, opts: { seconds?: boolean } = {}): Intl.DateTimeFormat {
+  if (wallClocks.size > 200) wallClocks.clear();
+  return cached(wallClocks, `${opts.seconds ? 's' : 'm'} ${timeZone}`, () =>
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(opts.seconds ? { second: '2-digit' as const } : {}),
+    }),
+  );
+}
+
+/** True when `tz` is an IANA zone this runtime knows (validate config with it at start-up). */
+export function isValidTimeZone(tz: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return timeZone;
+    wallClockFormatter(tz);
+    return true;
   } catch {
-    return 'UTC';
+    return false;
   }
+}
+
+function validZone(timeZone: string): string {
+  return isValidTimeZone(timeZone) ? timeZone : 'UTC';
 }
 
 function part(f: Intl.DateTimeFormat, date: Date, type: Intl.DateTimeFormatPartTypes): string {
@@ -56,17 +82,7 @@ export function formatLocalTime(time: string | number | Date, opts: { timeZone?:
   if (!Number.isFinite(ms)) return '?';
   const date = new Date(ms);
   const zone = validZone(opts.timeZone ?? localTimeZone());
-  const f = cached(wallClocks, zone, () =>
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-    }),
-  );
+  const f = wallClockFormatter(zone);
   const p = (type: Intl.DateTimeFormatPartTypes) => part(f, date, type);
   return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${timeZoneName(date, zone)}`;
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isUlid } from '../lib/ids.js';
-import { isValidTimeZone, legacyJobId, parseLegacyLine } from './legacy.js';
+import { legacyJobId, parseLegacyLine } from './legacy.js';
+import { isValidTimeZone } from '../lib/time.js';
 
 const FIX = new URL('../../test/fixtures/spools/pingchilling', import.meta.url);
 const berlin = { timeZone: 'Europe/Berlin' };

@@ -11,6 +11,7 @@
 // Pairing a Finished with its Started is the hub's job; legacyJobId() gives the pair a stable id.
 import { createHash } from 'node:crypto';
 import { clip, TITLE_MAX_CHARS } from './events.js';
+import { isValidTimeZone, localTimeZone, wallClockFormatter } from '../lib/time.js';
 
 /** Longest legacy line accepted (characters). */
 export const LEGACY_LINE_MAX_CHARS = 4096;
@@ -25,45 +26,10 @@ export type LegacyLine =
 // CR at the line's end are trimmed before matching.
 const LINE_RE = /^(\d{1,10})@([A-Za-z0-9._-]{1,255}):[ \t]+(Started|Finished)[ \t]+\[(.*)\][ \t]+(\d{4})-(\d{2})-(\d{2})[ \t]+(\d{2}):(\d{2}):(\d{2})$/s;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    if (formatters.size > 100) formatters.clear();
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** True when `tz` is an IANA zone this runtime knows (validate config with it at start-up). */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The zone legacy times are read in when none is configured: TZ env or the system zone. */
-export function defaultTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
 /** Offset of `timeZone` from UTC at instant `utcMs` (ms; local = utc + offset). */
 function offsetMs(utcMs: number, timeZone: string): number {
   const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(new Date(utcMs))) {
+  for (const p of wallClockFormatter(timeZone, { seconds: true }).formatToParts(new Date(utcMs))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);
   }
   const local = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
@@ -108,7 +74,7 @@ export function parseLegacyLine(line: string, opts: { timeZone?: string } = {}):
   if (check.getUTCFullYear() !== Y || check.getUTCMonth() !== M - 1 || check.getUTCDate() !== D || H > 23 || MI > 59 || S > 59) {
     return { kind: 'invalid', reason: `legacy line: no such date/time ${y}-${mo}-${d} ${h}:${mi}:${s}` };
   }
-  const timeZone = opts.timeZone ?? defaultTimeZone();
+  const timeZone = opts.timeZone ?? localTimeZone(); // none configured: TZ env or the system zone
   if (!isValidTimeZone(timeZone)) return { kind: 'invalid', reason: `legacy line: unknown time zone ${JSON.stringify(timeZone)}` };
   const ts = new Date(zonedWallTimeToUtcMs(wall, timeZone)).toISOString();
   if (verb === 'Started') {
