@@ -58,8 +58,6 @@ interface DestQueue {
   again: boolean;
 }
 
-type Outcome = 'ok' | 'failed' | 'retry' | 'gone';
-
 export class Deliverer {
   private readonly queues = new Map<string, DestQueue>();
   /** Nothing is sent before start(): a standby hub queues but does not send. */
@@ -112,13 +110,6 @@ export class Deliverer {
       if (running.length === 0) return;
       await Promise.all(running);
     }
-  }
-
-  /** Destinations with a worker sending now (health). */
-  busyDests(): number {
-    let n = 0;
-    for (const q of this.queues.values()) if (q.running) n++;
-    return n;
   }
 
   private serve(dest: string): void {
@@ -192,31 +183,31 @@ export class Deliverer {
     }
   }
 
-  private async sendOne(row: OutboxRow, dest: Destination): Promise<Outcome> {
+  private async sendOne(row: OutboxRow, dest: Destination): Promise<void> {
     if (this.receipts.has(row.key)) {
       this.outbox.markSent(row.id, this.now());
       this.log.info('already delivered (receipt found), not sending again', { dest: row.dest_redacted, ref: row.ref_id });
-      return 'ok';
+      return;
     }
     let message: Message;
     try {
       message = JSON.parse(row.message_json) as Message;
     } catch (err) {
       this.outbox.markFailed(row.id, `corrupt message: ${errorMessage(err)}`);
-      return 'failed';
+      return;
     }
     return this.attempt(row, [row], dest, message, row.key);
   }
 
   /** Rows past the cap: one digest for this (destination, user, window), or the message itself when alone. */
-  private async sendDigest(head: OutboxRow, dest: Destination): Promise<Outcome> {
+  private async sendDigest(head: OutboxRow, dest: Destination): Promise<void> {
     const group = this.outbox.digestGroup(head.dest, head.user, head.digest_ms!).slice(0, DIGEST_MAX_ITEMS);
     if (group.length <= 1) return this.sendOne(head, dest);
     const key = `digest:${group[0]!.key}`;
     if (this.receipts.has(key)) {
       for (const r of group) this.outbox.markSent(r.id, this.now());
       this.log.info('digest already delivered (receipt found), not sending again', { dest: head.dest_redacted, user: head.user });
-      return 'ok';
+      return;
     }
     const items = group.map((r) => {
       let m: Pick<Message, 'title' | 'severity' | 'timestamp'>;
@@ -235,7 +226,7 @@ export class Deliverer {
    * Send `message` for `rows` (one row, or a digest's group; `rows[0]` is the queue's head and
    * carries the retry state). Records the outcome on every row.
    */
-  private async attempt(head: OutboxRow, rows: readonly OutboxRow[], dest: Destination, message: Message, key: string): Promise<Outcome> {
+  private async attempt(head: OutboxRow, rows: readonly OutboxRow[], dest: Destination, message: Message, key: string): Promise<void> {
     const redacted = head.dest_redacted;
     try {
       await dest.send(message, { timeoutMs: this.opts.timeoutSeconds * 1000, fetch: this.opts.fetch, idempotencyKey: wireKey(key), refId: rows.length === 1 ? head.ref_id : undefined });
@@ -248,7 +239,7 @@ export class Deliverer {
       for (const r of rows) this.receipts.record(r.key, now);
       this.outbox.destOk(head.dest, redacted, now);
       this.log.info(rows.length > 1 ? 'delivered a digest' : 'delivered', { dest: redacted, ref: head.ref_id, ...(rows.length > 1 ? { messages: rows.length } : {}), attempts: head.attempts + 1, latency_ms: now - head.event_ms });
-      return 'ok';
+      return;
     } catch (err) {
       const now = this.now();
       const de = err instanceof DeliveryError ? err : new DeliveryError(errorMessage(err), { retryable: true, cause: err });
@@ -258,28 +249,28 @@ export class Deliverer {
           this.outbox.disableDest(head.dest, redacted, reason, now);
           const n = this.outbox.failAllFor(head.dest, reason);
           this.log.warn('destination rejected us; giving up on it', { dest: redacted, status: de.status, error: de.message, failed: n });
-          return 'gone';
+          return;
         }
         for (const r of rows) this.outbox.markFailed(r.id, de.message);
         this.log.warn('message rejected; not retrying it', { dest: redacted, ref: head.ref_id, status: de.status, error: de.message });
-        return 'failed';
+        return;
       }
       if (now - head.created_ms > this.opts.giveUpAfterHours * 3600_000) {
         for (const r of rows) this.outbox.markFailed(r.id, `gave up after ${this.opts.giveUpAfterHours} h: ${de.message}`);
         this.log.warn('gave up on a message after retrying', { dest: redacted, ref: head.ref_id, attempts: head.attempts + 1, error: de.message });
-        return 'failed';
+        return;
       }
       // The head keeps its place: the whole queue waits, so the destination receives in order.
       if (de.retryAfterSeconds !== undefined) {
         const until = now + Math.ceil(de.retryAfterSeconds * 1000);
         this.outbox.markRetry(head.id, until, de.message);
         this.log.info('rate limited; waiting as asked', { dest: redacted, retry_after_s: de.retryAfterSeconds });
-        return 'retry';
+        return;
       }
       const next = now + backoffMs(head.attempts, this.opts.backoffBaseSeconds, this.opts.backoffMaxSeconds, this.opts.random);
       this.outbox.markRetry(head.id, next, de.message);
       this.log.info('send failed; will retry', { dest: redacted, ref: head.ref_id, attempt: head.attempts + 1, retry_in_ms: next - now, error: de.message });
-      return 'retry';
+      return;
     }
   }
 }
