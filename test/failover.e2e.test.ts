@@ -119,6 +119,10 @@ to = ["${dest}"]
     const job = await runFlurm(['run', '-t', 'sent-before', '--', 'true'], { env: alice.env });
     expect(job.code).toBe(0);
     await fake.waitFor((r) => JSON.stringify(r.body).includes('sent-before'), 10_000);
+    // "Already sent" means A recorded it: its 'delivered' line comes after the receipt is written.
+    // (Killed between the service's answer and that write, A could not know; failover's first test
+    // covers that window.)
+    await waitUntil(() => /hub: delivered /.test(a.text()), 10_000, "A's delivery recorded");
     // The standby has ingested the same end and queued its own row for it.
     await waitUntil(async () => {
       const r = (await (await fetch(`${b.url}/api/v1/jobs?limit=5`)).json()) as { jobs: { title: string; state: string }[] };
