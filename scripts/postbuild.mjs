@@ -32,7 +32,7 @@ await build({
   target: 'node20',
   packages: 'external',
   logLevel: 'warning',
-  // CommonJS has no import.meta; the modules that use it (cli/entry.ts) get this file's URL.
+  // CommonJS has no import.meta; the modules that use it (lib/cli-entry.ts) get this file's URL.
   define: { 'import.meta.url': '__flurmBundleUrl' },
   banner: { js: 'const __flurmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSnapshot, readSnapshotFile } from '../src/hub/node-snapshot.js';
+import { parseSnapshot, readSnapshotFile } from '../src/model/snapshot-schema.js';
 import { runFlurm, startFlurm, waitUntil } from './support/lab.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-agent-e2e-'));

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
 import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
-import type { NodesResponse } from '../src/commands/node-view.js';
+import type { NodesResponse } from '../src/model/node-view.js';
 
 let fake: FakeServices;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodesResponse } from '../src/commands/node-view.js';
+import type { NodesResponse } from '../src/model/node-view.js';
 import { runFlurm } from './support/lab.js';
 import { GENERATED, lab } from './support/nodes.js';
 

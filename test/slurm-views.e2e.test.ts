@@ -9,7 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodesResponse } from '../src/commands/node-view.js';
+import type { NodesResponse } from '../src/model/node-view.js';
 import { findExecutable } from '../src/lib/exec.js';
 import { SLURM_FIXTURES } from './fixtures/slurm/fixtures.js';
 import { gpuView, realBusyView } from './fixtures/slurm/views-fixtures.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../lib/logger.js';
-import { parseSnapshot, readSnapshotFile } from '../hub/node-snapshot.js';
+import { parseSnapshot, readSnapshotFile } from '../model/snapshot-schema.js';
 import { sampleOnce, startAgent, writeOnce } from './agent.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-agent-'));

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import { SnapshotWriter } from './writer.js';
-import type { NodeSnapshot } from './snapshot.js';
+import type { NodeSnapshot } from '../model/snapshot.js';
 
 /** Time between the priming sample and the first real one. */
 export const PRIME_MS = 500;

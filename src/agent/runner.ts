@@ -2,9 +2,9 @@
 // does: a collector that throws is reported as `{ ok: false, seconds, error }` and its value
 // replaced by a safe default, so the rest of the snapshot is still written.
 import { errorMessage } from '../lib/errors.js';
-import { monotonicMs } from '../schedulers/local/proc.js';
+import { monotonicMs } from '../proc/proc.js';
 import type { CollectorResult } from '../collectors/types.js';
-import type { CollectorStatus } from './snapshot.js';
+import type { CollectorStatus } from '../model/snapshot.js';
 
 /** The hub accepts at most this many characters of a collector's error. */
 export const COLLECTOR_ERROR_MAX_CHARS = 1000;

@@ -2,10 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSnapshot } from '../hub/node-snapshot.js';
+import { parseSnapshot } from '../model/snapshot-schema.js';
 import { findExecutable } from '../lib/exec.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
-import { SNAPSHOT_VERSION } from './snapshot.js';
+import { SNAPSHOT_VERSION } from '../model/snapshot.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures');
 const NODE = path.join(FIXTURES, 'proc-node');

@@ -12,7 +12,7 @@ import { collectMeminfo, type Meminfo } from '../collectors/meminfo.js';
 import { ProcessCollector, type ProcessesOptions, type ProcessesSample } from '../collectors/processes.js';
 import { collectUptime } from '../collectors/uptime.js';
 import { CollectorRunner } from './runner.js';
-import { SNAPSHOT_VERSION, type NodeSnapshot, type SnapshotGpu, type SnapshotProcess } from './snapshot.js';
+import { SNAPSHOT_VERSION, type NodeSnapshot, type SnapshotGpu, type SnapshotProcess } from '../model/snapshot.js';
 
 export interface SamplerOptions {
   /** flurm's version, reported as agent.version. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readSeq, snapshotFile, SnapshotWriter } from './writer.js';
-import { SNAPSHOT_VERSION, type NodeSnapshot } from './snapshot.js';
+import { SNAPSHOT_VERSION, type NodeSnapshot } from '../model/snapshot.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-writer-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

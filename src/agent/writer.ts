@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { safeHostFileName } from '../lib/host.js';
 import { readSmallTextOrNull } from '../lib/small-file.js';
-import { SNAPSHOT_MAX_BYTES, type NodeSnapshot } from './snapshot.js';
+import { SNAPSHOT_MAX_BYTES, type NodeSnapshot } from '../model/snapshot.js';
 
 /** <clusterDir>/nodes/<safe host>.json */
 export function snapshotFile(clusterDir: string, host: string): string {

@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { safeHostFileName } from '../lib/host.js';
-import type { NodeCommandDeps } from '../commands/node-facts.js';
-import type { NodeView, NodesResponse } from '../commands/node-view.js';
+import type { NodeCommandDeps } from '../model/node-facts.js';
+import type { NodeView, NodesResponse } from '../model/node-view.js';
 import { renderMessageForTerminal, type TerminalRenderOptions } from '../frontends/cli/message.js';
 import { UserError, errorMessage } from '../lib/errors.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { colourEnabled } from '../frontends/cli/colour.js';
 import { clusterDirFor, getJson, hubUrl } from './hub-client.js';
 
@@ -76,7 +76,7 @@ export async function askHub(opts: NodesOptions, env: NodeJS.ProcessEnv): Promis
 /** Every readable snapshot in <clusterDir>/nodes, as waiting NodeViews; a bad file is skipped with a warning. */
 export async function nodesFromFiles(clusterDir: string, warn: Warn): Promise<NodeView[]> {
   // The validator (zod) costs ~100 ms to load: only the fallback needs it.
-  const { readSnapshotFile } = await import('../hub/node-snapshot.js');
+  const { readSnapshotFile } = await import('../model/snapshot-schema.js');
   const dir = path.join(clusterDir, 'nodes');
   let names: string[];
   try {

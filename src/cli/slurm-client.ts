@@ -11,14 +11,15 @@
 //   mode "fallback" (queue, best --slurm/--partition): also when the hub says SLURM is off (404),
 //     since the user asked for SLURM.
 //   A hub named with --hub is only asked; it never falls back to live.
-import { buildSlurmView, type SlurmClusterView } from '../commands/slurm-view.js';
+import type { SlurmClusterView } from '../model/slurm-view.js';
+import { buildSlurmView } from '../schedulers/slurm/view.js';
 import type { SlurmViewSource } from '../commands/slurm-status.js';
 import { UserError, errorMessage, ExecError } from '../lib/errors.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { parseSinfoLong, sinfoArgs } from '../schedulers/slurm/sinfo.js';
 import { parseSqueue, squeueArgs } from '../schedulers/slurm/squeue.js';
 import type { Colour } from '../frontends/cli/colour.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { getJson, hubUrl } from './hub-client.js';
 import { loadNodes, printMessage, type LoadedNodes, type NodesOptions } from './nodes-client.js';
 

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { errorMessage } from '../lib/errors.js';
 import { userNameOf } from '../lib/users.js';
-import { SNAPSHOT_CMD_MAX_CHARS, SNAPSHOT_MAX_GPU_PROCS, SNAPSHOT_MAX_GPUS, type SnapshotGpu, type SnapshotGpuProcess } from '../agent/snapshot.js';
+import { SNAPSHOT_CMD_MAX_CHARS, SNAPSHOT_MAX_GPU_PROCS, SNAPSHOT_MAX_GPUS, type SnapshotGpu, type SnapshotGpuProcess } from '../model/snapshot.js';
 import { type CollectorResult, type ProcRootOptions } from './types.js';
 
 export const GPU_QUERY_FIELDS = 'index,uuid,name,utilization.gpu,memory.total,memory.used,temperature.gpu,power.draw';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseProcStat, readProcStat } from '../schedulers/local/proc.js';
+import { parseProcStat, readProcStat } from '../proc/proc.js';
 import {
   ProcessCollector,
   compareBusy,

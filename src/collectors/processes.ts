@@ -17,14 +17,14 @@
 // user), zombies (state Z, no RSS) and unparsable lines are skipped, never fatal. Zombies and dead
 // tasks are left out of `pids` too: for the hub a zombie job has ended.
 import fs from 'node:fs';
-import { CLK_TCK, parseUptime, processAgeSeconds } from '../schedulers/local/proc.js';
+import { CLK_TCK, parseUptime, processAgeSeconds } from '../proc/proc.js';
 import {
   BUSY_MIN_CPU_PCT,
   BUSY_MIN_RSS_BYTES,
   SNAPSHOT_CMD_MAX_CHARS,
   SNAPSHOT_MAX_BUSY,
   SNAPSHOT_MAX_PIDS,
-} from '../agent/snapshot.js';
+} from '../model/snapshot.js';
 import { isDeniedError, type CollectorResult, type ProcRootOptions } from './types.js';
 
 export interface ProcessesOptions extends ProcRootOptions {

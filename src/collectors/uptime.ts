@@ -1,7 +1,7 @@
 // Seconds since boot from /proc/uptime; the parser is the one `flurm run` uses
 // (schedulers/local/proc.ts).
 import fs from 'node:fs';
-import { parseUptime } from '../schedulers/local/proc.js';
+import { parseUptime } from '../proc/proc.js';
 import { procPath, type CollectorResult, type ProcRootOptions } from './types.js';
 
 export { parseUptime };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BEST_TIE_MARGIN, best } from './best.js';
 import { GiB, gpu, gpuProc, lab, nodeView, snapshot } from '../../test/support/nodes.js';
-import type { NodeView } from './node-view.js';
+import type { NodeView } from '../model/node-view.js';
 
 /** Random values spread over [0, 1), the ends included. */
 const RANDOMS = [0, 0.999999, ...Array.from({ length: 200 }, (_, i) => (i + 0.5) / 200)];

@@ -5,8 +5,8 @@
 // pile onto the one node that looked best. When nothing fits, say for each requirement which node
 // comes closest. Pure: NodeView[] in, a typed result and a neutral Message out.
 import { formatBytes } from '../lib/format.js';
-import type { Message, MessageField } from '../messages/message.js';
-import type { NodeState, NodeView } from './node-view.js';
+import type { Message, MessageField } from '../model/message.js';
+import type { NodeState, NodeView } from '../model/node-view.js';
 import {
   compareHosts,
   describeNotFresh,
@@ -18,7 +18,7 @@ import {
   load5,
   sortByHost,
   type NodeCommandDeps,
-} from './node-facts.js';
+} from '../model/node-facts.js';
 
 export interface BestArgs {
   /** Free cores needed: cpus − 5-minute load ≥ this. */

@@ -3,7 +3,7 @@ import { renderText } from '../frontends/text/render.js';
 import { UserError } from '../lib/errors.js';
 import { inspect } from './inspect.js';
 import { NOW_MS, job, lab } from '../../test/support/nodes.js';
-import { jobName } from './job-name.js';
+import { jobName } from '../model/job-name.js';
 
 const field = (m: { fields?: { name: string; value: string }[] }, re: RegExp) => m.fields?.find((f) => re.test(f.name))?.value ?? '';
 

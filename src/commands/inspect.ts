@@ -5,9 +5,9 @@
 // shown in the reader's zone (deps.timeZone, lib/time.ts). Pure.
 import { formatBytes, formatDuration, truncate } from '../lib/format.js';
 import { formatLocalTime } from '../lib/time.js';
-import type { Message, MessageField } from '../messages/message.js';
-import { jobName } from './job-name.js';
-import type { NodeView } from './node-view.js';
+import type { Message, MessageField } from '../model/message.js';
+import { jobName } from '../model/job-name.js';
+import type { NodeView } from '../model/node-view.js';
 import {
   byCpuDesc,
   formatCpuPct,
@@ -22,7 +22,7 @@ import {
   memUsedBytes,
   runningJobs,
   type NodeCommandDeps,
-} from './node-facts.js';
+} from '../model/node-facts.js';
 
 export interface InspectArgs {
   node: string;

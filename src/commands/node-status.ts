@@ -1,8 +1,8 @@
 // `status`: a line per node — state, 5-minute load over cores, CPU busy, memory, GPUs busy, who is
 // active, and how old the data is — and a summary by state ("5 nodes: 4 fresh, 1 down"). Pure:
 // NodeView[] in, neutral Message out (with the rows as data for JSON front ends).
-import type { Message } from '../messages/message.js';
-import type { NodeState, NodeView } from './node-view.js';
+import type { Message } from '../model/message.js';
+import type { NodeState, NodeView } from '../model/node-view.js';
 import {
   activeUsers,
   formatAge,
@@ -16,7 +16,7 @@ import {
   sortByHost,
   stateLabel,
   type NodeCommandDeps,
-} from './node-facts.js';
+} from '../model/node-facts.js';
 
 export interface StatusRow {
   host: string;

@@ -4,10 +4,10 @@
 // (`48_[0-3%2]`) counts as its 4 pending tasks, each with its CPUs; states in which a job still
 // holds its nodes (COMPLETING, CONFIGURING…) count as running; SUSPENDED and other states are
 // counted apart. Pure: SlurmClusterView in, neutral Message out.
-import type { Message } from '../messages/message.js';
-import type { NodeCommandDeps } from './node-facts.js';
+import type { Message } from '../model/message.js';
+import type { NodeCommandDeps } from '../model/node-facts.js';
 import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
-import { jobPhase, jobTasks, type SlurmClusterView, type SlurmQueueJob } from './slurm-view.js';
+import { jobPhase, jobTasks, type SlurmClusterView, type SlurmQueueJob } from '../model/slurm-view.js';
 
 export interface QueueUserRow {
   user: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gpuView, realBusyView, realIdleView, viewFrom } from '../../test/fixtures/slurm/views-fixtures.js';
 import { UserError } from '../lib/errors.js';
 import { sbatchLine, sbatchMem, slurmBest } from './slurm-best.js';
-import type { SlurmClusterView } from './slurm-view.js';
+import type { SlurmClusterView } from '../model/slurm-view.js';
 
 const GiB = 1024 ** 3;
 const src = { source: 'from the hub at http://hub:7077' };

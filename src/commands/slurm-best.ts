@@ -8,9 +8,9 @@
 // Pure: SlurmClusterView in, typed result and neutral Message out; randomness injected.
 import { UserError } from '../lib/errors.js';
 import { formatBytes, truncate } from '../lib/format.js';
-import type { Message, MessageField } from '../messages/message.js';
+import type { Message, MessageField } from '../model/message.js';
 import { BEST_TIE_MARGIN, BEST_WEIGHTS } from './best.js';
-import { compareHosts, formatAge, type NodeCommandDeps } from './node-facts.js';
+import { compareHosts, formatAge, type NodeCommandDeps } from '../model/node-facts.js';
 import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import {
   formatNodeState,
@@ -22,7 +22,7 @@ import {
   type SlurmClusterView,
   type SlurmNodeView,
   type SlurmPartitionView,
-} from './slurm-view.js';
+} from '../model/slurm-view.js';
 
 export interface SlurmBestArgs {
   /** CPUs needed on one node (idle CPUs ≥ this). Default 1. */

@@ -5,8 +5,8 @@
 // SlurmClusterView in, two neutral Messages out (one table each) with the rows as data.
 import { formatBytes } from '../lib/format.js';
 import { formatLocalTime } from '../lib/time.js';
-import type { Message } from '../messages/message.js';
-import { compareHosts, formatAge, formatBytesPair, formatLoad, type NodeCommandDeps } from './node-facts.js';
+import type { Message } from '../model/message.js';
+import { compareHosts, formatAge, formatBytesPair, formatLoad, type NodeCommandDeps } from '../model/node-facts.js';
 import {
   formatNodeState,
   formatSlurmDuration,
@@ -16,7 +16,7 @@ import {
   secondsBetween,
   type SlurmClusterView,
   type SlurmNodeView,
-} from './slurm-view.js';
+} from '../model/slurm-view.js';
 
 export interface SlurmViewSource {
   /** Where the view came from, in words: "from the hub at http://…" or "live from sinfo and squeue on this host (…)". */

@@ -1,11 +1,11 @@
 // `top`: the busy processes on each node, or on one — user, %CPU, %MEM, RSS, elapsed, command —
 // busiest first within each node. Across the cluster each node shows its TOP_PER_NODE busiest;
 // one node shows all the agent listed. Pure: NodeView[] in, neutral Message out.
-import type { SnapshotProcess } from '../agent/snapshot.js';
+import type { SnapshotProcess } from '../model/snapshot.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
-import type { Message } from '../messages/message.js';
-import type { NodeState, NodeView } from './node-view.js';
-import { byCpuDesc, findNode, formatCpuPct, formatAge, formatCmd, sortByHost, type NodeCommandDeps } from './node-facts.js';
+import type { Message } from '../model/message.js';
+import type { NodeState, NodeView } from '../model/node-view.js';
+import { byCpuDesc, findNode, formatCpuPct, formatAge, formatCmd, sortByHost, type NodeCommandDeps } from '../model/node-facts.js';
 
 export interface TopArgs {
   /** Only this node (UserError listing the known nodes when unknown). */

@@ -6,12 +6,12 @@
 // measured use on the nodes and allocations by SLURM are different things and are not added up.
 // Pure: NodeView[] (and a SlurmClusterView) in, Message out.
 import { formatBytes, truncate } from '../lib/format.js';
-import type { Message } from '../messages/message.js';
-import type { NodeView } from './node-view.js';
-import { compareHosts, runningJobs, sortByHost, type NodeCommandDeps } from './node-facts.js';
+import type { Message } from '../model/message.js';
+import type { NodeView } from '../model/node-view.js';
+import { compareHosts, runningJobs, sortByHost, type NodeCommandDeps } from '../model/node-facts.js';
 import { queueByUser } from './queue.js';
 import { slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
-import type { SlurmClusterView } from './slurm-view.js';
+import type { SlurmClusterView } from '../model/slurm-view.js';
 
 export interface UsersArgs {
   /** False when no hub answered: jobs are then unknown, not zero. Default true. */

@@ -1,6 +1,7 @@
 // Config schemas (zod) and a pure validate() that names the field path in every message.
 // Two files: the hub's config (lab-wide, owned by the admin) and each user's
 // <spool>/config.toml (their own destinations and filters). See docs/config.md.
+import { formatPath } from '../lib/field-path.js';
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors.js';
 
@@ -155,11 +156,6 @@ function fail(err: z.ZodError, file?: string): never {
   throw new ConfigError(issues.length === 1 && first ? formatPath(first.path) : '', msg, { file });
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
-  return s || '(top level)';
-}
 
 export function validateHubConfig(raw: unknown, file?: string): HubConfig {
   const r = hubConfigSchema.safeParse(raw ?? {});

@@ -4,8 +4,8 @@
 // ("finished", "failed", …). Signal numbers come from os.constants.signals (the hub and the nodes
 // are Linux; an exit status above 128 is how a shell reports a child killed by signal N-128).
 import os from 'node:os';
-import type { JobView } from '../commands/job-view.js';
-import type { Severity } from '../messages/message.js';
+import type { JobView } from '../model/job-view.js';
+import type { Severity } from '../model/message.js';
 
 export interface JobResult {
   /** The result in words, for the message summary and the Result field. */

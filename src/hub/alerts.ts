@@ -3,10 +3,10 @@
 // (measured on the hub's monotonic clock), clears only past a margin (hysteresis), and is not sent
 // again within the cool-down — so a node hovering at the threshold never spams the lab. Node
 // down/back and vanished jobs are judged by the node watcher (hub/nodes.ts).
-import type { NodeSnapshot } from '../agent/snapshot.js';
+import type { NodeSnapshot } from '../model/snapshot.js';
 import type { HubConfig } from '../config/schema.js';
-import type { Message } from '../messages/message.js';
-import { gpuIdleMessage, loadMessage, memoryMessage } from '../commands/alert-message.js';
+import type { Message } from '../model/message.js';
+import { gpuIdleMessage, loadMessage, memoryMessage } from '../messages/alert-message.js';
 import type { NodeStore } from '../store/nodes.js';
 
 export interface FiredAlert {

@@ -7,14 +7,14 @@
 // `give_up_after_hours`. Rows past the per-user cap are sent as one digest per destination when
 // their window closes. Every request carries a stable idempotency key derived from the outbox key.
 import crypto from 'node:crypto';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { DeliveryError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox.js';
 import type { Receipts } from './receipts.js';
 import { parseDestination } from '../notifiers/registry.js';
 import type { Destination } from '../notifiers/types.js';
-import { buildDigestMessage, DIGEST_MAX_ITEMS } from '../commands/digest-message.js';
+import { buildDigestMessage, DIGEST_MAX_ITEMS } from '../messages/digest-message.js';
 
 export interface DeliverOptions {
   timeoutSeconds: number;

@@ -8,14 +8,14 @@
 // destination when the window closes. A destination whose receipt already exists (a rebuilt
 // index replaying old jobs, a standby after failover) is recorded as sent and does not count.
 import type { Route, UserConfig } from '../config/schema.js';
-import type { JobView } from '../commands/job-view.js';
-import { buildJobMessage, buildNoteMessage, buildVanishedMessage } from '../commands/job-message.js';
+import type { JobView } from '../model/job-view.js';
+import { buildJobMessage, buildNoteMessage, buildVanishedMessage } from '../messages/job-message.js';
 import { diagnose, type Diagnosis, type Pattern } from '../diagnose/diagnose.js';
 import { parseDestination } from '../notifiers/registry.js';
 import type { Logger } from '../lib/logger.js';
 import type { OutboxStore } from '../store/outbox.js';
 import { routeEvent, type EventKind, type RoutingPolicy } from './routing.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 
 /** Builds a job-end message from the job and the diagnoses of its tail (SLURM jobs bring their own). */
 export type JobMessageBuilder = (job: JobView & { to: string[] }, diagnoses: Diagnosis[]) => Message;

@@ -21,7 +21,7 @@ import { NodeWatcher } from './nodes.js';
 import { Lease, type Role } from './lease.js';
 import { SlurmJobStore } from '../store/slurm-jobs.js';
 import { SlurmPoller, findSlurm } from './slurm-poller.js';
-import { withJobName } from '../commands/job-name.js';
+import { withJobName } from '../model/job-name.js';
 
 export interface HubOptions {
   config: HubConfig;

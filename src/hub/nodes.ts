@@ -6,20 +6,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BUSY_MIN_CPU_PCT, SNAPSHOT_MAX_BYTES, type NodeSnapshot } from '../agent/snapshot.js';
+import { BUSY_MIN_CPU_PCT, SNAPSHOT_MAX_BYTES, type NodeSnapshot } from '../model/snapshot.js';
 import type { HubConfig } from '../config/schema.js';
-import type { JobView } from '../commands/job-view.js';
-import type { NodeState, NodeView } from '../commands/node-view.js';
-import { snapshotUsers } from '../commands/node-facts.js';
-import { jobNodeDownMessage, nodeBackMessage, nodeDownMessage } from '../commands/alert-message.js';
-import type { Message } from '../messages/message.js';
+import type { JobView } from '../model/job-view.js';
+import type { NodeState, NodeView } from '../model/node-view.js';
+import { snapshotUsers } from '../model/node-facts.js';
+import { jobNodeDownMessage, nodeBackMessage, nodeDownMessage } from '../messages/alert-message.js';
+import type { Message } from '../model/message.js';
 import type { Logger } from '../lib/logger.js';
 import { safeHostFileName } from '../lib/host.js';
 import type { Db } from '../store/db.js';
 import type { JobStore } from '../store/jobs.js';
 import type { NodeStore } from '../store/nodes.js';
 import { AlertRules } from './alerts.js';
-import { parseSnapshot } from './node-snapshot.js';
+import { parseSnapshot } from '../model/snapshot-schema.js';
 import { readSmallFile, type SmallFile } from '../lib/small-file.js';
 
 /** What the watcher asks the hub to send (the hub turns these into outbox rows). */

@@ -15,7 +15,7 @@ import { createLogger } from '../lib/logger.js';
 import { ExecError } from '../lib/errors.js';
 import { newId as newUlid } from '../lib/ids.js';
 import type { SlurmEvent } from '../spool/events.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { slurmFixture, captureJobs } from '../../test/fixtures/slurm/fixtures.js';
 
 const J = captureJobs();

@@ -18,7 +18,7 @@ import type { SlurmJobRow, SlurmJobStore } from '../store/slurm-jobs.js';
 import type { NodeStore } from '../store/nodes.js';
 import type { Enqueuer, JobMessageBuilder } from './enqueue.js';
 import type { EndEvent } from '../spool/events.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { ExecError, errorMessage } from '../lib/errors.js';
 import { userNameOf } from '../lib/users.js';
@@ -37,10 +37,11 @@ import {
   type SlurmArrayOutcome,
 } from '../schedulers/slurm/outcome.js';
 import { readSlurmTail } from '../schedulers/slurm/log-tail.js';
-import { buildSlurmJobMessage, buildSlurmArrayMessage, buildSlurmTaskMessage } from '../commands/slurm-message.js';
-import { slurmDownMessage, slurmBackMessage } from '../commands/alert-message.js';
+import { buildSlurmJobMessage, buildSlurmArrayMessage, buildSlurmTaskMessage } from '../messages/slurm-message.js';
+import { slurmDownMessage, slurmBackMessage } from '../messages/alert-message.js';
 import { sinfoArgs, parseSinfoLong } from '../schedulers/slurm/sinfo.js';
-import { buildSlurmView, type SlurmClusterView } from '../commands/slurm-view.js';
+import type { SlurmClusterView } from '../model/slurm-view.js';
+import { buildSlurmView } from '../schedulers/slurm/view.js';
 import { firstNode } from '../schedulers/slurm/fields.js';
 
 export type SlurmCommand = 'squeue' | 'sacct' | 'scontrol' | 'sinfo';

@@ -3,7 +3,7 @@
 import type { Writable } from 'node:stream';
 import { renderText } from '../frontends/text/render.js';
 import { DeliveryError } from '../lib/errors.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import type { Destination, Notifier } from './types.js';
 import { configError, pathSegments, readQuery } from './url-helpers.js';
 

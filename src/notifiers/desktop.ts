@@ -6,7 +6,7 @@ import { renderText } from '../frontends/text/render.js';
 import { DeliveryError, ExecError } from '../lib/errors.js';
 import { execCommand } from '../lib/exec.js';
 import { truncate } from '../lib/format.js';
-import type { Message, Severity } from '../messages/message.js';
+import type { Message, Severity } from '../model/message.js';
 import type { Destination, Notifier, SendContext } from './types.js';
 import { configError, pathSegments, readQuery } from './url-helpers.js';
 

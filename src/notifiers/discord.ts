@@ -5,7 +5,7 @@
 // `api=` replaces https://discord.com (tests: api=http://127.0.0.1:PORT). Posts with ?wait=true
 // so Discord validates the message and a rejected body comes back as an error, not silence.
 import { renderDiscord } from '../frontends/discord/render.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { postJson } from './http.js';
 import type { Destination, Notifier, SendContext } from './types.js';
 import { REDACTED, buildQuery, configError, decodePart, parseApiBase, pathSegments, readQuery, rejectRedacted } from './url-helpers.js';

@@ -10,7 +10,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { footerText, renderText } from '../frontends/text/render.js';
 import { DeliveryError } from '../lib/errors.js';
 import { truncate } from '../lib/format.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import type { Destination, Notifier, SendContext } from './types.js';
 import { REDACTED, buildQuery, configError, decodePart, pathSegments, readQuery, rejectRedacted } from './url-helpers.js';
 

@@ -8,7 +8,7 @@
 // Idempotency-Key header: the same for every retry of this message to this destination) and `ref`
 // (the job or note id; null for a digest). A receiver that keeps the keys it saw drops repeats.
 import { renderText } from '../frontends/text/render.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { postJson } from './http.js';
 import type { Destination, Notifier, SendContext } from './types.js';
 import { REDACTED, buildQuery, configError, decodePart, rejectRedacted } from './url-helpers.js';

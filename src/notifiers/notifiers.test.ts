@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, DeliveryError } from '../lib/errors.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { startFakeServices, type FakeServices } from '../../test/support/fake-services.js';
 import { startSmtpSink, type SmtpSink } from '../../test/support/smtp-sink.js';
 import { normalMessage } from '../../test/support/stress-message.js';

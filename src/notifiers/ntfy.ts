@@ -11,7 +11,7 @@
 // older servers ignore it and show a repeat twice.
 import { renderText } from '../frontends/text/render.js';
 import { truncate } from '../lib/format.js';
-import type { Message, Severity } from '../messages/message.js';
+import type { Message, Severity } from '../model/message.js';
 import { postJson } from './http.js';
 import type { Destination, Notifier, SendContext } from './types.js';
 import { REDACTED, buildQuery, configError, decodePart, pathSegments, readQuery, rejectRedacted } from './url-helpers.js';

@@ -5,7 +5,7 @@
 // `api=` replaces https://hooks.slack.com (tests: api=http://127.0.0.1:PORT; GovSlack:
 // api=https://hooks.slack-gov.com, set automatically when such a URL is pasted).
 import { renderSlack } from '../frontends/slack/render.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { postJson } from './http.js';
 import type { Destination, Notifier, SendContext } from './types.js';
 import { REDACTED, buildQuery, configError, parseApiBase, pathSegments, readQuery, rejectRedacted } from './url-helpers.js';

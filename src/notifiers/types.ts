@@ -1,6 +1,6 @@
 // The notifier contract. One destination kind per file (notifiers/<name>.ts), registered by one
 // line in notifiers/registry.ts. A destination is written as a URL; parse() and toUrl() round-trip.
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 
 export interface SendContext {
   /** Abort after this many milliseconds (the outbox sets it). */

@@ -3,7 +3,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { EndEvent, NoteEvent, StartEvent } from '../spool/events.js';
-import type { JobState, JobView } from '../commands/job-view.js';
+import type { JobState, JobView } from '../model/job-view.js';
 
 interface JobRow {
   id: string; user: string; host: string; state: JobState;

@@ -3,9 +3,9 @@
 // are written and pruned by age), and the alert state that gives alerts hysteresis and a cool-down
 // across restarts.
 import type { Statement } from 'better-sqlite3';
-import type { NodeSnapshot } from '../agent/snapshot.js';
+import type { NodeSnapshot } from '../model/snapshot.js';
 import type { Db } from './db.js';
-import { snapshotUsers } from '../commands/node-facts.js';
+import { snapshotUsers } from '../model/node-facts.js';
 
 export interface NodeRow {
   host: string;

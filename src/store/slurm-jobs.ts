@@ -6,7 +6,7 @@
 import type { Db } from './db.js';
 import type { EndEvent, SlurmEvent } from '../spool/events.js';
 import type { JobStore } from './jobs.js';
-import type { JobView } from '../commands/job-view.js';
+import type { JobView } from '../model/job-view.js';
 import { firstNode } from '../schedulers/slurm/fields.js';
 
 export interface SlurmJobRow {

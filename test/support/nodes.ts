@@ -1,9 +1,9 @@
 // NodeView fixtures for the node commands' tests: builders with realistic snapshot values, and a
 // small lab of nodes — a busy 64-core CPU node, an idle 8-GPU node on which one GPU is held idle
 // by a notebook kernel, a 48-core node with 1 of 4 GPUs free, a down node and a waiting one.
-import type { NodeSnapshot, SnapshotGpu, SnapshotGpuProcess, SnapshotProcess } from '../../src/agent/snapshot.js';
-import type { JobView } from '../../src/commands/job-view.js';
-import type { NodeState, NodeView } from '../../src/commands/node-view.js';
+import type { NodeSnapshot, SnapshotGpu, SnapshotGpuProcess, SnapshotProcess } from '../../src/model/snapshot.js';
+import type { JobView } from '../../src/model/job-view.js';
+import type { NodeState, NodeView } from '../../src/model/node-view.js';
 
 export const KiB = 1024;
 export const MiB = 1024 ** 2;

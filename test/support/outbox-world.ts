@@ -10,7 +10,7 @@ import { Deliverer, type DeliverOptions } from '../../src/hub/deliver.js';
 import { Receipts } from '../../src/hub/receipts.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { routeSchema, validateUserConfig, type Route, type UserConfig } from '../../src/config/schema.js';
-import type { JobView } from '../../src/commands/job-view.js';
+import type { JobView } from '../../src/model/job-view.js';
 
 export interface OutboxWorld {
   dir: string;

@@ -1,7 +1,7 @@
 // Messages for renderer and notifier tests: a normal job end, and a hostile one that breaks every
 // service limit at once (5,000-char title, 40 fields, 20,000-char log tail with backticks and
 // @everyone), whose last tail line must survive every renderer's cut.
-import type { Message } from '../../src/messages/message.js';
+import type { Message } from '../../src/model/message.js';
 
 export const LAST_TAIL_LINE = 'FINAL LINE: Traceback ends here — exit 3';
 

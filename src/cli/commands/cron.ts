@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_ENTRY } from '../entry.js';
+import { CLI_ENTRY } from '../../lib/cli-entry.js';
 import { ExecError, UserError } from '../../lib/errors.js';
 import { execCommand } from '../../lib/exec.js';
 import { homeDir, userName } from '../../lib/host.js';

@@ -11,7 +11,7 @@ import { defaultIndexPath } from '../../hub/defaults.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { errorMessage } from '../../lib/errors.js';
 import { formatLocalTime } from '../../lib/time.js';
-import type { Message } from '../../messages/message.js';
+import type { Message } from '../../model/message.js';
 import { getJson, hubUrl, clusterDirFor } from '../hub-client.js';
 
 type Level = 'ok' | 'warn' | 'fail';

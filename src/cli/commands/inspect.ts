@@ -2,13 +2,13 @@
 // user's own ssh (BatchMode, so never a password prompt; bounded in time and output) to print its
 // snapshot with `flurm agent --print` — the home is shared, so this Node and this flurm exist at
 // the same paths there — merged with the hub's jobs for that node when a hub answers.
-import type { NodeSnapshot } from '../../agent/snapshot.js';
+import type { NodeSnapshot } from '../../model/snapshot.js';
 import { inspect } from '../../commands/inspect.js';
-import type { NodeView } from '../../commands/node-view.js';
+import type { NodeView } from '../../model/node-view.js';
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand } from '../../lib/exec.js';
 import { stateColour } from '../../frontends/cli/colour.js';
-import { CLI_ENTRY } from '../entry.js';
+import { CLI_ENTRY } from '../../lib/cli-entry.js';
 import { askHub, depsFor, loadNodes, printJson, printMessage, stderrWarn } from '../nodes-client.js';
 
 export interface InspectOptions {
@@ -48,7 +48,7 @@ export async function liveSnapshot(node: string, env: NodeJS.ProcessEnv): Promis
     const why = d.timedOut ? `timed out after ${SSH_TIMEOUT_MS / 1000} s` : d.exitCode != null ? `exit ${d.exitCode}` : d.signal ? `killed by ${d.signal}` : err.message;
     throw new UserError(`cannot ask ${node} over ssh (${why})${stderr ? `:\n${stderr}` : ''}`, { cause: err, exitCode: 1 });
   }
-  const { parseSnapshot } = await import('../../hub/node-snapshot.js');
+  const { parseSnapshot } = await import('../../model/snapshot-schema.js');
   try {
     return parseSnapshot(stdout);
   } catch (err) {

@@ -4,8 +4,8 @@
 // zone (lib/time.ts); --json keeps the API's fields, ISO-8601 UTC, plus `name`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { withJobName } from '../../commands/job-name.js';
-import type { JobView } from '../../commands/job-view.js';
+import { withJobName } from '../../model/job-name.js';
+import type { JobView } from '../../model/job-view.js';
 import { renderTable } from '../../frontends/cli/table.js';
 import { spoolDir, userName } from '../../lib/host.js';
 import { UserError } from '../../lib/errors.js';

@@ -20,7 +20,7 @@ import { UserError, errorMessage } from '../../lib/errors.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { resolveCommand } from '../../schedulers/local/command-line.js';
-import { jobName } from '../../commands/job-name.js';
+import { jobName } from '../../model/job-name.js';
 import { jobEnv, openLog, wrapProcess, writeFd, type WrapResult } from '../../schedulers/local/wrap.js';
 
 export interface RunOptions {

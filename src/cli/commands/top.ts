@@ -3,7 +3,7 @@
 // NODE: every job running there). NODE may be a SLURM node that runs no agent.
 import { top } from '../../commands/top.js';
 import { findSlurmNode, slurmTop } from '../../commands/slurm-top.js';
-import type { Message } from '../../messages/message.js';
+import type { Message } from '../../model/message.js';
 import { UserError } from '../../lib/errors.js';
 import { truncate } from '../../lib/format.js';
 import { depsFor, printJson, printMessage } from '../nodes-client.js';

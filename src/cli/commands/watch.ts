@@ -15,7 +15,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { hubDoorbell } from '../../lib/doorbell.js';
-import { processAgeSeconds, readCmdline, readProcLink, readUptime } from '../../schedulers/local/proc.js';
+import { processAgeSeconds, readCmdline, readProcLink, readUptime } from '../../proc/proc.js';
 import { checkWatchable, followProcess, stdoutFile, type FollowOptions } from '../../schedulers/local/watch.js';
 import { displayCommand } from '../../schedulers/local/command-line.js';
 import { writeFd } from '../../schedulers/local/wrap.js';

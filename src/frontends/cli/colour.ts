@@ -1,7 +1,7 @@
 // ANSI colour for the terminal, and only there: on when stdout is a TTY, NO_COLOR is unset (or
 // empty) and TERM is not "dumb"; FORCE_COLOR (any value but "0" or "false") turns it on anywhere,
 // as in Node itself. JSON output never calls this. No dependency.
-import type { NodeState } from '../../commands/node-view.js';
+import type { NodeState } from '../../model/node-view.js';
 
 export type Colour = 'red' | 'green' | 'yellow' | 'cyan' | 'bold' | 'dim';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../messages/message.js';
+import type { Message } from '../../model/message.js';
 import { renderMessageForTerminal } from './message.js';
 
 const m: Message = {

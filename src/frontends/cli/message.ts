@@ -1,7 +1,7 @@
 // A neutral Message for the terminal: title, summary, fields as "name: value" lines, the table as
 // aligned columns (renderTable) and the footer. Colour is applied after the layout, so escape codes
 // never upset the column widths: the title may be painted, and one column's cells row by row.
-import type { Message } from '../../messages/message.js';
+import type { Message } from '../../model/message.js';
 import { paint, type Colour } from './colour.js';
 import { renderTable } from './table.js';
 

@@ -4,7 +4,7 @@
 // tail is a code block cut from the top: its last lines survive. Mentions are disabled, so log
 // text cannot ping @everyone.
 import type { APIEmbed, APIEmbedField, RESTPostAPIWebhookWithTokenJSONBody } from 'discord-api-types/v10';
-import type { Message, Severity } from '../../messages/message.js';
+import type { Message, Severity } from '../../model/message.js';
 import { cutEndToFit, keepLastLines, truncate } from '../../lib/format.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';
 

@@ -4,7 +4,7 @@
 // &, < and > are escaped in all mrkdwn, as Slack requires; the log tail is a code block cut from
 // the top so its last lines survive.
 import type { ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
-import type { Message } from '../../messages/message.js';
+import type { Message } from '../../model/message.js';
 import { keepLastLines, truncate } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';

@@ -3,7 +3,7 @@
 // the rest is cut at the end. The message's time is shown in the hub's zone, named (lib/time.ts:
 // the reader's zone is not known here). Also exports the table layout and fence neutraliser that
 // the chat renderers reuse, and the footer line e-mail uses.
-import type { Message, MessageTable } from '../../messages/message.js';
+import type { Message, MessageTable } from '../../model/message.js';
 import { cutEndToFit, keepLastLines, truncate, utf8Bytes } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 

@@ -10,7 +10,7 @@
 // The parent returns as soon as the watcher is spawned: it does not wait for the job's start.
 import { spawn } from 'node:child_process';
 import { UserError } from '../../lib/errors.js';
-import { CLI_ENTRY } from '../../cli/entry.js';
+import { CLI_ENTRY } from '../../lib/cli-entry.js';
 
 export type DetachedKind = 'run' | 'watch';
 

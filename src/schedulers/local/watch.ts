@@ -9,8 +9,8 @@
 // of the process: a lower bound.
 import fs from 'node:fs';
 import { UserError } from '../../lib/errors.js';
-import { CLK_TCK, isEnded, monotonicMs, processAgeSeconds, readProcLink, readProcOwnerUid, readProcStat, readUptime, type ProcStat } from './proc.js';
-import { PeakRssSampler } from './process-tree.js';
+import { CLK_TCK, isEnded, monotonicMs, processAgeSeconds, readProcLink, readProcOwnerUid, readProcStat, readUptime, type ProcStat } from '../../proc/proc.js';
+import { PeakRssSampler } from '../../proc/process-tree.js';
 
 /**
  * Check that `pid` can be watched: it exists, has not ended, and belongs to the caller (root may

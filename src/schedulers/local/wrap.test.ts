@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OutputRing, exitCodeOf, inTerminalForeground, jobEnv, wrapProcess } from './wrap.js';
-import { readProcStat } from './proc.js';
+import { readProcStat } from '../../proc/proc.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-wrap-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

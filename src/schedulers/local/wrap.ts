@@ -48,8 +48,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { UserError } from '../../lib/errors.js';
-import { CLK_TCK, monotonicMs, readProcStat } from './proc.js';
-import type { PeakRssSampler } from './process-tree.js';
+import { CLK_TCK, monotonicMs, readProcStat } from '../../proc/proc.js';
+import type { PeakRssSampler } from '../../proc/process-tree.js';
 
 export interface WrapOptions {
   file: string;
@@ -299,7 +299,7 @@ export function wrapProcess(opts: WrapOptions): Promise<WrapResult> {
     let sampler: PeakRssSampler | null = null;
     let samplerStopped = false;
     const samplerTimer = setTimeout(() => {
-      import('./process-tree.js').then(
+      import('../../proc/process-tree.js').then(
         (m) => {
           if (!samplerStopped) sampler = new m.PeakRssSampler(pid, { procRoot, firstDelayMs: 0 }).start();
         },

@@ -11,7 +11,7 @@
 // - efficiencyHints: what a user could ask for differently next time (thresholds below).
 // - taskOutputPath: the registered output/error pattern expanded for one task once SLURM says
 //   where it ran.
-import type { Severity } from '../../messages/message.js';
+import type { Severity } from '../../model/message.js';
 import { describeResult, normalizeSignal } from '../../diagnose/result.js';
 import { formatBytes, formatDuration } from '../../lib/format.js';
 import { expandOutputPattern, type PatternContext } from './output-path.js';

@@ -3,7 +3,7 @@ import { captureJobs, slurmFixture } from '../../../test/fixtures/slurm/fixtures
 import { SlurmParseError } from './fields.js';
 import { isInvalidJobId } from './scontrol.js';
 import { SQUEUE_FORMAT, type SqueueResult, parseSqueue, squeueArgs } from './squeue.js';
-import { buildSlurmView } from '../../commands/slurm-view.js';
+import { buildSlurmView } from './view.js';
 import { queueByUser } from '../../commands/queue.js';
 
 /** The leaderboard (commands/queue.ts) over these squeue rows, as the hub builds it. */

@@ -1,7 +1,7 @@
 // Facts about a node that several node commands (status, best, top, inspect, users) state the
 // same way: when a GPU counts as free, who is active on a node, how old its data is, how a state
 // and a used/total pair are written. Pure functions of NodeView; no I/O.
-import type { NodeSnapshot, SnapshotGpu, SnapshotProcess } from '../agent/snapshot.js';
+import type { NodeSnapshot, SnapshotGpu, SnapshotProcess } from './snapshot.js';
 import { UserError } from '../lib/errors.js';
 import { formatBytes, truncate } from '../lib/format.js';
 import type { NodeState, NodeView } from './node-view.js';

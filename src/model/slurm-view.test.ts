@@ -3,8 +3,8 @@ import { slurmFixture } from '../../test/fixtures/slurm/fixtures.js';
 import { gpuView, realBusyView, realIdleView, viewFrom } from '../../test/fixtures/slurm/views-fixtures.js';
 import { parseSinfoLong } from '../schedulers/slurm/sinfo.js';
 import { parseSqueue } from '../schedulers/slurm/squeue.js';
+import { buildSlurmView } from '../schedulers/slurm/view.js';
 import {
-  buildSlurmView,
   countArrayTasks,
   formatNodeState,
   formatSlurmDuration,

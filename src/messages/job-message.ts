@@ -6,11 +6,11 @@
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { describeResult, type JobResult } from '../diagnose/result.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
-import type { Message, MessageField, Severity } from '../messages/message.js';
+import type { Message, MessageField, Severity } from '../model/message.js';
 import { clip, MESSAGE_MAX_CHARS, TITLE_MAX_CHARS } from '../spool/events.js';
-import { formatCpuTime } from './format-job.js';
-import { jobName } from './job-name.js';
-import type { JobView } from './job-view.js';
+import { formatCpuTime } from '../model/format-job.js';
+import { jobName } from '../model/job-name.js';
+import type { JobView } from '../model/job-view.js';
 
 export interface JobMessageOptions {
   /** Leave the command line out of the title, fields and data (`flurm run --hide-command`). */

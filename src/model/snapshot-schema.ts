@@ -11,9 +11,9 @@ import {
   SNAPSHOT_MAX_PIDS,
   SNAPSHOT_VERSION,
   type NodeSnapshot,
-} from '../agent/snapshot.js';
+} from './snapshot.js';
 import { readSmallText } from '../lib/small-file.js';
-import { formatPath } from '../config/schema.js';
+import { formatPath } from '../lib/field-path.js';
 
 const num = z.number().finite();
 const nonneg = num.nonnegative();

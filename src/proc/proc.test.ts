@@ -15,7 +15,7 @@ import {
   readUptime,
 } from './proc.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../test/fixtures/proc');
+const FIXTURE = path.resolve(import.meta.dirname, '../../test/fixtures/proc');
 const pids = Object.fromEntries(
   fs
     .readFileSync(path.join(FIXTURE, 'pids.txt'), 'utf8')

@@ -2,7 +2,7 @@
 // judgement of how fresh it is (by `seq` changes on the hub's own monotonic clock, never by
 // comparing clocks), and the flurm jobs running there. The hub's /api/v1/nodes returns these;
 // status, best, top, inspect and users are pure functions of them.
-import type { NodeSnapshot } from '../agent/snapshot.js';
+import type { NodeSnapshot } from './snapshot.js';
 import type { JobView } from './job-view.js';
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { buildJobMessage, buildNoteMessage, buildVanishedMessage } from './job-message.js';
-import { jobName } from './job-name.js';
-import { formatCpuTime } from './format-job.js';
-import type { JobView } from './job-view.js';
+import { jobName } from '../model/job-name.js';
+import { formatCpuTime } from '../model/format-job.js';
+import type { JobView } from '../model/job-view.js';
 
 const GiB = 1024 ** 3;
 

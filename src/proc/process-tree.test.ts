@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PeakRssSampler, descendantsFromParents, listProcessTree, readChildren, sampleTreeMemory, scanParents } from './process-tree.js';
 
-const FIXTURE = path.resolve(import.meta.dirname, '../../../test/fixtures/proc');
+const FIXTURE = path.resolve(import.meta.dirname, '../../test/fixtures/proc');
 const pids = Object.fromEntries(
   fs
     .readFileSync(path.join(FIXTURE, 'pids.txt'), 'utf8')

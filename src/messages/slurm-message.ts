@@ -9,7 +9,7 @@
 // JSON and webhook destinations.
 import type { Diagnosis } from '../diagnose/diagnose.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
-import type { Message, MessageField } from '../messages/message.js';
+import type { Message, MessageField } from '../model/message.js';
 import { formatTaskIds } from '../schedulers/slurm/array-spec.js';
 import {
   HINT_MIN_SECONDS,
@@ -24,8 +24,8 @@ import {
 import { firstNode } from '../schedulers/slurm/fields.js';
 import { clip } from '../spool/events.js';
 import { FIELD_MAX_CHARS, type JobMessageOptions, buildEndMessage } from './job-message.js';
-import { jobName } from './job-name.js';
-import type { JobView } from './job-view.js';
+import { jobName } from '../model/job-name.js';
+import type { JobView } from '../model/job-view.js';
 
 export interface SlurmMessageOptions extends JobMessageOptions {
   /** The file the tail was read from (readSlurmTail's `file`); default: the job's log pattern, expanded when possible. */

@@ -1,11 +1,11 @@
 // Node alerts as neutral Messages: node down / back (to the lab), load, low memory and idle-held
 // GPU memory (to the lab), and "the node stopped reporting while your job was running" (to the
 // job's owner). The hub decides when; these only say what, the same on every front end.
-import type { NodeSnapshot, SnapshotGpu } from '../agent/snapshot.js';
-import type { Message, MessageField } from '../messages/message.js';
+import type { NodeSnapshot, SnapshotGpu } from '../model/snapshot.js';
+import type { Message, MessageField } from '../model/message.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
-import { jobName } from './job-name.js';
-import type { JobView } from './job-view.js';
+import { jobName } from '../model/job-name.js';
+import type { JobView } from '../model/job-view.js';
 
 const TOP_N = 5;
 

@@ -7,12 +7,12 @@ import { captureJobs, slurmFixture } from '../../test/fixtures/slurm/fixtures.js
 import { diagnose, loadPatterns } from '../diagnose/diagnose.js';
 import { renderDiscord } from '../frontends/discord/render.js';
 import { renderSlack } from '../frontends/slack/render.js';
-import type { Message } from '../messages/message.js';
+import type { Message } from '../model/message.js';
 import { type OutcomeContext, type SlurmOutcome, arrayOutcome, outcomeFromSacct, outcomeFromScontrol, signalName, unknownOutcome } from '../schedulers/slurm/outcome.js';
 import { arrayTasks, parseSacct } from '../schedulers/slurm/sacct.js';
 import { parseScontrolJob } from '../schedulers/slurm/scontrol.js';
 import { boundTail } from '../spool/events.js';
-import type { JobView } from './job-view.js';
+import type { JobView } from '../model/job-view.js';
 import { DATA_MAX_TASKS, FAILED_IDS_MAX_CHARS, buildSlurmArrayMessage, buildSlurmJobMessage, buildSlurmTaskMessage, compactTaskIds } from './slurm-message.js';
 
 const ids = captureJobs();

@@ -1,7 +1,7 @@
 // The digest: what a destination gets instead of a user's messages past the per-minute cap. A cap
 // must never lose a job, so the messages of one window are coalesced into one message that
 // counts them by result and names each (id and title), e.g. "7 more jobs ended: 5 ✓ 2 ✗".
-import type { Message, Severity } from '../messages/message.js';
+import type { Message, Severity } from '../model/message.js';
 import { clip, TITLE_MAX_CHARS } from '../spool/events.js';
 
 /** One coalesced message: the job (or note) it was about and the message it would have been. */
