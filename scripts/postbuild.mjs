@@ -47,6 +47,36 @@ await build({
   ],
 });
 
+// Every other command: commander, zod and the command table in one CommonJS file (npm packages
+// that only some commands need stay external). A module imported lazily (`await import('./x.js')`)
+// stays a separate file, tsc's own next door: its path is rewritten to be relative to dist/cli/.
+await build({
+  entryPoints: [path.join(root, 'src/cli/commander-bundle.ts')],
+  outfile: path.join(root, 'dist/cli/commander-bundle.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['better-sqlite3', 'hono', '@hono/node-server', 'hono/*', 'nodemailer', 'smol-toml'],
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__flurmBundleUrl' },
+  banner: { js: 'const __flurmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [
+    {
+      name: 'lazy-stays-lazy',
+      setup(b) {
+        b.onResolve({ filter: /^\.\.?\//, namespace: 'file' }, (args) => {
+          if (args.kind !== 'dynamic-import') return undefined;
+          const target = path.resolve(args.resolveDir, args.path);
+          let rel = path.relative(path.join(root, 'src/cli'), target);
+          if (!rel.startsWith('.')) rel = './' + rel;
+          return { path: rel, external: true };
+        });
+      },
+    },
+  ],
+});
+
 for (const f of ['dist/cli/flurm.cjs', 'dist/cli/index.js']) {
   const p = path.join(root, f);
   if (fs.existsSync(p)) fs.chmodSync(p, 0o755);

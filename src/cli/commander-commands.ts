@@ -2,6 +2,7 @@
 // action imports its module only when that command runs.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion } from './version.js';
+import { addQueryCommands } from './query.js';
 
 export async function runCommander(argv: string[]): Promise<number> {
   // `flurm submit`: everything after flurm's own options is sbatch's, untouched; commander would
@@ -59,19 +60,10 @@ SLURM (see 'flurm submit --help'):
       code = await m.run(opts);
     });
 
-  program
-    .command('jobs')
-    .description('list jobs from the index')
-    .option('-a, --all', 'all users and all ended jobs, not only yours and recent')
-    .option('-u, --user <user>', 'only this user')
-    .option('-r, --running', 'only running jobs')
-    .option('-n, --limit <n>', 'at most this many', (v) => parsePositive(v, '--limit'), 20)
-    .option('--json', 'machine-readable output')
-    .option('--hub <url>', 'ask this hub (default: from hub.json)')
-    .action(async (opts) => {
-      const m = await import('./commands/jobs.js');
-      code = await m.run(opts);
-    });
+  // The query commands (status, best, top, inspect, users, queue, jobs): from the command table.
+  addQueryCommands(program, (c) => {
+    code = c;
+  });
 
   program
     .command('doctor')
@@ -102,78 +94,6 @@ SLURM (see 'flurm submit --help'):
     .option('--cluster <dir>', 'cluster dir (default: as flurm run finds it)')
     .action(async (opts) => {
       const m = await import('./commands/agent.js');
-      code = await m.run(opts);
-    });
-
-  const hubOption = (): Option => new Option('--hub <url>', 'ask this hub (default: from hub.json)');
-  const jsonOption = (): Option => new Option('--json', 'machine-readable output');
-
-  program
-    .command('status')
-    .description('a line per node: state, load, CPU, memory, GPUs, users, data age')
-    .addOption(jsonOption())
-    .addOption(hubOption())
-    .action(async (opts) => {
-      const m = await import('./commands/status.js');
-      code = await m.run(opts);
-    });
-
-  program
-    .command('best')
-    .description('where to run now: the least-loaded node that fits (on SLURM: partition and node)')
-    .option('--cpus <n>', 'free cores needed', (v) => parsePositive(v, '--cpus'))
-    .option('--mem <size>', 'free memory needed ("32G", "500M")')
-    .option('--gpus <n>', 'free GPUs needed', (v) => parsePositive(v, '--gpus'))
-    .option('--gpu-mem <size>', 'free memory needed on each of those GPUs ("20G")')
-    .option('--partition <name>', 'SLURM: only this partition (implies --slurm)')
-    .option('--slurm', 'ask SLURM (which partition and node could start the job now), not the agent nodes')
-    .addOption(jsonOption())
-    .addOption(hubOption())
-    .action(async (opts) => {
-      const m = await import('./commands/best.js');
-      code = await m.run(opts);
-    });
-
-  program
-    .command('top')
-    .description('the busy processes on each node (or one): user, %CPU, %MEM, elapsed, command')
-    .argument('[node]', 'only this node')
-    .addOption(jsonOption())
-    .addOption(hubOption())
-    .action(async (node: string | undefined, opts) => {
-      const m = await import('./commands/top.js');
-      code = await m.run({ ...opts, node });
-    });
-
-  program
-    .command('inspect')
-    .description('one node in full: jobs and owners, idle since, GPUs and their holders')
-    .argument('<node>', 'host name')
-    .option('--live', 'ask the node afresh over your own ssh (BatchMode, with a timeout)')
-    .addOption(jsonOption())
-    .addOption(hubOption())
-    .action(async (node: string, opts) => {
-      const m = await import('./commands/inspect.js');
-      code = await m.run({ ...opts, node });
-    });
-
-  program
-    .command('users')
-    .description('per-user usage now across nodes: cores, memory, GPUs, jobs')
-    .addOption(jsonOption())
-    .addOption(hubOption())
-    .action(async (opts) => {
-      const m = await import('./commands/users.js');
-      code = await m.run(opts);
-    });
-
-  program
-    .command('queue')
-    .description('the SLURM queue by user: running and pending jobs, cores, GPUs')
-    .addOption(jsonOption())
-    .addOption(hubOption())
-    .action(async (opts) => {
-      const m = await import('./commands/queue.js');
       code = await m.run(opts);
     });
 
@@ -222,11 +142,5 @@ function collect(v: string, prev: string[]): string[] {
 function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`must be a port number 0..65535, got "${v}"`);
-  return n;
-}
-
-function parsePositive(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
   return n;
 }

@@ -2,7 +2,7 @@
 // (node:util parseArgs, nothing else loaded); every other command loads commander lazily.
 // The executable is flurm.cts, which sends the fast commands to a CommonJS bundle of the fast path
 // without starting Node's ESM loader, and everything else here.
-import { exitWith } from './exit.js';
+import { start } from './start.js';
 
 export const FAST_COMMANDS = new Set(['run', 'notify', 'watch', '__detached']);
 
@@ -16,17 +16,4 @@ async function main(argv: string[]): Promise<number> {
   return runCommander(argv);
 }
 
-// `flurm status | head -3`: a reader that stops reading is not an error. Stop quietly.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
-
-const outcome = main(process.argv.slice(2));
-exitWith(outcome);
-// Once a command is done and its output flushed, leave: the idle keep-alive socket that fetch()
-// keeps to the hub would otherwise hold the process open for ~75 ms more.
-outcome.then(
-  (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))),
-  () => undefined,
-);
+start(() => main(process.argv.slice(2)));

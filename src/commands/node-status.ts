@@ -4,6 +4,7 @@
 import type { Message } from '../model/message.js';
 import type { NodeState, NodeView } from '../model/node-view.js';
 import {
+  nodeStateCell,
   activeUsers,
   formatAge,
   formatBytesPair,
@@ -86,6 +87,7 @@ export function nodeStatus(nodes: readonly NodeView[], _args: object = {}, _deps
         formatUsers(r.users),
         formatAge(r.age_seconds),
       ]),
+      states: rows.map((r) => [null, nodeStateCell(r.state)]),
     },
     data: { nodes: rows },
   };

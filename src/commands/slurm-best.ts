@@ -9,7 +9,7 @@
 import { UserError } from '../lib/errors.js';
 import { formatBytes, truncate } from '../lib/format.js';
 import type { Message, MessageField } from '../model/message.js';
-import { BEST_TIE_MARGIN, BEST_WEIGHTS } from './best.js';
+import { BEST_TIE_MARGIN, BEST_WEIGHTS } from './node-best.js';
 import { compareHosts, formatAge, type NodeCommandDeps } from '../model/node-facts.js';
 import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import {
@@ -322,7 +322,7 @@ export function slurmBest(view: SlurmClusterView, args: SlurmBestArgs, src: Slur
     if (sbatch) fields.push({ name: 'To queue it anyway', value: sbatch });
     const result: SlurmBestResult = { scheduler: 'slurm', requirements: req, chosen: null, near_ties: [], margin: BEST_TIE_MARGIN, candidates: [], rejected, partitions, closest, reasons, sbatch };
     return {
-      message: { title: 'No SLURM node fits now', severity: 'failure', summary: [...header, ...reasons].join('\n'), fields, data: { result } },
+      message: { title: 'No SLURM node fits now', severity: 'failure', titleState: 'bad', summary: [...header, ...reasons].join('\n'), fields, data: { result } },
       result,
     };
   }
@@ -380,6 +380,7 @@ export function slurmBest(view: SlurmClusterView, args: SlurmBestArgs, src: Slur
     message: {
       title: `Best SLURM node: ${pick.node} in ${pick.partition}`,
       severity: 'success',
+      titleState: 'ok',
       summary: [...header, `Run in partition ${pick.partition} on ${pick.node} — ${brief(pick, req)}`].join('\n'),
       fields,
       footer: 'what SLURM starts next also depends on priorities and backfill: this is where resources are free now',

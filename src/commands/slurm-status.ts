@@ -16,6 +16,7 @@ import {
   secondsBetween,
   type SlurmClusterView,
   type SlurmNodeView,
+  slurmNodeCell,
 } from '../model/slurm-view.js';
 
 export interface SlurmViewSource {
@@ -244,6 +245,7 @@ export function slurmStatus(view: SlurmClusterView, src: SlurmViewSource = {}, _
               formatGpus(n.gpus_alloc, n.gpus_total, n.gpu_types),
               ...(withReason ? [n.reason ?? ''] : []),
             ]),
+            states: nodes.map((n) => [null, null, slurmNodeCell(n)]),
           },
         }
       : { summary: 'sinfo listed no node' }),

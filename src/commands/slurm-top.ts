@@ -3,7 +3,7 @@
 // are pending. Across the cluster the SLURM_TOP_LIMIT biggest; with NODE, every job on that node
 // (the node lists are SLURM host lists, "node[01-04]"). Pure: SlurmClusterView in, Message out.
 import { truncate } from '../lib/format.js';
-import type { Message } from '../model/message.js';
+import type { Message, MessageHint } from '../model/message.js';
 import { compareHosts, type NodeCommandDeps } from '../model/node-facts.js';
 import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import { formatSlurmDuration, hostlistIncludes, jobPhase, jobTasks, type SlurmClusterView, type SlurmQueueJob } from '../model/slurm-view.js';
@@ -77,8 +77,13 @@ export function slurmTop(view: SlurmClusterView, args: SlurmTopArgs = {}, src: S
     all.length === 0
       ? `No SLURM job running${where}; ${pending} pending in the queue.`
       : `${plural(all.length, 'job')} running${where}: ${result.cpus_running} CPUs${withGpus ? `, ${result.gpus_running} GPUs` : ''}; ${pending} pending in the queue`;
-  const notes: string[] = [];
-  if (result.omitted > 0) notes.push(`showing the ${limit} biggest (${result.omitted} more): \`flurm queue\` by user, \`flurm top NODE\` for one node`);
+  const hints: MessageHint[] =
+    result.omitted > 0
+      ? [
+          { text: `showing the ${limit} biggest (${result.omitted} more): {command} by user`, command: 'queue' },
+          { text: '{command} for one node', command: 'top', args: { node: 'NODE' } },
+        ]
+      : [];
   return {
     title: node !== null ? `SLURM jobs on ${node}` : 'SLURM jobs running',
     severity: view.problem ? 'warning' : 'info',
@@ -86,7 +91,7 @@ export function slurmTop(view: SlurmClusterView, args: SlurmTopArgs = {}, src: S
     ...(rows.length
       ? { table: { columns: ['JOBID', 'USER', 'NAME', 'PARTITION', 'NODES', 'CPUS', ...(withGpus ? ['GPUS'] : []), 'TIME / LIMIT'], rows } }
       : {}),
-    ...(notes.length ? { footer: notes.join(' · ') } : {}),
+    ...(hints.length ? { hints } : {}),
     data: { slurm: result },
   };
 }

@@ -36,6 +36,27 @@ export class DeliveryError extends Error {
   }
 }
 
+/** A server answered a request with a non-2xx status; `body` is what it said (bounded). */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`${url}: HTTP ${status}`);
+  }
+  /** The `error` field of a JSON body, when there is one. */
+  get serverMessage(): string | null {
+    try {
+      const e = (JSON.parse(this.body) as { error?: unknown }).error;
+      return typeof e === 'string' ? e : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
 /** An external command failed, timed out or printed too much (lib/exec.ts). */
 export class ExecError extends Error {
   override name = 'ExecError';

@@ -7,16 +7,23 @@ const UNIT_POWER: Readonly<Record<string, number>> = { '': 0, K: 1, M: 2, G: 3, 
 
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([KMGTP]?)(?:I?B)?\s*$/i;
 
-/** `text` in bytes (rounded down to a whole byte); throws UserError naming `option` when it is not a size. */
-export function parseSize(text: string, option: string): number {
+/** `text` in bytes (rounded down to a whole byte), or what is wrong with it, naming no option. */
+export function sizeOf(text: string): { bytes: number } | { problem: string } {
   const m = SIZE_RE.exec(String(text));
   const unit = m?.[2]?.toUpperCase() ?? '';
   const power = UNIT_POWER[unit];
   const value = m ? Number(m[1]) : NaN;
   if (!m || power === undefined || !Number.isFinite(value)) {
-    throw new UserError(`${option}: "${text}" is not a size; use a number of bytes or one with a unit, like 500M, 32G or 1.5T (base 1024)`);
+    return { problem: `"${text}" is not a size; use a number of bytes or one with a unit, like 500M, 32G or 1.5T (base 1024)` };
   }
   const bytes = Math.floor(value * 1024 ** power);
-  if (!Number.isSafeInteger(bytes)) throw new UserError(`${option}: "${text}" is too large`);
-  return bytes;
+  if (!Number.isSafeInteger(bytes)) return { problem: `"${text}" is too large` };
+  return { bytes };
+}
+
+/** `text` in bytes; throws UserError naming `option` when it is not a size. */
+export function parseSize(text: string, option: string): number {
+  const r = sizeOf(text);
+  if ('problem' in r) throw new UserError(`${option}: ${r.problem}`);
+  return r.bytes;
 }

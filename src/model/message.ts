@@ -11,9 +11,28 @@ export interface MessageField {
   inline?: boolean;
 }
 
+/**
+ * How a cell (or a title) reads at a glance, for front ends to colour in their own way (the CLI:
+ * green / yellow / red / dim). Never parsed back out of the text.
+ */
+export type CellState = 'ok' | 'warn' | 'bad' | 'muted';
+
 export interface MessageTable {
   columns: string[];
   rows: string[][];
+  /** Parallel to `rows`: the state of each cell, null (or a short row) where it has none. */
+  states?: (CellState | null)[][];
+}
+
+/**
+ * A pointer to another command, in no front end's syntax: `{command: 'best', args: {slurm: true}}`
+ * reads "`flurm best --slurm`" in the terminal and "/best slurm:true" in Discord. `text` holds the
+ * sentence, with `{command}` where the command goes.
+ */
+export interface MessageHint {
+  text: string;
+  command: string;
+  args?: Record<string, string | number | boolean>;
 }
 
 export interface Message {
@@ -30,6 +49,10 @@ export interface Message {
   table?: MessageTable;
   /** Footer, e.g. "flurm · job 01J… · user@host". */
   footer?: string;
+  /** Where to look next; rendered after the footer, in the front end's own command syntax. */
+  hints?: MessageHint[];
+  /** How the title reads (best: ok when a node fits, bad when none does). */
+  titleState?: CellState | null;
   /** ISO time the message is about (job end). */
   timestamp?: string;
   /** Machine-readable payload for JSON front ends (job record etc.). */

@@ -4,6 +4,7 @@
 import type { NodeSnapshot, SnapshotGpu, SnapshotProcess } from './snapshot.js';
 import { UserError } from '../lib/errors.js';
 import { formatBytes, truncate } from '../lib/format.js';
+import type { CellState } from './message.js';
 import type { NodeState, NodeView } from './node-view.js';
 
 /** What every node command may be given: the hub's clock and a random source, injectable for tests. */
@@ -188,4 +189,9 @@ export function describeNotFresh(nodes: readonly NodeView[]): string {
     if (hosts.length) parts.push(`${hosts.length} ${s} (${truncate(hosts.join(', '), 200)})`);
   }
   return parts.join(', ');
+}
+
+/** How a node's state reads: fresh ok, stale warn, down bad, waiting (freshness unknown) none. */
+export function nodeStateCell(state: NodeState): CellState | null {
+  return state === 'fresh' ? 'ok' : state === 'stale' ? 'warn' : state === 'down' ? 'bad' : null;
 }

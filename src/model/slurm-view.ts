@@ -5,6 +5,8 @@
 // from parsed sinfo/squeue output by schedulers/slurm/view.ts.
 
 
+import type { CellState } from './message.js';
+
 export interface SlurmNodeView {
   name: string;
   /** Partitions the node is in ("gpu", "debug"); the default partition is marked in partitions[]. */
@@ -234,6 +236,14 @@ export function nodeAcceptsJobs(n: SlurmNodeView): boolean {
 }
 
 /** "idle", "mixed (planned)", "down (not responding)", "idle (drain)". */
+/** How a SLURM node's state reads: down, drained, failing, draining-to-drain or not responding bad; draining warn; idle ok. */
+export function slurmNodeCell(n: Pick<SlurmNodeView, 'state' | 'flags'>): CellState | null {
+  if (n.flags.includes('not_responding') || ['down', 'drained', 'fail', 'failing'].includes(n.state) || n.flags.includes('drain')) return 'bad';
+  if (n.state === 'draining') return 'warn';
+  if (n.state === 'idle') return 'ok';
+  return null;
+}
+
 export function formatNodeState(n: Pick<SlurmNodeView, 'state' | 'flags'>): string {
   return n.flags.length ? `${n.state} (${n.flags.map((f) => f.replace(/_/g, ' ')).join(', ')})` : n.state;
 }

@@ -14,6 +14,7 @@ const m: Message = {
       ['gpu10', '—', 'DOWN ✗', '2h'],
       ['x', '', 'waiting', '—'],
     ],
+    states: [[null, null, 'ok'], [null, null, 'bad'], [null, null, null]],
   },
   footer: 'note',
 };
@@ -26,11 +27,18 @@ describe('renderMessageForTerminal', () => {
     );
   });
 
-  it('paints exactly the cells of the named column, and nothing moves', () => {
-    const text = renderMessageForTerminal(m, { colour: true, columnColours: { column: 'STATE', colours: ['green', 'red', null] } });
+  it('paints exactly the cells that have a state, and nothing moves', () => {
+    const text = renderMessageForTerminal(m, { colour: true });
     expect(text).toContain('\u001b[32mfresh\u001b[39m');
     expect(text).toContain('\u001b[31mDOWN ✗\u001b[39m');
     expect(text).not.toMatch(/\u001b\[\d+mwaiting/);
     expect(text.replace(/\u001b\[\d+m/g, '')).toBe(renderMessageForTerminal(m, { colour: false }));
+  });
+
+  it('renders a hint in the syntax it is given, after the footer', () => {
+    const hinted: Message = { title: 'No node fits', severity: 'failure', titleState: 'bad', footer: 'note', hints: [{ text: 'SLURM is here too: {command} asks it', command: 'best', args: { slurm: true } }] };
+    const text = renderMessageForTerminal(hinted, { colour: false, renderHint: (h) => `flurm ${h.command} --slurm` });
+    expect(text).toBe('No node fits\n\nnote · SLURM is here too: `flurm best --slurm` asks it\n');
+    expect(renderMessageForTerminal(hinted, { colour: true })).toContain('\u001b[31mNo node fits\u001b[39m');
   });
 });

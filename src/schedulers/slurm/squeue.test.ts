@@ -4,7 +4,7 @@ import { SlurmParseError } from './fields.js';
 import { isInvalidJobId } from './scontrol.js';
 import { SQUEUE_FORMAT, type SqueueResult, parseSqueue, squeueArgs } from './squeue.js';
 import { buildSlurmView } from './view.js';
-import { queueByUser } from '../../commands/queue.js';
+import { queueByUser } from '../../commands/queue-board.js';
 
 /** The leaderboard (commands/queue.ts) over these squeue rows, as the hub builds it. */
 const leaderboard = (rows: SqueueResult['rows']) =>

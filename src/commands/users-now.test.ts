@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { usersNow, type UserUsage } from './users.js';
+import { usersNow, type UserUsage } from './users-now.js';
 import { GiB, MiB, lab } from '../../test/support/nodes.js';
 import { gpuView, realBusyView } from '../../test/fixtures/slurm/views-fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../frontends/text/render.js';
 import { UserError } from '../lib/errors.js';
-import { inspect } from './inspect.js';
+import { inspect } from './node-inspect.js';
 import { NOW_MS, job, lab } from '../../test/support/nodes.js';
 import { jobName } from '../model/job-name.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gpuView, realBusyView, realIdleView } from '../../test/fixtures/slurm/views-fixtures.js';
-import { queueBoard, queueByUser, type QueueResult } from './queue.js';
+import { queueBoard, queueByUser, type QueueResult } from './queue-board.js';
 
 const src = { source: 'from the hub at http://hub:7077' };
 

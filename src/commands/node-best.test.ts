@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BEST_TIE_MARGIN, best } from './best.js';
+import { BEST_TIE_MARGIN, best } from './node-best.js';
 import { GiB, gpu, gpuProc, lab, nodeView, snapshot } from '../../test/support/nodes.js';
 import type { NodeView } from '../model/node-view.js';
 

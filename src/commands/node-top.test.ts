@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../lib/errors.js';
-import { top, type TopNode } from './top.js';
+import { top, type TopNode } from './node-top.js';
 import { GiB, lab, nodeView, proc, snapshot } from '../../test/support/nodes.js';
 
 describe('top', () => {
