@@ -203,6 +203,7 @@ export class Hub {
       nodes: (q) => ({ generated: new Date().toISOString(), nodes: this.nodes?.views(q) ?? [] }),
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
       slurm: () => this.slurm?.view() ?? null,
+      selfUrl: () => this.url ?? null,
     });
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;

@@ -114,7 +114,7 @@ describe('ringDoorbell', () => {
     const { createApp, listen } = await import('../hub/http/server.js');
     const rings: (string | undefined)[] = [];
     const app = createApp(
-      { ring: (u) => rings.push(u), health: () => ({}), jobs: () => [], job: () => undefined, problems: () => [], destinations: () => [], nodes: () => ({}), nodeHistory: () => [] },
+      { ring: (u) => rings.push(u), health: () => ({}), jobs: () => [], job: () => undefined, problems: () => [], destinations: () => [], nodes: () => ({ generated: '', nodes: [] }), nodeHistory: () => [] },
       { doorbellPerSecond: 1 },
     );
     const { server, url } = await listen(app, '127.0.0.1', 0);

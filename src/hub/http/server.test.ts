@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { NodeView } from '../../model/node-view.js';
 import { createApp, TokenBucket, type HubApi } from './server.js';
+
+const J1 = { id: 'J1', user: 'u', host: 'h', state: 'running' as const, name: 'job' };
 
 function fakeApi(rings: (string | undefined)[]): HubApi {
   return {
     ring: (u) => rings.push(u),
     health: () => ({ version: 'x' }),
-    jobs: () => [{ id: 'J1' }],
-    job: (id) => (id === 'J1' ? { id } : undefined),
+    jobs: () => [J1],
+    job: (id) => (id === 'J1' ? J1 : undefined),
     problems: () => [],
     destinations: () => [],
-    nodes: (q) => ({ generated: '2026-11-21T00:00:00.000Z', nodes: [{ host: 'n1', busy_limit: q.busyLimit ?? null }] }),
+    nodes: (q) => ({ generated: '2026-11-21T00:00:00.000Z', nodes: [{ host: 'n1', busy_limit: q.busyLimit ?? null } as unknown as NodeView] }),
     nodeHistory: (host, q) => (host === 'n1' ? [{ bucket_ms: q.sinceMs, resolution_seconds: q.resolutionSeconds }] : []),
   };
 }
@@ -42,7 +45,7 @@ describe('hub HTTP', () => {
 
   it('serves jobs, one job, 404 for an unknown one, and checks limit', async () => {
     const app = createApp(fakeApi([]));
-    expect(await (await app.request('/api/v1/jobs')).json()).toEqual({ jobs: [{ id: 'J1' }] });
+    expect(await (await app.request('/api/v1/jobs')).json()).toEqual({ jobs: [J1] });
     expect((await app.request('/api/v1/jobs/J1')).status).toBe(200);
     expect((await app.request('/api/v1/jobs/NOPE')).status).toBe(404);
     expect((await app.request('/api/v1/jobs?limit=0')).status).toBe(400);

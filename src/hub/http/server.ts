@@ -1,22 +1,41 @@
 // The hub's HTTP side, bound to localhost by default: the doorbell (carries no data, only "look
 // at user X now", so it needs no secret; rate-limited), /healthz, and a read-only JSON API.
+// The command table is served here too: GET /api/v1/commands (every entry, its arguments as JSON
+// Schema) and POST /api/v1/commands/NAME (arguments as a JSON object; the answer's messages,
+// typed result, where the data came from and exit code), run against the hub's own data
+// (hub/source.ts). Answers follow model/api.ts.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { commandSchema, invoke } from '../../commands/invoke.js';
+import { COMMANDS, findCommand } from '../../commands/registry.js';
+import { CommandArgsError } from '../../commands/table.js';
+import { UserError } from '../../lib/errors.js';
+import type { CommandAnswerJson } from '../../model/api.js';
+import type { JobView } from '../../model/job-view.js';
+import type { NodesResponse } from '../../model/node-view.js';
+import type { SlurmClusterView } from '../../model/slurm-view.js';
+import { createHubSource, SLURM_OFF } from '../source.js';
 
 export interface HubApi {
   ring(user: string | undefined): void;
   health(): Record<string, unknown>;
-  jobs(q: { user?: string; running?: boolean; limit?: number }): unknown[];
-  job(id: string): unknown | undefined;
+  jobs(q: { user?: string; running?: boolean; limit?: number }): (JobView & { name: string })[];
+  job(id: string): (JobView & { name: string }) | undefined;
   problems(): unknown[];
   destinations(): unknown[];
-  nodes(q: { busyLimit?: number }): unknown;
+  nodes(q: { busyLimit?: number }): NodesResponse;
   nodeHistory(host: string, q: { resolutionSeconds: number; sinceMs: number; limit?: number }): unknown[];
   /** The SLURM cluster view; null when this hub has SLURM off. */
-  slurm?(): unknown;
+  slurm?(): SlurmClusterView | null;
+  /** The hub's own base URL, as answers name it ("from the hub at …"). */
+  selfUrl?(): string | null;
 }
+
+/** The largest POST /api/v1/commands/NAME body. */
+const COMMAND_BODY_MAX_BYTES = 64 * 1024;
 
 /** A token bucket: `rate` per second, burst `burst`. */
 export class TokenBucket {
@@ -74,14 +93,44 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
     const raw = c.req.query('busy');
     const busyLimit = raw === undefined ? undefined : Number(raw);
     if (busyLimit !== undefined && (!Number.isInteger(busyLimit) || busyLimit < 0)) return c.json({ error: 'busy must be a whole number >= 0' }, 400);
-    return c.json(api.nodes({ busyLimit }) as object);
+    return c.json(api.nodes({ busyLimit }));
   });
 
   app.get('/api/v1/slurm', (c) => {
     const v = api.slurm?.() ?? null;
-    if (v === null) return c.json({ error: 'SLURM is off in this hub ([slurm] enabled = false, or no squeue on its PATH)' }, 404);
-    return c.json(v as object);
+    if (v === null) return c.json({ error: SLURM_OFF }, 404);
+    return c.json(v);
   });
+
+  const source = createHubSource(api, () => api.selfUrl?.() ?? null);
+  app.get('/api/v1/commands', (c) => c.json({ commands: COMMANDS.map((d) => commandSchema(d)) }));
+  app.post(
+    '/api/v1/commands/:name',
+    bodyLimit({ maxSize: COMMAND_BODY_MAX_BYTES, onError: (c) => c.json({ error: `the arguments may be at most ${COMMAND_BODY_MAX_BYTES} bytes of JSON` }, 413) }),
+    async (c) => {
+      const def = findCommand(c.req.param('name'));
+      if (!def) return c.json({ error: `no command "${c.req.param('name')}"; commands: ${COMMANDS.map((d) => d.name).join(', ')}` }, 404);
+      const text = await c.req.text();
+      let raw: unknown = {};
+      if (text.trim() !== '') {
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          return c.json({ error: 'the body must be a JSON object of arguments' }, 400);
+        }
+      }
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return c.json({ error: 'the body must be a JSON object of arguments' }, 400);
+      try {
+        const a = await invoke(def, raw, source, { user: null, warn: () => undefined });
+        const answer: CommandAnswerJson = { command: def.name, exit_code: a.exitCode, where: a.where, result: a.result as Record<string, unknown>, messages: a.messages as CommandAnswerJson['messages'] };
+        return c.json(answer);
+      } catch (err) {
+        if (err instanceof CommandArgsError) return c.json({ error: err.message, issues: err.issues, exit_code: 2 }, 400);
+        if (err instanceof UserError) return c.json({ error: err.message, exit_code: err.exitCode }, 422);
+        throw err;
+      }
+    },
+  );
 
   app.get('/api/v1/nodes/:host/history', (c) => {
     const res = Number(c.req.query('resolution') ?? 60);
