@@ -6,7 +6,7 @@ import { SQUEUE_FORMAT, type SqueueResult, parseSqueue, squeueArgs } from './squ
 import { buildSlurmView } from './view.js';
 import { queueByUser } from '../../commands/queue-board.js';
 
-/** The leaderboard (commands/queue.ts) over these squeue rows, as the hub builds it. */
+/** The leaderboard (commands/queue-board.ts) over these squeue rows, as the hub builds it. */
 const leaderboard = (rows: SqueueResult['rows']) =>
   queueByUser(buildSlurmView({ sinfo: null, squeue: rows, sinfoAt: null, squeueAt: null, problem: null, now: 0 }).jobs).users;
 
