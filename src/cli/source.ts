@@ -15,7 +15,7 @@ import { CLI_ENTRY } from '../lib/cli-entry.js';
 import { ExecError, HttpError, UserError, errorMessage } from '../lib/errors.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { safeHostFileName, spoolDir, userName } from '../lib/host.js';
-import { checkAnswer, jobsResponseSchema, nodesResponseSchema, slurmViewSchema } from '../model/api.js';
+import { checkAnswer, jobsResponseSchema, nodeHistorySchema, nodesResponseSchema, slurmViewSchema } from '../model/api.js';
 import { withJobName } from '../model/job-name.js';
 import type { JobView } from '../model/job-view.js';
 import type { NodeView, NodesResponse } from '../model/node-view.js';
@@ -164,6 +164,19 @@ export function createCliSource(opts: CliSourceOptions = {}): DataSource {
         .slice(0, q.limit)
         .map((j) => withJobName(j));
       return { ok: true, where: { source: 'spool', hub: null, generated: new Date().toISOString() }, jobs };
+    },
+
+    async nodeHistory(host, q) {
+      const u = await hub();
+      if (!u) return { ok: false, why: 'no hub is configured, and only a hub keeps history' };
+      const p = `/api/v1/nodes/${encodeURIComponent(host)}/history?resolution=${q.resolutionSeconds}&hours=${q.hours}`;
+      try {
+        const r = checkAnswer(nodeHistorySchema, await getJson(`${u}${p}`, HUB_TIMEOUT_MS), `${u}${p}`);
+        return { ok: true, where: { source: 'hub', hub: u, generated: new Date().toISOString() }, samples: r.samples };
+      } catch (err) {
+        if (explicit) throw new UserError(hubFailure(err, u, '/api/v1/nodes/HOST/history').why);
+        return { ok: false, why: hubFailure(err, u, '/api/v1/nodes/HOST/history').why };
+      }
     },
 
     liveNode: (node: string) => liveSnapshot(node, env),

@@ -42,7 +42,7 @@ describe('top', () => {
     const m = top([nodeView(snapshot('big', { busy: many }))]);
     expect(m.table!.rows).toHaveLength(10);
     expect(m.table!.rows[0]![2]).toBe('24');
-    expect(m.footer).toMatch(/15 more/);
+    expect(m.hints).toEqual([{ text: expect.stringMatching(/15 more\): \{command\} for all of one node$/), command: 'top', args: { node: 'NODE' } }]);
     expect((m.data!.nodes as TopNode[])[0]!.omitted).toBe(15);
     expect(top([nodeView(snapshot('big', { busy: many }))], { node: 'big' }).table!.rows).toHaveLength(25);
   });

@@ -50,6 +50,9 @@ describe('SLURM top', () => {
     expect(findSlurmNode(v, 'nope')).toBeNull();
     const limited = slurmTop(v, { limit: 2 }, src);
     expect((limited.data!.slurm as SlurmTopResult).omitted).toBe(3);
-    expect(limited.footer).toMatch(/showing the 2 biggest \(3 more\)/);
+    expect(limited.hints?.map((h) => [h.text, h.command])).toEqual([
+      ['showing the 2 biggest (3 more): {command} by user', 'queue'],
+      ['{command} for one node', 'top'],
+    ]);
   });
 });

@@ -45,6 +45,8 @@ export type JobsAnswer =
   | { ok: true; where: Where; jobs: (JobView & { name: string })[] }
   | { ok: false; why: string };
 
+export type NodeHistoryAnswer = { ok: true; where: Where; samples: Record<string, unknown>[] } | { ok: false; why: string };
+
 export interface DataSource {
   /**
    * Agent nodes; `busy`: only the N busiest processes per node (status, best ask for 0);
@@ -56,6 +58,8 @@ export interface DataSource {
   /** Whether `best --slurm` would find SLURM, without running a SLURM command (for a hint). */
   slurmAvailable(): Promise<boolean>;
   jobs(q: JobsQuery): Promise<JobsAnswer>;
+  /** One node's samples (minute or hour buckets) since a time; null where no hub keeps history. */
+  nodeHistory(host: string, q: { resolutionSeconds: 60 | 3600; hours: number }): Promise<NodeHistoryAnswer>;
   /**
    * One node asked afresh (inspect --live), where this source can: the CLI asks over the user's
    * own ssh. Absent in the hub, which never logs in anywhere.

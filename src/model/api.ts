@@ -129,6 +129,18 @@ export const slurmViewSchema = z.looseObject({
 /** GET /api/v1/jobs?user=&running=1&limit= (`name` since 0.1; an older hub leaves it out) */
 export const jobsResponseSchema = z.object({ jobs: z.array(jobViewSchema.extend({ name: str.optional() })) });
 
+/** GET /api/v1/nodes/HOST/history?resolution=60|3600&hours=N */
+export const nodeHistorySchema = z.object({ host: str, resolution_seconds: z.number(), samples: z.array(z.record(str, z.unknown())) });
+
+/** GET /healthz (the fields `flurm doctor` reads; the rest is the hub's to add) */
+export const healthSchema = z.looseObject({ ok: z.boolean(), version: str, host: str, outbox: z.record(str, z.number()), slurm: z.unknown().optional() });
+
+/** GET /api/v1/destinations: the ones the hub gave up on */
+export const destinationsSchema = z.object({ destinations: z.array(z.looseObject({ dest: str, disabled_reason: str })) });
+
+/** GET /api/v1/problems */
+export const problemsSchema = z.object({ problems: z.array(z.looseObject({ user: nstr, reason: str, count: z.number() })) });
+
 /** Any error answer: `{error}`; the command endpoints add the field and the exit code. */
 export const errorAnswerSchema = z.looseObject({
   error: str,

@@ -13,6 +13,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { formatLocalTime } from '../../lib/time.js';
 import type { Message } from '../../model/message.js';
 import { getJson, hubUrl, clusterDirFor } from '../hub-client.js';
+import { checkAnswer, destinationsSchema, healthSchema, nodesResponseSchema, problemsSchema } from '../../model/api.js';
 
 type Level = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -61,15 +62,15 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   if (!url) add('warn', 'hub', `no hub.json in ${await clusterDirFor(env)}; start one with 'flurm up' (or set FLURM_HUB_URL / cluster in config.toml)`);
   else {
     try {
-      const h = await getJson<{ version: string; host: string; outbox: Record<string, number>; slurm?: SlurmHealthAnswer }>(`${url}/healthz`, 3000);
+      const h = checkAnswer(healthSchema, await getJson(`${url}/healthz`, 3000), `${url}/healthz`);
       add('ok', `hub ${url}`, `flurm ${h.version} on ${h.host}; outbox: ${Object.entries(h.outbox).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-      const d = await getJson<{ destinations: { dest: string; disabled_reason: string }[] }>(`${url}/api/v1/destinations`, 3000);
+      const d = checkAnswer(destinationsSchema, await getJson(`${url}/api/v1/destinations`, 3000), `${url}/api/v1/destinations`);
       for (const x of d.destinations) add('fail', `destination ${x.dest}`, `the hub gave up on it: ${x.disabled_reason}`);
-      const p = await getJson<{ problems: { user: string | null; reason: string; count: number }[] }>(`${url}/api/v1/problems`, 3000);
+      const p = checkAnswer(problemsSchema, await getJson(`${url}/api/v1/problems`, 3000), `${url}/api/v1/problems`);
       for (const x of p.problems.filter((q) => q.user === me || q.user === null).slice(0, 10)) add('warn', 'hub reports', `${x.reason}${x.count > 1 ? ` (×${x.count})` : ''}`);
       // Nodes: what the hub sees, and this host in particular.
       await checkNodes(url);
-      checkSlurm(h.slurm, add);
+      checkSlurm(h.slurm as SlurmHealthAnswer | undefined, add);
     } catch (err) {
       add('fail', `hub ${url}`, `not reachable: ${errorMessage(err)} — jobs are still recorded in your spool; messages go out when a hub runs`);
     }
@@ -78,7 +79,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   async function checkNodes(url: string): Promise<void> {
     let n: { nodes: { host: string; state: string; problem?: string }[] };
     try {
-      n = await getJson<{ nodes: { host: string; state: string; problem?: string }[] }>(`${url}/api/v1/nodes?busy=0`, 3000);
+      n = checkAnswer(nodesResponseSchema, await getJson(`${url}/api/v1/nodes?busy=0`, 3000), `${url}/api/v1/nodes`);
     } catch (err) {
       add('warn', 'nodes', `the hub did not list its nodes: ${errorMessage(err)}`);
       return;

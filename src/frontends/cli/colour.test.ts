@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { colourEnabled, paint, stateColour } from './colour.js';
+import { nodeStateCell } from '../../model/node-facts.js';
+import { colourEnabled, paint } from './colour.js';
+import { stateColourOf } from './message.js';
 
 describe('colour', () => {
   const tty = { isTTY: true };
@@ -24,6 +26,6 @@ describe('colour', () => {
     expect(paint('fresh', 'green', true)).toBe('\u001b[32mfresh\u001b[39m');
     expect(paint('fresh', 'green', false)).toBe('fresh');
     expect(paint('x', null, true)).toBe('x');
-    expect([stateColour('fresh'), stateColour('stale'), stateColour('down'), stateColour('waiting')]).toEqual(['green', 'yellow', 'red', null]);
+    expect((['fresh', 'stale', 'down', 'waiting'] as const).map((s) => stateColourOf(nodeStateCell(s)))).toEqual(['green', 'yellow', 'red', null]);
   });
 });

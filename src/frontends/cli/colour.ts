@@ -1,7 +1,6 @@
 // ANSI colour for the terminal, and only there: on when stdout is a TTY, NO_COLOR is unset (or
 // empty) and TERM is not "dumb"; FORCE_COLOR (any value but "0" or "false") turns it on anywhere,
 // as in Node itself. JSON output never calls this. No dependency.
-import type { NodeState } from '../../model/node-view.js';
 
 export type Colour = 'red' | 'green' | 'yellow' | 'cyan' | 'bold' | 'dim';
 
@@ -27,9 +26,4 @@ export function paint(text: string, colour: Colour | null | undefined, on: boole
   if (!on || !colour || text === '') return text;
   const [open, close] = CODES[colour];
   return `\u001b[${open}m${text}\u001b[${close}m`;
-}
-
-/** fresh green, stale yellow, down red, waiting uncoloured. */
-export function stateColour(state: NodeState): Colour | null {
-  return state === 'fresh' ? 'green' : state === 'stale' ? 'yellow' : state === 'down' ? 'red' : null;
 }
