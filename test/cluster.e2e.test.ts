@@ -119,8 +119,19 @@ to = ["${aliceHook}"]
     const g = await runFlurm(['best', '--gpus', '2', '--json', '--hub', hub.url], { env: alice.env });
     expect(g.code).toBe(0);
     expect((JSON.parse(g.stdout) as { chosen: { host: string; gpus_chosen: number[] } }).chosen).toMatchObject({ host: 'gpu1' });
+    // The same question through the hub's command table: the real hub answers it in-process.
+    const asked = (await (await fetch(`${hub.url}/api/v1/commands/best`, { method: 'POST', body: JSON.stringify({ gpus: 2 }) })).json()) as {
+      exit_code: number;
+      result: { chosen: { host: string } };
+      messages: { title: string }[];
+    };
+    expect(asked.exit_code).toBe(0);
+    expect(asked.result.chosen.host).toBe('gpu1');
+    expect(asked.messages[0]!.title).toBe('Best node: gpu1');
     const tooMany = await runFlurm(['best', '--gpus', '8', '--hub', hub.url], { env: alice.env });
     expect(tooMany.code).toBe(1);
+    const tooManyAsked = (await (await fetch(`${hub.url}/api/v1/commands/best`, { method: 'POST', body: JSON.stringify({ gpus: 8 }) })).json()) as { exit_code: number };
+    expect(tooManyAsked.exit_code).toBe(1);
     expect(tooMany.stdout + tooMany.stderr).toMatch(/8 free GPUs/);
     // ...and --mem: both nodes are this machine, so what fits is what this machine has free.
     const availGiB = Math.floor(os.freemem() / 1024 ** 3);
