@@ -23,18 +23,25 @@ function copyAssets(dir) {
 }
 copyAssets(path.join(root, 'src'));
 
-await build({
-  entryPoints: [path.join(root, 'src/cli/fast-bundle.ts')],
-  outfile: path.join(root, 'dist/cli/fast-bundle.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
+/** A CommonJS bundle in dist/cli/ of the entry src/cli/<name>.ts. */
+function cliBundle(name, opts) {
+  return build({
+    entryPoints: [path.join(root, `src/cli/${name}.ts`)],
+    outfile: path.join(root, `dist/cli/${name}.cjs`),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    // CommonJS has no import.meta; the modules that use it (lib/cli-entry.ts) get this file's URL.
+    define: { 'import.meta.url': '__flurmBundleUrl' },
+    banner: { js: 'const __flurmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    ...opts,
+  });
+}
+
+await cliBundle('fast-bundle', {
   packages: 'external',
-  logLevel: 'warning',
-  // CommonJS has no import.meta; the modules that use it (lib/cli-entry.ts) get this file's URL.
-  define: { 'import.meta.url': '__flurmBundleUrl' },
-  banner: { js: 'const __flurmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [
     {
       // The notifier registry (all notifiers and renderers) loads only for --to: it stays out of
@@ -50,17 +57,8 @@ await build({
 // Every other command: commander, zod and the command table in one CommonJS file (npm packages
 // that only some commands need stay external). A module imported lazily (`await import('./x.js')`)
 // stays a separate file, tsc's own next door: its path is rewritten to be relative to dist/cli/.
-await build({
-  entryPoints: [path.join(root, 'src/cli/commander-bundle.ts')],
-  outfile: path.join(root, 'dist/cli/commander-bundle.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
+await cliBundle('commander-bundle', {
   external: ['better-sqlite3', 'hono', '@hono/node-server', 'hono/*', 'nodemailer', 'smol-toml'],
-  logLevel: 'warning',
-  define: { 'import.meta.url': '__flurmBundleUrl' },
-  banner: { js: 'const __flurmBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [
     {
       name: 'lazy-stays-lazy',
