@@ -4,9 +4,10 @@
 // (`48_[0-3%2]`) counts as its 4 pending tasks, each with its CPUs; states in which a job still
 // holds its nodes (COMPLETING, CONFIGURING…) count as running; SUSPENDED and other states are
 // counted apart. Pure: SlurmClusterView in, neutral Message out.
+import { plural } from '../lib/format.js';
 import type { Message } from '../model/message.js';
 import type { NodeCommandDeps } from '../model/node-facts.js';
-import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
+import { slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import { jobPhase, jobTasks, type SlurmClusterView, type SlurmQueueJob } from '../model/slurm-view.js';
 
 export interface QueueUserRow {

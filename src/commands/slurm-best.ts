@@ -7,11 +7,11 @@
 // it says which partition comes closest and why ("gpu: 0 of 8 GPUs free, 14 jobs pending").
 // Pure: SlurmClusterView in, typed result and neutral Message out; randomness injected.
 import { UserError } from '../lib/errors.js';
-import { formatBytes, truncate } from '../lib/format.js';
+import { formatBytes, plural, truncate } from '../lib/format.js';
 import type { Message, MessageField } from '../model/message.js';
 import { BEST_TIE_MARGIN, BEST_WEIGHTS } from './node-best.js';
 import { compareHosts, formatAge, type NodeCommandDeps } from '../model/node-facts.js';
-import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
+import { slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import {
   formatNodeState,
   formatSlurmDuration,

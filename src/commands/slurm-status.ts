@@ -3,7 +3,7 @@
 // load, GPUs with their types, why a node is down or drained), under a header that says where the
 // view comes from, how old it is and what is wrong (slurmctld unreachable since …). Pure:
 // SlurmClusterView in, two neutral Messages out (one table each) with the rows as data.
-import { formatBytes } from '../lib/format.js';
+import { formatBytes, plural } from '../lib/format.js';
 import { formatLocalTime } from '../lib/time.js';
 import type { Message } from '../model/message.js';
 import { compareHosts, formatAge, formatBytesPair, formatLoad, type NodeCommandDeps } from '../model/node-facts.js';
@@ -79,11 +79,6 @@ export const SLURM_PARTITION_COLUMNS = ['PARTITION', 'AVAIL', 'NODES', 'CPUS A/I
 
 /** States listed first in the node-state summary, in this order; the rest alphabetically. */
 const STATE_ORDER = ['idle', 'mixed', 'allocated', 'completing', 'draining', 'drained', 'down'];
-
-/** "2 jobs", "1 job". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /** "3/4 a100", "—" without GPUs, "?/4" when GresUsed did not say. */
 export function formatGpus(alloc: number | null, total: number, types: readonly string[] = []): string {

@@ -2,10 +2,10 @@
 // running) — job id, user, name, partition, nodes, CPUs, GPUs, elapsed over limit — and how many
 // are pending. Across the cluster the SLURM_TOP_LIMIT biggest; with NODE, every job on that node
 // (the node lists are SLURM host lists, "node[01-04]"). Pure: SlurmClusterView in, Message out.
-import { truncate } from '../lib/format.js';
+import { plural, truncate } from '../lib/format.js';
 import type { Message, MessageHint } from '../model/message.js';
 import { compareHosts, type NodeCommandDeps } from '../model/node-facts.js';
-import { plural, slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
+import { slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import { formatSlurmDuration, hostlistIncludes, jobPhase, jobTasks, type SlurmClusterView, type SlurmQueueJob } from '../model/slurm-view.js';
 
 export interface SlurmTopArgs {

@@ -150,3 +150,29 @@ export function cutEndToFit(s: string, budget: number, measure: (s: string) => n
   }
   return truncate(s, lo);
 }
+
+/** "1 node", "3 nodes", "2 processes" (with `many`). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * `text` split at `sep` where no bracket is open: "node[01-03,07],gpu5" → ["node[01-03,07]",
+ * "gpu5"]; "gpu:a100:4(S:0-1),mps:400" → ["gpu:a100:4(S:0-1)", "mps:400"]. Brackets are [], ()
+ * and {}; a stray closing one is ignored. The parts are not trimmed.
+ */
+export function splitTopLevel(text: string, sep = ','): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of text) {
+    if (ch === '[' || ch === '(' || ch === '{') depth++;
+    else if (ch === ']' || ch === ')' || ch === '}') depth = Math.max(0, depth - 1);
+    if (ch === sep && depth === 0) {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts;
+}

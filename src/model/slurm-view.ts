@@ -5,6 +5,7 @@
 // from parsed sinfo/squeue output by schedulers/slurm/view.ts.
 
 
+import { splitTopLevel } from '../lib/format.js';
 import type { CellState } from './message.js';
 
 export interface SlurmNodeView {
@@ -161,19 +162,7 @@ export function countArrayTasks(spec: string): number | null {
  */
 export function hostlistIncludes(list: string | null, host: string): boolean {
   if (!list) return false;
-  const items: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of list) {
-    if (ch === '[') depth++;
-    if (ch === ']') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) {
-      items.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  items.push(cur);
-  for (const item of items) {
+  for (const item of splitTopLevel(list)) {
     const m = /^([^[\]]*)\[([^\]]*)\]([^[\]]*)$/.exec(item.trim());
     if (!m) {
       if (item.trim() === host) return true;

@@ -4,6 +4,8 @@
 // Pure: text in, typed values out; no I/O, no dependencies. Facts checked against slurm-wlm
 // 22.05.8 (test/fixtures/slurm/README.md); older and newer forms are noted where they differ.
 
+import { splitTopLevel } from '../../lib/format.js';
+
 /** Lines read from one command's output; the rest is dropped and `truncated` set. */
 export const SLURM_MAX_LINES = 50_000;
 /** Characters kept of one field (a job name, a path); longer values are cut. */
@@ -366,20 +368,8 @@ const GRES_COUNT_RE = /^(\d+)([KMGTP]?)$/i;
  */
 export function parseGres(text: string | undefined): GresEntry[] {
   if (isNullValue(text)) return [];
-  const entries: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of text!.trim()) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) {
-      entries.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  entries.push(cur);
   const out: GresEntry[] = [];
-  for (let e of entries) {
+  for (let e of splitTopLevel(text!.trim())) {
     e = e.trim();
     if (e === '') continue;
     let detail: string | null = null;
