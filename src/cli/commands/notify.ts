@@ -1,9 +1,9 @@
 // `flurm notify [-t TITLE] MESSAGE`: write a `note` event to the user's spool and ring the hub's
 // doorbell (best-effort, short timeout). For scripts: a milestone, a result, "sweep done".
-import { SPOOL_VERSION, MESSAGE_MAX_CHARS, clip, type NoteEvent } from '../../spool/events.js';
+import { envelope } from '../../spool/envelope.js';
+import { MESSAGE_MAX_CHARS, clip, type NoteEvent } from '../../spool/events.js';
 import { appendEvent } from '../../spool/writer.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
-import { newId } from '../../lib/ids.js';
 import { ringHub } from '../../lib/doorbell.js';
 
 export interface NotifyOptions {
@@ -24,13 +24,8 @@ export async function run(opts: NotifyOptions, deps: Partial<NotifyDeps> = {}): 
   const spool = spoolDir(env);
   const user = userName(env);
   const note: NoteEvent = {
-    v: SPOOL_VERSION,
+    ...envelope({ user, host: hostName(env) }),
     type: 'note',
-    id: newId(),
-    ts: new Date().toISOString(),
-    user,
-    host: hostName(env),
-    src: 'node',
     message: clip(opts.message, MESSAGE_MAX_CHARS),
   };
   if (opts.title !== undefined) note.title = opts.title;

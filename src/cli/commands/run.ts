@@ -12,9 +12,10 @@
 // anything is recorded: no `start`, no `end`, nothing to notify — the user sees the message at
 // once, in the terminal, even with -d (the lookup is done before detaching). A shell string whose
 // command is missing is a job like any other: the shell says so in the tail and exits 127.
+import { envelope } from '../../spool/envelope.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SPOOL_VERSION, type EndEvent, type StartEvent } from '../../spool/events.js';
+import { type EndEvent, type StartEvent } from '../../spool/events.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { UserError, errorMessage } from '../../lib/errors.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
@@ -93,9 +94,7 @@ export function formatDuration(seconds: number): string {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-function base(spec: Pick<JobSpec, 'id' | 'user' | 'host'>) {
-  return { v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' };
-}
+const base = (spec: Pick<JobSpec, 'id' | 'user' | 'host'>) => envelope(spec);
 
 export function startEvent(spec: JobSpec, pid: number, pidStart: string): StartEvent {
   const e: StartEvent = { ...base(spec), type: 'start', pid, pid_start: pidStart, cwd: spec.cwd };

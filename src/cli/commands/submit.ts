@@ -18,13 +18,13 @@
 //   registered with sbatch's default name and output file, with a warning.
 // - The spool is created before sbatch runs: an unwritable spool stops the submission, rather
 //   than leave a job nobody watches.
+import { envelope } from '../../spool/envelope.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand, findExecutable, type ExecResult } from '../../lib/exec.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
-import { newId } from '../../lib/ids.js';
 import { ringHub } from '../../lib/doorbell.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { writeFd } from '../../schedulers/local/wrap.js';
@@ -257,12 +257,7 @@ export async function run(argv: string[], deps: Partial<SubmitDeps> = {}): Promi
 
   const user = userName(env);
   const id = submission.job_id;
-  const event = slurmEvent(submitRegistration(plan, submission, cl.sbatchArgv, cl, cwd), {
-    id: newId(),
-    ts: new Date().toISOString(),
-    user,
-    host: hostName(env),
-  });
+  const event = slurmEvent(submitRegistration(plan, submission, cl.sbatchArgv, cl, cwd), envelope({ user, host: hostName(env) }));
   try {
     appendEvent(spool, event);
   } catch (err) {

@@ -13,10 +13,10 @@
 // it has seen is the user's. A job SLURM no longer lists (ended more than MinJobAge ago, or never
 // existed) → an error, exit 1. A job that has already ended is registered (the hub reports it at
 // once). Loaded only for --slurm (cli/fast-commands.ts imports it outside the fast bundle).
+import { envelope } from '../../spool/envelope.js';
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand, findExecutable } from '../../lib/exec.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
-import { newId } from '../../lib/ids.js';
 import { ringHub } from '../../lib/doorbell.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { writeFd } from '../../schedulers/local/wrap.js';
@@ -167,7 +167,7 @@ export async function run(opts: WatchSlurmOptions, deps: Partial<WatchSlurmDeps>
       to: opts.to,
       attached: true,
     },
-    { id: newId(), ts: new Date().toISOString(), user: me, host: hostName(env) },
+    envelope({ user: me, host: hostName(env) }),
   );
   appendEvent(spool, event);
   await ringHub(env, spool, me, deps.doorbellTimeoutMs ?? 300);

@@ -9,7 +9,8 @@
 // survives logout) and returns at once, like `run -d`.
 // If the process writes its stdout to a regular file (`cmd > out.log &`), that file is the `log`
 // and its last lines are the `tail`.
-import { SPOOL_VERSION, type EndEvent, type StartEvent } from '../../spool/events.js';
+import { envelope } from '../../spool/envelope.js';
+import { type EndEvent, type StartEvent } from '../../spool/events.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { errorMessage } from '../../lib/errors.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
@@ -72,7 +73,7 @@ export interface WatchDeps {
 export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number> {
   const procRoot = deps.procRoot;
   ensureSpool(spec.spool);
-  const base = () => ({ v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' });
+  const base = () => envelope(spec);
   const rings: Array<Promise<boolean>> = [];
   const doorbell = hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300);
   const ring = () => rings.push(doorbell());

@@ -19,6 +19,7 @@
 //   pattern giving the right file; for an array it holds one task's values (4294967294 for the
 //   unsplit, pending record). Used only when squeue cannot tell.
 // Pure: no I/O. cli/commands/submit.ts and cli/commands/watch-slurm.ts run the commands.
+import type { Envelope } from '../../spool/envelope.js';
 import { UserError } from '../../lib/errors.js';
 import { shellQuote } from '../local/command-line.js';
 import {
@@ -276,13 +277,8 @@ export function planSubmission(sbatchArgv: readonly string[], ctx: SubmitContext
 // ---------------------------------------------------------------------------------------------
 // The event
 
-/** What every flurm event carries besides its type (the writer's identity and clock). */
-export interface EventBase {
-  id: string;
-  ts: string;
-  user: string;
-  host: string;
-}
+/** What every flurm event carries besides its type (the writer's identity and clock): spool/envelope.ts. */
+export type EventBase = Pick<Envelope, 'id' | 'ts' | 'user' | 'host'>;
 
 /** The fields of a `slurm` event, before the writer's base. */
 export interface SlurmRegistration {
