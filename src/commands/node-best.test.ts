@@ -94,7 +94,7 @@ describe('best', () => {
 
   it('when each requirement is met somewhere but never together, it names the closest node and what it lacks', () => {
     const { message } = best(lab(), { cpus: 34, gpus: 2 });
-    expect(message.summary).toMatch(/no fresh node meets all of --cpus 34 --gpus 2 at once; closest: gpu\d/);
+    expect(message.summary).toMatch(/no fresh node meets all of 34 cores, 2 GPUs at once; closest: gpu\d/);
     expect(message.summary).toMatch(/needs (34|2)\)/);
   });
 

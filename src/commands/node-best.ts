@@ -4,7 +4,7 @@
 // about a minute and frameworks take GPU memory lazily, so a whole lab asking at once must not
 // pile onto the one node that looked best. When nothing fits, say for each requirement which node
 // comes closest. Pure: NodeView[] in, a typed result and a neutral Message out.
-import { formatBytes } from '../lib/format.js';
+import { formatBytes, plural } from '../lib/format.js';
 import type { Message, MessageField } from '../model/message.js';
 import type { NodeState, NodeView } from '../model/node-view.js';
 import {
@@ -93,21 +93,24 @@ export interface BestResult {
   reasons: string[];
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const cores = (x: number) => (Math.abs(x - Math.round(x)) < 0.05 ? String(Math.round(x)) : x.toFixed(1));
 
 function gpusNeeded(args: BestArgs): number {
   return args.gpus ?? (args.gpu_mem_bytes !== undefined ? 1 : 0);
 }
 
-/** Requirements as the user typed them: "--cpus 8 --mem 32 GiB --gpus 2". */
-export function describeRequirements(args: BestArgs): string {
+/**
+ * Requirements in words, in no front end's syntax (agent nodes and SLURM alike):
+ * "8 cores, 32 GiB memory, 2 GPUs with 20 GiB free each, partition gpu".
+ */
+export function describeRequirements(req: BestArgs & { partition?: string }): string {
   const parts: string[] = [];
-  if (args.cpus !== undefined) parts.push(`--cpus ${args.cpus}`);
-  if (args.mem_bytes !== undefined) parts.push(`--mem ${formatBytes(args.mem_bytes)}`);
-  if (args.gpus !== undefined) parts.push(`--gpus ${args.gpus}`);
-  if (args.gpu_mem_bytes !== undefined) parts.push(`--gpu-mem ${formatBytes(args.gpu_mem_bytes)}`);
-  return parts.length ? parts.join(' ') : 'none (any fresh node)';
+  if (req.cpus !== undefined) parts.push(plural(req.cpus, 'core'));
+  if (req.mem_bytes !== undefined) parts.push(`${formatBytes(req.mem_bytes)} memory`);
+  if (req.gpus !== undefined && (req.gpus > 0 || req.gpu_mem_bytes !== undefined)) parts.push(plural(req.gpus, 'GPU'));
+  if (req.gpu_mem_bytes !== undefined) parts.push(`${formatBytes(req.gpu_mem_bytes)} free on each GPU`);
+  if (req.partition !== undefined) parts.push(`partition ${req.partition}`);
+  return parts.length ? parts.join(', ') : 'none (any fresh node)';
 }
 
 function evaluate(n: NodeView, args: BestArgs): BestCandidate {

@@ -3,7 +3,7 @@
 // memory, temperature, power) with their holders, and its busy processes as the table. Run times
 // and "idle for" are measured on the hub's clock (deps.now: the answer's `generated`); times are
 // shown in the reader's zone (deps.timeZone, lib/time.ts). Pure.
-import { formatBytes, formatDuration, truncate } from '../lib/format.js';
+import { formatBytes, formatDuration, plural, truncate } from '../lib/format.js';
 import { formatLocalTime } from '../lib/time.js';
 import type { Message, MessageField } from '../model/message.js';
 import { jobName } from '../model/job-name.js';
@@ -118,7 +118,7 @@ export function inspect(nodes: readonly NodeView[], args: InspectArgs, deps: Nod
     `CPU ${formatPct(s.cpu_busy_pct)}`,
     `${formatBytes(s.mem.available_bytes)} free`,
     ...(gpus.length ? [`${free.length}/${gpus.length} GPUs free`] : []),
-    `${procs.length} busy ${procs.length === 1 ? 'process' : 'processes'}`,
+    plural(procs.length, 'busy process', 'busy processes'),
   ].join(' · ');
 
   return {

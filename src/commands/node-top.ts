@@ -2,7 +2,7 @@
 // busiest first within each node. Across the cluster each node shows its TOP_PER_NODE busiest;
 // one node shows all the agent listed. Pure: NodeView[] in, neutral Message out.
 import type { SnapshotProcess } from '../model/snapshot.js';
-import { formatBytes, formatDuration } from '../lib/format.js';
+import { formatBytes, formatDuration, plural } from '../lib/format.js';
 import type { Message, MessageHint } from '../model/message.js';
 import type { NodeState, NodeView } from '../model/node-view.js';
 import { byCpuDesc, findNode, formatCpuPct, formatAge, formatCmd, sortByHost, type NodeCommandDeps } from '../model/node-facts.js';
@@ -66,8 +66,8 @@ export function top(nodes: readonly NodeView[], args: TopArgs = {}, _deps: NodeC
           ? `No busy process on ${first?.host} (≥ 2 % CPU or ≥ 1 GiB RSS).`
           : 'No busy process on any node (≥ 2 % CPU or ≥ 1 GiB RSS).'
         : one
-          ? `${total} busy ${total === 1 ? 'process' : 'processes'}` + (first && first.state !== 'fresh' ? ` (node ${first.state})` : '')
-          : `${total} busy ${total === 1 ? 'process' : 'processes'} on ${withBusy} of ${result.length} nodes`,
+          ? plural(total, 'busy process', 'busy processes') + (first && first.state !== 'fresh' ? ` (node ${first.state})` : '')
+          : `${plural(total, 'busy process', 'busy processes')} on ${withBusy} of ${result.length} nodes`,
     ...(rows.length ? { table: { columns: [...(one ? [] : ['NODE']), 'USER', '%CPU', '%MEM', 'RSS', 'ELAPSED', 'COMMAND'], rows } } : {}),
     ...(notes.length ? { footer: notes.join(' · ') } : {}),
     ...(hints.length ? { hints } : {}),

@@ -9,7 +9,7 @@
 import { UserError } from '../lib/errors.js';
 import { formatBytes, plural, truncate } from '../lib/format.js';
 import type { Message, MessageField } from '../model/message.js';
-import { BEST_TIE_MARGIN, BEST_WEIGHTS } from './node-best.js';
+import { BEST_TIE_MARGIN, BEST_WEIGHTS, describeRequirements } from './node-best.js';
 import { compareHosts, formatAge, type NodeCommandDeps } from '../model/node-facts.js';
 import { slurmSourceLines, type SlurmViewSource } from './slurm-status.js';
 import {
@@ -117,14 +117,6 @@ export function sbatchLine(req: SlurmBestResult['requirements'], partition: stri
   if (req.mem_bytes !== undefined) parts.push(`--mem=${sbatchMem(req.mem_bytes)}`);
   if (req.gpus > 0) parts.push(`--gres=gpu:${req.gpus}`);
   parts.push('job.sh');
-  return parts.join(' ');
-}
-
-function describeRequirements(req: SlurmBestResult['requirements']): string {
-  const parts = [`--cpus ${req.cpus}`];
-  if (req.mem_bytes !== undefined) parts.push(`--mem ${formatBytes(req.mem_bytes)}`);
-  if (req.gpus > 0) parts.push(`--gpus ${req.gpus}`);
-  if (req.partition !== undefined) parts.push(`--partition ${req.partition}`);
   return parts.join(' ');
 }
 
