@@ -1,90 +1,164 @@
-// The layering rule of docs/architecture.md as code: parse its "| folder | may import | why |"
-// table, collect every relative import of the product files under src/, and list each import the
-// table does not allow. Pure functions (no fs) apart from the two readers at the bottom, so the
-// checker itself is tested on made-up input.
-import fs from 'node:fs';
+// The layer checker behind test/layers.test.ts: parses the `| folder | may import | why |` table
+// of docs/architecture.md, extracts every module specifier of a source file (with the TypeScript
+// parser, so multi-line statements, comments and strings cannot fool it) and reports each
+// relative import whose target folder the table does not allow. Pure: the test feeds it files.
 import path from 'node:path';
+import ts from 'typescript';
 
-export type Rules = Map<string, Set<string>>;
+/** Folder name used for files that sit directly in src/. */
+export const ROOT_FOLDER = '(root)';
 
-/** The table's rows: folder → the folders it may import. Throws when there is no such table. */
-export function parseRules(markdown: string): Rules {
-  const rules: Rules = new Map();
-  let inTable = false;
-  for (const line of markdown.split('\n')) {
-    const cells = line.trim().startsWith('|') ? line.trim().slice(1, -1).split('|').map((c) => c.trim()) : null;
-    if (!cells) {
-      if (inTable && rules.size) break;
-      continue;
-    }
-    if (cells[0] === 'folder' && cells[1] === 'may import') {
-      inTable = true;
-      continue;
-    }
-    if (!inTable || /^-+$/.test(cells[0]!)) continue;
-    const folder = cells[0]!.replace(/`/g, '');
-    const allowed = cells[1] === '—' || cells[1] === '' ? [] : cells[1]!.split(',').map((c) => c.trim().replace(/`/g, ''));
-    rules.set(folder, new Set(allowed));
-  }
-  if (rules.size === 0) throw new Error('no "| folder | may import | why |" table found');
-  return rules;
-}
+/** folder → the folders it may import (itself always allowed, not listed). */
+export type LayerRules = Map<string, Set<string>>;
 
-/** Every relative specifier a TypeScript file imports: static, type-only, re-exports, dynamic, multi-line. */
-export function importsOf(source: string): string[] {
-  const out: string[] = [];
-  const re = /(?:\bimport\s*(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?|\bexport\s+(?:type\s+)?(?:\*(?:\s+as\s+\w+)?|\{[^}]*\})\s+from\s+|\bimport\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
-  for (const m of source.matchAll(re)) out.push(m[1]!);
-  return out;
-}
-
-export interface SrcFile {
-  /** Path relative to src/, e.g. "hub/ingest.ts". */
-  rel: string;
+export interface SourceFile {
+  /** Path relative to the repository root, posix separators, e.g. `src/hub/ingest.ts`. */
+  path: string;
   text: string;
 }
 
-/** The top-level folder of a path relative to src/ ("(root)" for a file directly in src/). */
-export function folderOf(rel: string): string {
-  const parts = rel.split('/');
-  return parts.length > 1 ? parts[0]! : '(root)';
+export interface ImportSpecifier {
+  specifier: string;
+  line: number;
 }
 
-/** Every import the rules do not allow, and every folder the rules do not name, in words. */
-export function checkLayers(files: readonly SrcFile[], rules: Rules, folders: readonly string[]): string[] {
+/**
+ * Parses the layer table out of a Markdown document: the first table whose header row is exactly
+ * `| folder | may import | why |`. "may import" holds backticked folder names separated by
+ * commas, or `—` for none. Throws on a missing table or a malformed row.
+ */
+export function parseLayerTable(markdown: string): LayerRules {
+  const lines = markdown.split('\n');
+  const cells = (line: string): string[] =>
+    line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+  const header = lines.findIndex((l) => /^\s*\|/.test(l) && cells(l).join('|') === 'folder|may import|why');
+  if (header < 0) throw new Error('no table with the header | folder | may import | why |');
+  if (!/^\s*\|\s*:?-{3,}/.test(lines[header + 1] ?? '')) throw new Error('the layer table has no |---| row under its header');
+  const rules: LayerRules = new Map();
+  for (let i = header + 2; i < lines.length && /^\s*\|/.test(lines[i]!); i++) {
+    const row = cells(lines[i]!);
+    if (row.length !== 3) throw new Error(`layer table line ${i + 1}: expected 3 cells, got ${row.length}`);
+    const folder = /^`([^`]+)`$/.exec(row[0]!)?.[1];
+    if (folder === undefined) throw new Error(`layer table line ${i + 1}: folder must be one name in backticks, got '${row[0]}'`);
+    if (rules.has(folder)) throw new Error(`layer table line ${i + 1}: folder '${folder}' listed twice`);
+    const allowed = new Set<string>();
+    const may = row[1]!;
+    if (may !== '—' && may !== '-') {
+      for (const item of may.split(',').map((s) => s.trim())) {
+        const name = /^`([^`]+)`$/.exec(item)?.[1];
+        if (name === undefined) throw new Error(`layer table line ${i + 1}: '${item}' in "may import" is not a folder name in backticks`);
+        allowed.add(name);
+      }
+    }
+    rules.set(folder, allowed);
+  }
+  if (rules.size === 0) throw new Error('the layer table has no rows');
+  return rules;
+}
+
+/**
+ * Every module specifier in a TypeScript source: `import … from`, `import type`, side-effect
+ * `import '…'`, `export … from`, `import x = require('…')`, `require('…')`, dynamic `import('…')`
+ * and type-level `import('…').T`. A dynamic import of a `const` declared in the same file with a
+ * string literal is followed to that literal. Specifiers that cannot be known statically are
+ * returned as `{ specifier: '', … }` so the caller can report them.
+ */
+export function extractImportSpecifiers(text: string, fileName: string): ImportSpecifier[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const constStrings = new Map<string, string>();
+  const out: ImportSpecifier[] = [];
+  const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+  const literal = (node: ts.Node | undefined): string | undefined =>
+    node !== undefined && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) ? node.text : undefined;
+  const add = (spec: string | undefined, node: ts.Node) => out.push({ specifier: spec ?? '', line: lineOf(node) });
+
+  // Collect `const NAME = 'literal'` anywhere in the file (names are rarely shadowed; good enough).
+  const collect = (node: ts.Node): void => {
+    if (ts.isVariableDeclarationList(node) && (node.flags & ts.NodeFlags.Const) !== 0) {
+      for (const d of node.declarations) {
+        const value = literal(d.initializer);
+        if (ts.isIdentifier(d.name) && value !== undefined) constStrings.set(d.name.text, value);
+      }
+    }
+    ts.forEachChild(node, collect);
+  };
+  collect(sf);
+
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined)) {
+      add(literal(node.moduleSpecifier), node);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      add(literal(node.moduleReference.expression), node);
+    } else if (ts.isImportTypeNode(node)) {
+      const arg = node.argument;
+      add(ts.isLiteralTypeNode(arg) ? literal(arg.literal) : undefined, node);
+    } else if (ts.isCallExpression(node)) {
+      const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
+      const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require' && node.arguments.length === 1;
+      if (isImport || isRequire) {
+        const arg = node.arguments[0];
+        let spec = literal(arg);
+        if (spec === undefined && arg !== undefined && ts.isIdentifier(arg)) spec = constStrings.get(arg.text);
+        add(spec, node);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** The top-level src/ folder of a repo-relative path, or undefined if it is not under src/. */
+export function folderOf(repoPath: string): string | undefined {
+  const parts = path.posix.normalize(repoPath).split('/');
+  if (parts[0] !== 'src' || parts.length < 2 || parts.includes('..')) return undefined;
+  return parts.length === 2 ? ROOT_FOLDER : parts[1];
+}
+
+export const isTestFile = (p: string): boolean => /\.test\.[cm]?ts$/.test(p);
+
+const DOC = 'docs/architecture.md';
+
+/**
+ * Checks files against the rules. `folders` are the folders that exist under src/ (plus
+ * ROOT_FOLDER when files sit directly in src/). Returns one readable line per problem; empty
+ * means the layers hold.
+ */
+export function checkLayers(files: readonly SourceFile[], rules: LayerRules, folders: readonly string[]): string[] {
   const problems: string[] = [];
-  for (const f of folders) if (!rules.has(f)) problems.push(`src/${f}/ is not in the table of docs/architecture.md`);
-  for (const f of rules.keys()) if (!folders.includes(f)) problems.push(`docs/architecture.md names ${f}, which is not a folder of src/`);
+  for (const f of folders) if (!rules.has(f)) problems.push(`${f === ROOT_FOLDER ? `src/ (files directly in it, folder '${ROOT_FOLDER}')` : `src/${f}/`} is missing from the layer table (${DOC})`);
+  for (const [f, allowed] of rules) {
+    if (!folders.includes(f)) problems.push(`the layer table names folder '${f}', which does not exist under src/ (${DOC})`);
+    for (const a of allowed) {
+      if (!folders.includes(a)) problems.push(`the layer table lets '${f}' import '${a}', which does not exist under src/ (${DOC})`);
+    }
+  }
   for (const file of files) {
-    const from = folderOf(file.rel);
-    for (const spec of importsOf(file.text)) {
-      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file.rel), spec));
-      if (target.startsWith('..')) {
-        problems.push(`src/${file.rel} imports ${spec}: it leaves src/`);
+    if (isTestFile(file.path)) continue;
+    const from = folderOf(file.path);
+    if (from === undefined) {
+      problems.push(`${file.path} is not under src/`);
+      continue;
+    }
+    for (const { specifier, line } of extractImportSpecifiers(file.text, file.path)) {
+      if (specifier === '') {
+        problems.push(`${file.path}:${line} has an import whose specifier is not a string literal or a const string; the layers cannot check it (${DOC})`);
         continue;
       }
+      if (specifier.startsWith('/')) {
+        problems.push(`${file.path} imports ${specifier}: an absolute path leaves src/ (${DOC})`);
+        continue;
+      }
+      if (!specifier.startsWith('.')) continue; // node: and npm packages
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file.path), specifier));
       const to = folderOf(target);
+      if (to === undefined) {
+        problems.push(`${file.path} imports ${specifier}: it leaves src/ (${target}) (${DOC})`);
+        continue;
+      }
       if (to === from) continue;
-      if (!rules.get(from)?.has(to)) problems.push(`src/${file.rel} imports ${spec}: ${from} may not import ${to} (docs/architecture.md)`);
+      if (!rules.get(from)?.has(to)) problems.push(`${file.path} imports ${specifier}: ${from} may not import ${to} (${DOC})`);
     }
   }
   return problems;
-}
-
-/** The product files under `srcDir` (no tests), with their text. */
-export function readSrc(srcDir: string): { files: SrcFile[]; folders: string[] } {
-  const files: SrcFile[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ts|mts|cts)$/.test(e.name) && !/\.test\.[mc]?ts$/.test(e.name) && !e.name.endsWith('.d.ts')) {
-        files.push({ rel: path.relative(srcDir, p).split(path.sep).join('/'), text: fs.readFileSync(p, 'utf8') });
-      }
-    }
-  };
-  walk(srcDir);
-  const folders = fs.readdirSync(srcDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-  if (files.some((f) => folderOf(f.rel) === '(root)')) folders.push('(root)');
-  return { files, folders };
 }
