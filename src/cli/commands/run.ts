@@ -14,10 +14,11 @@
 // command is missing is a job like any other: the shell says so in the tail and exits 127.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SPOOL_VERSION, type EndEvent, type StartEvent } from '../../spool/events.js';
+import type { EndEvent, StartEvent } from '../../spool/events.js';
+import { envelope, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { UserError, errorMessage } from '../../lib/errors.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { resolveCommand } from '../../schedulers/local/command-line.js';
 import { jobName } from '../../model/job-name.js';
@@ -93,36 +94,29 @@ export function formatDuration(seconds: number): string {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-function base(spec: Pick<JobSpec, 'id' | 'user' | 'host'>) {
-  return { v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' };
-}
-
 export function startEvent(spec: JobSpec, pid: number, pidStart: string): StartEvent {
-  const e: StartEvent = { ...base(spec), type: 'start', pid, pid_start: pidStart, cwd: spec.cwd };
-  if (spec.title !== undefined) e.title = spec.title;
-  if (spec.cmd !== undefined) e.cmd = spec.cmd;
-  if (spec.to && spec.to.length > 0) e.to = spec.to;
-  if (spec.log !== undefined) e.log = spec.log;
-  e.detached = spec.detached;
-  return e;
+  return {
+    ...envelope('start', spec),
+    pid,
+    pid_start: pidStart,
+    cwd: spec.cwd,
+    ...jobDescription(spec),
+    ...(spec.log !== undefined ? { log: spec.log } : {}),
+    detached: spec.detached,
+  };
 }
 
 export function endEvent(spec: JobSpec, r: WrapResult): EndEvent {
-  const e: EndEvent = {
-    ...base(spec),
-    type: 'end',
+  return {
+    ...envelope('end', spec),
     exit: r.exit,
     signal: r.signal,
     wall_seconds: round(r.wallSeconds, 3),
     cpu_seconds: r.cpuSeconds === null ? null : round(r.cpuSeconds, 2),
     peak_rss_bytes: r.peakRssBytes,
     tail: r.tail,
+    ...jobDescription(spec), // repeated so that an `end` alone is enough to notify
   };
-  // Repeated so that an `end` alone is enough to notify.
-  if (spec.title !== undefined) e.title = spec.title;
-  if (spec.cmd !== undefined) e.cmd = spec.cmd;
-  if (spec.to && spec.to.length > 0) e.to = spec.to;
-  return e;
 }
 
 /** A spawn failure (the program vanished or lost its x bit since it was resolved). */
@@ -248,8 +242,7 @@ export async function run(opts: RunOptions, deps: Partial<RunDeps> = {}): Promis
     quiet: opts.quiet,
     cwd,
     spool,
-    host: hostName(env),
-    user: userName(env),
+    ...writerOrigin(env),
   };
 
   if (!opts.detach) return runJob(spec, { env, stderr });

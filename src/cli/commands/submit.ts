@@ -23,9 +23,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand, findExecutable, type ExecResult } from '../../lib/exec.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
-import { newId } from '../../lib/ids.js';
+import { spoolDir } from '../../lib/host.js';
 import { ringHub } from '../../lib/doorbell.js';
+import { writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { writeFd } from '../../schedulers/local/wrap.js';
 import { shellQuote } from '../../schedulers/local/command-line.js';
@@ -255,14 +255,10 @@ export async function run(argv: string[], deps: Partial<SubmitDeps> = {}): Promi
   }
   for (const w of plan.warnings) stderr(`flurm: warning: ${w}\n`);
 
-  const user = userName(env);
+  const origin = writerOrigin(env);
+  const { user } = origin;
   const id = submission.job_id;
-  const event = slurmEvent(submitRegistration(plan, submission, cl.sbatchArgv, cl, cwd), {
-    id: newId(),
-    ts: new Date().toISOString(),
-    user,
-    host: hostName(env),
-  });
+  const event = slurmEvent(submitRegistration(plan, submission, cl.sbatchArgv, cl, cwd), origin);
   try {
     appendEvent(spool, event);
   } catch (err) {

@@ -15,9 +15,9 @@
 // once). Loaded only for --slurm (cli/fast-commands.ts imports it outside the fast bundle).
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand, findExecutable } from '../../lib/exec.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
-import { newId } from '../../lib/ids.js';
+import { spoolDir } from '../../lib/host.js';
 import { ringHub } from '../../lib/doorbell.js';
+import { writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { writeFd } from '../../schedulers/local/wrap.js';
 import { isInvalidJobId, parseScontrolJobs, type ScontrolJob } from '../../schedulers/slurm/scontrol.js';
@@ -117,7 +117,8 @@ export async function run(opts: WatchSlurmOptions, deps: Partial<WatchSlurmDeps>
   const cwd = deps.cwd ?? process.cwd();
   const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
   const uid = deps.uid ?? process.getuid?.() ?? -1;
-  const me = userName(env);
+  const origin = writerOrigin(env);
+  const me = origin.user;
   const spool = spoolDir(env);
   ensureSpool(spool);
 
@@ -167,7 +168,7 @@ export async function run(opts: WatchSlurmOptions, deps: Partial<WatchSlurmDeps>
       to: opts.to,
       attached: true,
     },
-    { id: newId(), ts: new Date().toISOString(), user: me, host: hostName(env) },
+    origin,
   );
   appendEvent(spool, event);
   await ringHub(env, spool, me, deps.doorbellTimeoutMs ?? 300);

@@ -9,10 +9,11 @@
 // survives logout) and returns at once, like `run -d`.
 // If the process writes its stdout to a regular file (`cmd > out.log &`), that file is the `log`
 // and its last lines are the `tail`.
-import { SPOOL_VERSION, type EndEvent, type StartEvent } from '../../spool/events.js';
+import type { EndEvent, StartEvent } from '../../spool/events.js';
+import { envelope, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { errorMessage } from '../../lib/errors.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { hubDoorbell } from '../../lib/doorbell.js';
 import { processAgeSeconds, readCmdline, readProcLink, readUptime } from '../../proc/proc.js';
@@ -72,7 +73,6 @@ export interface WatchDeps {
 export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number> {
   const procRoot = deps.procRoot;
   ensureSpool(spec.spool);
-  const base = () => ({ v: SPOOL_VERSION, id: spec.id, ts: new Date().toISOString(), user: spec.user, host: spec.host, src: 'node' });
   const rings: Array<Promise<boolean>> = [];
   const doorbell = hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300);
   const ring = () => rings.push(doorbell());
@@ -86,10 +86,13 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   if (!first && spec.seen) {
     // Ended between the parent's check and now: record it from what the parent saw.
     const seen = spec.seen;
-    const common = { title: spec.title, cmd: spec.hideCommand ? undefined : seen.cmd, to: spec.to && spec.to.length > 0 ? spec.to : undefined };
-    const drop = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-    appendEvent(spec.spool, drop({ ...base(), type: 'start', pid: spec.pid, pid_start: seen.pidStart, attached: true, detached: true, cwd: seen.cwd, ...common }) as StartEvent);
-    appendEvent(spec.spool, drop({ ...base(), type: 'end', exit: null, exit_unknown: true, wall_seconds: Math.round(seen.ageSeconds * 1000) / 1000, cpu_seconds: null, peak_rss_bytes: null, ...common }) as EndEvent);
+    const described = jobDescription({ title: spec.title, cmd: spec.hideCommand ? undefined : seen.cmd, to: spec.to });
+    const cwd = seen.cwd !== undefined ? { cwd: seen.cwd } : {};
+    const start: StartEvent = { ...envelope('start', spec), pid: spec.pid, pid_start: seen.pidStart, attached: true, detached: true, ...cwd, ...described };
+    const wall_seconds = Math.round(seen.ageSeconds * 1000) / 1000;
+    const end: EndEvent = { ...envelope('end', spec), exit: null, exit_unknown: true, wall_seconds, cpu_seconds: null, peak_rss_bytes: null, ...described };
+    appendEvent(spec.spool, start);
+    appendEvent(spec.spool, end);
     ring();
     await Promise.all(rings);
     return 0;
@@ -99,13 +102,18 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   const cmdline = readCmdline(spec.pid, { procRoot });
   const cmd = spec.hideCommand ? undefined : cmdline && cmdline.length > 0 ? displayCommand(cmdline, false) : `[${first!.comm}]`;
   const log = stdoutFile(spec.pid, procRoot);
-  const start: StartEvent = { ...base(), type: 'start', pid: spec.pid, pid_start: pidStart, attached: true, detached: spec.detached };
   const cwd = readProcLink(spec.pid, 'cwd', { procRoot });
-  if (cwd) start.cwd = cwd;
-  if (spec.title !== undefined) start.title = spec.title;
-  if (cmd !== undefined) start.cmd = cmd;
-  if (spec.to && spec.to.length > 0) start.to = spec.to;
-  if (log) start.log = log;
+  const described = jobDescription({ title: spec.title, cmd, to: spec.to });
+  const start: StartEvent = {
+    ...envelope('start', spec),
+    pid: spec.pid,
+    pid_start: pidStart,
+    attached: true,
+    detached: spec.detached,
+    ...(cwd ? { cwd } : {}),
+    ...described,
+    ...(log ? { log } : {}),
+  };
   appendEvent(spec.spool, start);
   ring();
 
@@ -124,22 +132,17 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
     if (!spec.quiet) deps.stderr(`flurm: stopped watching pid ${spec.pid}; it is still running (flurm watch -d watches in the background)\n`);
     return 130;
   }
+  const tail = log ? (await import('../../schedulers/local/tail.js')).readLogTail(log) : undefined;
   const end: EndEvent = {
-    ...base(),
-    type: 'end',
+    ...envelope('end', spec),
     exit: null,
     exit_unknown: true,
     wall_seconds: Math.round(r.wallSeconds * 1000) / 1000,
     cpu_seconds: Math.round(r.cpuSeconds * 100) / 100,
     peak_rss_bytes: r.peakRssBytes,
+    ...(tail !== undefined ? { tail } : {}),
+    ...described,
   };
-  if (log) {
-    const { readLogTail } = await import('../../schedulers/local/tail.js');
-    end.tail = readLogTail(log);
-  }
-  if (spec.title !== undefined) end.title = spec.title;
-  if (cmd !== undefined) end.cmd = cmd;
-  if (spec.to && spec.to.length > 0) end.to = spec.to;
   try {
     appendEvent(spec.spool, end);
     ring();
@@ -172,8 +175,7 @@ export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = 
     quiet: opts.quiet,
     detached: opts.detach,
     spool,
-    host: hostName(env),
-    user: userName(env),
+    ...writerOrigin(env),
   };
   if (!opts.detach) return watchJob(spec, { env, stderr });
   const cmdline = readCmdline(opts.pid);

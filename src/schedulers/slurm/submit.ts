@@ -25,11 +25,11 @@ import {
   COMMAND_MAX_CHARS,
   PATH_MAX_CHARS,
   SLURM_ARRAY_MAX_CHARS,
-  SPOOL_VERSION,
   TITLE_MAX_CHARS,
   clip,
   type SlurmEvent,
 } from '../../spool/events.js';
+import { envelope, type EventOrigin } from '../../spool/envelope.js';
 import { MAX_ARRAY_SIZE_LIMIT, formatTaskIds, parseArraySpec } from './array-spec.js';
 import { DEFAULT_ARRAY_OUTPUT_PATTERN, DEFAULT_OUTPUT_PATTERN, NOT_AN_ARRAY_TASK_ID, expandOutputPattern, jobWorkDir, resolveOutputPaths } from './output-path.js';
 import { effectiveOptions, parseSbatchDirectives, splitSubmitArgv, type SbatchOptions, type SubmitArgv } from './sbatch-script.js';
@@ -277,13 +277,6 @@ export function planSubmission(sbatchArgv: readonly string[], ctx: SubmitContext
 // The event
 
 /** What every flurm event carries besides its type (the writer's identity and clock). */
-export interface EventBase {
-  id: string;
-  ts: string;
-  user: string;
-  host: string;
-}
-
 /** The fields of a `slurm` event, before the writer's base. */
 export interface SlurmRegistration {
   job_id: string;
@@ -305,17 +298,11 @@ function name256(s: string | null): string | null {
   return s === null ? null : clip(s, SLURM_NAME_MAX_CHARS);
 }
 
-/** The `slurm` event, every field within what spool/validate.ts accepts. */
-export function slurmEvent(reg: SlurmRegistration, base: EventBase): SlurmEvent {
+/** The `slurm` event, every field within what spool/validate.ts accepts; a new id and `ts` unless given (tests). */
+export function slurmEvent(reg: SlurmRegistration, who: EventOrigin & { id?: string; ts?: string }): SlurmEvent {
   const array = reg.array !== null && reg.array.length <= SLURM_ARRAY_MAX_CHARS ? reg.array : null;
   const e: SlurmEvent = {
-    v: SPOOL_VERSION,
-    type: 'slurm',
-    id: base.id,
-    ts: base.ts,
-    user: base.user,
-    host: base.host,
-    src: 'node',
+    ...envelope('slurm', who),
     slurm: {
       job_id: reg.job_id,
       cluster: name256(reg.cluster),
