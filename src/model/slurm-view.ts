@@ -3,7 +3,7 @@
 // when no hub answers). The hub's GET /api/v1/slurm returns a SlurmClusterView; status, best,
 // top, users and queue render it with pure functions, like NodeView for agent nodes. It is built
 // from parsed sinfo/squeue output by schedulers/slurm/view.ts.
-
+import { splitTopLevel } from '../lib/split.js';
 
 export interface SlurmNodeView {
   name: string;
@@ -159,19 +159,7 @@ export function countArrayTasks(spec: string): number | null {
  */
 export function hostlistIncludes(list: string | null, host: string): boolean {
   if (!list) return false;
-  const items: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of list) {
-    if (ch === '[') depth++;
-    if (ch === ']') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) {
-      items.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  items.push(cur);
-  for (const item of items) {
+  for (const item of splitTopLevel(list, ',')) {
     const m = /^([^[\]]*)\[([^\]]*)\]([^[\]]*)$/.exec(item.trim());
     if (!m) {
       if (item.trim() === host) return true;

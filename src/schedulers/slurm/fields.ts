@@ -1,8 +1,9 @@
 // Shared pieces of the SLURM output parsers (sacct, squeue, scontrol, sinfo, sbatch): the typed
 // parse error, a bounded reader for `|`-separated tables (header-driven when the header is there),
 // and the value forms SLURM prints: durations, sizes, `N:S` exit codes, times, job ids, TRES.
-// Pure: text in, typed values out; no I/O, no dependencies. Facts checked against slurm-wlm
+// Pure: text in, typed values out; no I/O, nothing imported but lib/. Facts checked against slurm-wlm
 // 22.05.8 (test/fixtures/slurm/README.md); older and newer forms are noted where they differ.
+import { splitTopLevel } from '../../lib/split.js';
 
 /** Lines read from one command's output; the rest is dropped and `truncated` set. */
 export const SLURM_MAX_LINES = 50_000;
@@ -366,20 +367,8 @@ const GRES_COUNT_RE = /^(\d+)([KMGTP]?)$/i;
  */
 export function parseGres(text: string | undefined): GresEntry[] {
   if (isNullValue(text)) return [];
-  const entries: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of text!.trim()) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) {
-      entries.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  entries.push(cur);
   const out: GresEntry[] = [];
-  for (let e of entries) {
+  for (let e of splitTopLevel(text!.trim(), ',')) {
     e = e.trim();
     if (e === '') continue;
     let detail: string | null = null;
