@@ -1,6 +1,16 @@
 // formatDuration / formatBytes output, and cuts that respect limits and never split an emoji.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, truncate, truncateStart, truncateUtf8, utf8Bytes } from './format.js';
+import { formatBytes, formatDuration, plural, truncate, truncateStart, truncateUtf8, utf8Bytes } from './format.js';
+
+describe('plural', () => {
+  it('counts a noun: singular for exactly 1, the given or regular plural otherwise', () => {
+    expect(plural(1, 'job')).toBe('1 job');
+    expect(plural(0, 'job')).toBe('0 jobs');
+    expect(plural(2, 'free GPU')).toBe('2 free GPUs');
+    expect(plural(3, 'process', 'processes')).toBe('3 processes');
+    expect(plural(1, 'process', 'processes')).toBe('1 process');
+  });
+});
 
 describe('formatDuration', () => {
   it.each([

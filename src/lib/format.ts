@@ -1,5 +1,11 @@
-// Small formatting helpers shared by the renderers: durations, byte sizes, and length cuts that
-// never split a UTF-16 surrogate pair (an emoji cut in half renders as garbage or is rejected).
+// Small formatting helpers shared by the renderers: counted nouns, durations, byte sizes, and
+// length cuts that never split a UTF-16 surrogate pair (an emoji cut in half renders as garbage or
+// is rejected).
+
+/** "1 job", "2 jobs", "0 jobs"; `many` for an irregular plural ("1 process", "3 processes"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 /** "45s", "5m 03s", "1h 02m", "3d 4h". Non-finite or negative input gives "?". */
 export function formatDuration(seconds: number): string {

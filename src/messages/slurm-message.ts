@@ -8,7 +8,7 @@
 // failure message while the array still runs. `data.slurm` carries the outcome as plain JSON for
 // JSON and webhook destinations.
 import type { Diagnosis } from '../diagnose/diagnose.js';
-import { formatBytes, formatDuration } from '../lib/format.js';
+import { formatBytes, formatDuration, plural } from '../lib/format.js';
 import type { Message, MessageField } from '../model/message.js';
 import { formatTaskIds } from '../schedulers/slurm/array-spec.js';
 import {
@@ -61,10 +61,6 @@ function named<T extends JobMessageOptions>(o: { name?: string | null }, opts?: 
 /** The job's name in a title: flurm's --title (or the SLURM job name it was registered with), else SLURM's JobName, else from the command. */
 function nameOf(job: JobView, o: { name?: string | null }, opts?: JobMessageOptions): string {
   return jobName(job, named(o, opts));
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** "8 CPUs · 16 GiB · 2 GPUs · limit 2-00:00:00"; "" when nothing is known. */

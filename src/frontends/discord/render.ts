@@ -5,7 +5,7 @@
 // text cannot ping @everyone.
 import type { APIEmbed, APIEmbedField, RESTPostAPIWebhookWithTokenJSONBody } from 'discord-api-types/v10';
 import type { Message, Severity } from '../../model/message.js';
-import { cutEndToFit, keepLastLines, truncate } from '../../lib/format.js';
+import { cutEndToFit, keepLastLines, plural, truncate } from '../../lib/format.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';
 
 /** Discord's limits, in characters (we count UTF-16 units, which is never fewer). */
@@ -61,7 +61,7 @@ export function codeBlock(lines: readonly string[], budget: number, keep: 'last'
     return '```\n' + cutEndToFit(full, inner - marker.length - 1) + '\n' + marker + '\n```';
   }
   // Leave room for a first line saying how many lines were cut.
-  const markerFor = (n: number) => `… ${n} earlier line${n === 1 ? '' : 's'} cut`;
+  const markerFor = (n: number) => `… ${plural(n, 'earlier line')} cut`;
   const reserve = markerFor(safe.length).length + 1;
   const { lines: kept, omitted } = keepLastLines(safe, Math.max(0, inner - reserve));
   const body = omitted > 0 ? [markerFor(omitted), ...kept].join('\n') : kept.join('\n');
@@ -83,7 +83,7 @@ function embedFields(m: Message, budget: number): APIEmbedField[] {
   const all = m.fields ?? [];
   const out: APIEmbedField[] = [];
   let used = 0;
-  const more = (n: number): APIEmbedField => ({ name: '…', value: `${n} more field${n === 1 ? '' : 's'} not shown`, inline: false });
+  const more = (n: number): APIEmbedField => ({ name: '…', value: `${plural(n, 'more field')} not shown`, inline: false });
   const moreCost = 1 + more(all.length).value.length;
   for (let i = 0; i < all.length; i++) {
     const f = all[i]!;

@@ -5,7 +5,7 @@
 // the top so its last lines survive.
 import type { ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import type { Message } from '../../model/message.js';
-import { keepLastLines, truncate } from '../../lib/format.js';
+import { keepLastLines, plural, truncate } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';
 
@@ -70,7 +70,7 @@ function codeSection(lines: readonly string[], max: number, keep: 'last' | 'firs
     if (kept.length === 0) kept.push(truncateEscaped(safe[0] ?? '', Math.max(1, inner - 2)));
     return '```\n' + [...kept, '…'].join('\n') + '\n```';
   }
-  const markerFor = (n: number) => `… ${n} earlier line${n === 1 ? '' : 's'} cut`;
+  const markerFor = (n: number) => `… ${plural(n, 'earlier line')} cut`;
   const reserve = markerFor(safe.length).length + 1;
   const { lines: kept, omitted } = keepLastLines(safe, inner - reserve);
   // A line cut from its start may begin inside an entity ("mp;"): harmless, it shows as text.
