@@ -262,6 +262,14 @@ export function field<T>(command: string, line: number | undefined, name: string
   }
 }
 
+/** Reads one typed field of a row: `f('UID', parseCount)`; a parse error names the field and line. */
+export type FieldReader = <T>(name: string, parse: (v: string | undefined) => T) => T;
+
+/** The FieldReader of the row on `line`, whose cells `get` looks up by name. */
+export function fieldReader(command: string, line: number | undefined, get: (name: string) => string | undefined): FieldReader {
+  return (name, parse) => field(command, line, name, () => parse(get(name)));
+}
+
 // ---- job ids -------------------------------------------------------------------------------------
 
 export interface JobIdParts {
@@ -343,6 +351,28 @@ export function columnsFromFormat(format: string, headers: Readonly<Record<strin
 export function looksLikeHeader(cells: string[], known: Iterable<string>): boolean {
   const set = new Set(known);
   return cells.every((c) => /^[A-Z][A-Z0-9_()/%]*$/.test(c.trim())) && cells.some((c) => set.has(c.trim()));
+}
+
+export interface FormatTableOptions {
+  command: string;
+  /** The `-o` format the command ran with: the columns of output without a header line. */
+  format: string;
+  /** The command's header name for each `-o` letter: the header line is recognised by them. */
+  headers: Readonly<Record<string, string>>;
+  freeText?: string;
+  maxLines?: number;
+}
+
+/** parsePipeTable for the output of a `-o FORMAT` command (squeue, sinfo), with or without its header line. */
+export function parseFormatTable(text: string, opts: FormatTableOptions): PipeTable {
+  const known = Object.values(opts.headers);
+  return parsePipeTable(text, {
+    command: opts.command,
+    columns: columnsFromFormat(opts.format, opts.headers),
+    isHeader: (cells) => looksLikeHeader(cells, known),
+    freeText: opts.freeText,
+    maxLines: opts.maxLines,
+  });
 }
 
 // ---- GRES ------------------------------------------------------------------------------------
