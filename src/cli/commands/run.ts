@@ -22,7 +22,9 @@ import { spoolDir } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { resolveCommand } from '../../schedulers/local/command-line.js';
 import { jobName } from '../../model/job-name.js';
-import { jobEnv, openLog, wrapProcess, writeFd, type WrapResult } from '../../schedulers/local/wrap.js';
+import { jobDoorbell } from '../job-doorbell.js';
+import { commandIO, toStderr, type CommandIO } from '../command-io.js';
+import { jobEnv, openLog, wrapProcess, type WrapResult } from '../../schedulers/local/wrap.js';
 
 export interface RunOptions {
   /** The command: program and arguments, or one shell string. */
@@ -35,12 +37,7 @@ export interface RunOptions {
   hideCommand: boolean;
 }
 
-export interface RunDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type RunDeps = CommandIO;
 
 /** Everything needed to run and record one job; serialisable (handed to the detached watcher). */
 export interface JobSpec {
@@ -127,34 +124,8 @@ function spawnError(err: unknown, argv0: string): UserError {
   return new UserError(`cannot start ${argv0}: ${errorMessage(err)}`, { exitCode: 126, cause: err });
 }
 
-/**
- * Could a hub be configured at all? A few stat()s, so that lib/doorbell.js (and node:http) are
- * not even loaded when there is no hub. Keep in step with findHubUrl's sources in lib/doorbell.ts
- * (a test checks that this is true whenever findHubUrl finds a URL).
- */
-export function hubMayBeConfigured(env: NodeJS.ProcessEnv, spool: string): boolean {
-  if (env.FLURM_HUB_URL?.trim() || env.FLURM_CLUSTER?.trim()) return true;
-  return fs.existsSync(path.join(spool, 'config.toml')) || fs.existsSync(path.join(spool, 'cluster', 'hub.json'));
-}
-
 /** How long after the start a job's start ring goes out (a shorter job rings once, at its end). */
 export const START_RING_DELAY_MS = 100;
-
-/** Rings the hub's doorbell; lib/doorbell.js is imported at the first ring, if a hub may exist. */
-function doorbell(deps: JobDeps, spec: JobSpec): () => Promise<boolean> {
-  let ring: Promise<(() => Promise<boolean>) | null> | undefined;
-  return async () => {
-    try {
-      ring ??= hubMayBeConfigured(deps.env, spec.spool)
-        ? import('../../lib/doorbell.js').then((m) => m.hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300))
-        : Promise.resolve(null);
-      const ringNow = await ring;
-      return ringNow ? await ringNow() : false;
-    } catch {
-      return false;
-    }
-  };
-}
 
 /**
  * Run the job to its end and record it. Returns the job's exit code (128+N for signal N).
@@ -162,9 +133,7 @@ function doorbell(deps: JobDeps, spec: JobSpec): () => Promise<boolean> {
  */
 export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
   ensureSpool(spec.spool); // an unwritable spool is an error before the job starts, not after
-  const rings: Array<Promise<boolean>> = [];
-  const ringOnce = doorbell(deps, spec);
-  const ring = () => rings.push(ringOnce());
+  const bell = jobDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs);
   // The start ring waits a moment: a job that ends sooner gets one ring after its end, which
   // makes the hub read both events (one connection instead of two on the shortest jobs).
   let startRing: NodeJS.Timeout | null = null;
@@ -186,7 +155,7 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
           appendEvent(spec.spool, startEvent(spec, pid, pidStart));
           startRing = setTimeout(() => {
             startRing = null;
-            ring();
+            bell.ring();
           }, START_RING_DELAY_MS);
         } catch (err) {
           warn(`could not record the start of job ${spec.id}: ${errorMessage(err)}`);
@@ -202,11 +171,11 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
   if (startRing) clearTimeout(startRing);
   try {
     appendEvent(spec.spool, endEvent(spec, result));
-    ring();
+    bell.ring();
   } catch (err) {
     warn(`could not record the end of job ${spec.id}: ${errorMessage(err)}`);
   }
-  await Promise.all(rings);
+  await bell.settled();
 
   if (!spec.quiet && !spec.detached) {
     const how = result.signal ? `killed by ${result.signal}` : `exit ${result.exit}`;
@@ -217,14 +186,11 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
 
 /** `flurm __detached run`: the detached watcher's side. */
 export function runDetachedJob(spec: JobSpec, env: NodeJS.ProcessEnv): Promise<number> {
-  return runJob(spec, { env, stderr: (t) => writeFd(2, t) });
+  return runJob(spec, { env, stderr: toStderr });
 }
 
 export async function run(opts: RunOptions, deps: Partial<RunDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const cwd = deps.cwd ?? process.cwd();
-  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const { env, cwd, stdout, stderr } = commandIO(deps);
 
   const resolved = resolveCommand(opts.command, env, cwd);
   const spool = spoolDir(env);

@@ -19,7 +19,7 @@ import { spoolDir } from '../../lib/host.js';
 import { ringHub } from '../../lib/doorbell.js';
 import { writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
-import { writeFd } from '../../schedulers/local/wrap.js';
+import { commandIO, type CommandIO } from '../command-io.js';
 import { isInvalidJobId, parseScontrolJobs, type ScontrolJob } from '../../schedulers/slurm/scontrol.js';
 import {
   describePaths,
@@ -44,10 +44,7 @@ export interface WatchSlurmOptions {
   quiet: boolean;
 }
 
-export interface WatchSlurmDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stderr: (text: string) => void;
+export interface WatchSlurmDeps extends Omit<CommandIO, 'stdout'> {
   /** The user's uid (the job must be theirs). */
   uid: number;
   doorbellTimeoutMs: number;
@@ -113,9 +110,7 @@ async function squeuePaths(jobId: string, workDir: string, isArray: boolean, env
 }
 
 export async function run(opts: WatchSlurmOptions, deps: Partial<WatchSlurmDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const cwd = deps.cwd ?? process.cwd();
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const { env, cwd, stderr } = commandIO(deps);
   const uid = deps.uid ?? process.getuid?.() ?? -1;
   const origin = writerOrigin(env);
   const me = origin.user;

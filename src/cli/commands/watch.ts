@@ -15,11 +15,11 @@ import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { errorMessage } from '../../lib/errors.js';
 import { spoolDir } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
-import { hubDoorbell } from '../../lib/doorbell.js';
 import { processAgeSeconds, readCmdline, readProcLink, readUptime } from '../../proc/proc.js';
 import { checkWatchable, followProcess, stdoutFile, type FollowOptions } from '../../schedulers/local/watch.js';
 import { displayCommand } from '../../schedulers/local/command-line.js';
-import { writeFd } from '../../schedulers/local/wrap.js';
+import { jobDoorbell } from '../job-doorbell.js';
+import { commandIO, toStderr, type CommandIO } from '../command-io.js';
 
 export interface WatchOptions {
   pid: number;
@@ -31,12 +31,7 @@ export interface WatchOptions {
   hideCommand: boolean;
 }
 
-export interface WatchCommandDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type WatchCommandDeps = CommandIO;
 
 /** What the (possibly detached) watcher needs; serialisable. */
 export interface WatchSpec {
@@ -73,9 +68,7 @@ export interface WatchDeps {
 export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number> {
   const procRoot = deps.procRoot;
   ensureSpool(spec.spool);
-  const rings: Array<Promise<boolean>> = [];
-  const doorbell = hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300);
-  const ring = () => rings.push(doorbell());
+  const bell = jobDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs);
   let first: ReturnType<typeof checkWatchable> | null = null;
   try {
     first = checkWatchable(spec.pid, { procRoot });
@@ -93,8 +86,8 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
     const end: EndEvent = { ...envelope('end', spec), exit: null, exit_unknown: true, wall_seconds, cpu_seconds: null, peak_rss_bytes: null, ...described };
     appendEvent(spec.spool, start);
     appendEvent(spec.spool, end);
-    ring();
-    await Promise.all(rings);
+    bell.ring();
+    await bell.settled();
     return 0;
   }
   const pidStart = first!.startTimeTicks;
@@ -115,7 +108,7 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
     ...(log ? { log } : {}),
   };
   appendEvent(spec.spool, start);
-  ring();
+  bell.ring();
 
   const abort = new AbortController();
   const onInt = () => abort.abort();
@@ -128,7 +121,7 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   }
 
   if (!r.ended) {
-    await Promise.all(rings);
+    await bell.settled();
     if (!spec.quiet) deps.stderr(`flurm: stopped watching pid ${spec.pid}; it is still running (flurm watch -d watches in the background)\n`);
     return 130;
   }
@@ -145,24 +138,23 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   };
   try {
     appendEvent(spec.spool, end);
-    ring();
+    bell.ring();
   } catch (err) {
     deps.stderr(`flurm: could not record the end of job ${spec.id}: ${errorMessage(err)}\n`);
   }
-  await Promise.all(rings);
+  await bell.settled();
   if (!spec.quiet && !spec.detached) deps.stderr(`flurm: pid ${spec.pid} ended (job ${spec.id})\n`);
   return 0;
 }
 
 /** `flurm __detached watch`: the detached watcher's side. */
 export function runDetachedWatch(spec: WatchSpec, env: NodeJS.ProcessEnv): Promise<number> {
-  return watchJob(spec, { env, stderr: (t) => writeFd(2, t) });
+  return watchJob(spec, { env, stderr: toStderr });
 }
 
 export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const io = commandIO(deps);
+  const { env, stdout, stderr } = io;
   const stat = checkWatchable(opts.pid); // a clear error here, in the terminal, even with -d
   const spool = spoolDir(env);
   ensureSpool(spool);
@@ -186,7 +178,7 @@ export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = 
     cwd: readProcLink(opts.pid, 'cwd') ?? undefined,
   };
   const { spawnDetached } = await import('../../schedulers/local/detach.js');
-  spawnDetached('watch', spec, { env, cwd: deps.cwd ?? process.cwd(), outFd: null });
+  spawnDetached('watch', spec, { env, cwd: io.cwd, outFd: null });
   if (!opts.quiet) stdout(`flurm: watching pid ${opts.pid} in the background (job ${spec.id})\n`);
   return 0;
 }
