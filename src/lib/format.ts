@@ -131,28 +131,25 @@ export function keepLastLines(
   return { lines: kept, omitted: lines.length - kept.length };
 }
 
-/** `s` cut from its start until `measure` says it is within `budget`. */
-export function cutStartToFit(s: string, budget: number, measure: (s: string) => number = (x) => x.length): string {
+/** The longest `cut(s, n)` that `measure` says is within `budget` (binary search on n). */
+function cutToFit(s: string, budget: number, measure: (s: string) => number, cut: (s: string, max: number) => string): string {
   if (measure(s) <= budget) return s;
   let lo = 0;
   let hi = Math.min(s.length, budget);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (measure(truncateStart(s, mid)) <= budget) lo = mid;
+    if (measure(cut(s, mid)) <= budget) lo = mid;
     else hi = mid - 1;
   }
-  return truncateStart(s, lo);
+  return cut(s, lo);
+}
+
+/** `s` cut from its start until `measure` says it is within `budget`. */
+export function cutStartToFit(s: string, budget: number, measure: (s: string) => number = (x) => x.length): string {
+  return cutToFit(s, budget, measure, truncateStart);
 }
 
 /** `s` cut at its end until `measure` says it is within `budget`. */
 export function cutEndToFit(s: string, budget: number, measure: (s: string) => number = (x) => x.length): string {
-  if (measure(s) <= budget) return s;
-  let lo = 0;
-  let hi = Math.min(s.length, budget);
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (measure(truncate(s, mid)) <= budget) lo = mid;
-    else hi = mid - 1;
-  }
-  return truncate(s, lo);
+  return cutToFit(s, budget, measure, truncate);
 }
