@@ -25,7 +25,9 @@ import {
   COMMAND_MAX_CHARS,
   PATH_MAX_CHARS,
   SLURM_ARRAY_MAX_CHARS,
+  SLURM_NAME_MAX_CHARS,
   TITLE_MAX_CHARS,
+  TO_MAX_ENTRIES,
   clip,
   type SlurmEvent,
 } from '../../spool/events.js';
@@ -37,10 +39,6 @@ import type { SbatchSubmission } from './sbatch-output.js';
 import type { ScontrolJob } from './scontrol.js';
 import { isFinalState } from './states.js';
 
-/** Longest job, partition and cluster name flurm records (spool/validate.ts accepts no more). */
-export const SLURM_NAME_MAX_CHARS = 256;
-/** Most --to destinations one job may carry (spool/validate.ts accepts no more). */
-export const MAX_DESTINATIONS = 16;
 
 // ---------------------------------------------------------------------------------------------
 // flurm submit's own options
@@ -95,7 +93,7 @@ export function splitSubmitCommandLine(argv: readonly string[]): SubmitCommandLi
     } else break;
   }
   out.sbatchArgv = argv.slice(i);
-  if (out.to.length > MAX_DESTINATIONS) throw new UserError(`submit: at most ${MAX_DESTINATIONS} --to destinations per job (got ${out.to.length})`);
+  if (out.to.length > TO_MAX_ENTRIES) throw new UserError(`submit: at most ${TO_MAX_ENTRIES} --to destinations per job (got ${out.to.length})`);
   return out;
 }
 
@@ -317,7 +315,7 @@ export function slurmEvent(reg: SlurmRegistration, who: EventOrigin & { id?: str
   e.cwd = clip(reg.cwd, PATH_MAX_CHARS);
   e.output = reg.output === null ? null : clip(reg.output, PATH_MAX_CHARS);
   e.error = reg.error === null ? null : clip(reg.error, PATH_MAX_CHARS);
-  if (reg.to.length > 0) e.to = reg.to.slice(0, MAX_DESTINATIONS);
+  if (reg.to.length > 0) e.to = reg.to.slice(0, TO_MAX_ENTRIES);
   if (reg.attached) e.attached = true;
   return e;
 }
