@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { envelope, jobDescription, writerOrigin } from './envelope.js';
+import { envelope, jobCost, jobDescription, writerOrigin } from './envelope.js';
 import { serializeEvent } from './writer.js';
 import { parseEventLine } from './validate.js';
 import type { NoteEvent, StartEvent } from './events.js';
@@ -44,5 +44,10 @@ describe('envelope', () => {
     expect(jobDescription({})).toEqual({});
     expect(jobDescription({ title: undefined, cmd: 'x', to: [] })).toEqual({ cmd: 'x' });
     expect(Object.keys(jobDescription({ to: ['a'], cmd: '', title: 't' }))).toEqual(['title', 'cmd', 'to']);
+  });
+
+  it('jobCost rounds wall time to the ms and CPU time to 1/100 s, and keeps unknowns null', () => {
+    expect(jobCost(6494.41849, 25811.2049, 21474836480)).toEqual({ wall_seconds: 6494.418, cpu_seconds: 25811.2, peak_rss_bytes: 21474836480 });
+    expect(jobCost(0.0004, null, null)).toEqual({ wall_seconds: 0, cpu_seconds: null, peak_rss_bytes: null });
   });
 });

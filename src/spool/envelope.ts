@@ -33,6 +33,15 @@ export function envelope<T extends EventType>(type: T, who: EventOrigin & { id?:
   return { v: SPOOL_VERSION, type, id: who.id ?? newId(), ts: who.ts ?? new Date().toISOString(), user: who.user, host: who.host, src: 'node' };
 }
 
+/** What an `end` event says a job cost, rounded as the writers round it: ms of wall, 1/100 s of CPU. */
+export function jobCost(wallSeconds: number, cpuSeconds: number | null, peakRssBytes: number | null): { wall_seconds: number; cpu_seconds: number | null; peak_rss_bytes: number | null } {
+  return {
+    wall_seconds: Math.round(wallSeconds * 1000) / 1000,
+    cpu_seconds: cpuSeconds === null ? null : Math.round(cpuSeconds * 100) / 100,
+    peak_rss_bytes: peakRssBytes,
+  };
+}
+
 /** A job's title, command line and extra destinations, as an event carries them. */
 export interface JobDescription {
   title?: string;

@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EndEvent, StartEvent } from '../../spool/events.js';
-import { envelope, jobDescription, writerOrigin } from '../../spool/envelope.js';
+import { envelope, jobCost, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { UserError, errorMessage } from '../../lib/errors.js';
 import { spoolDir } from '../../lib/host.js';
@@ -89,8 +89,6 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-
 export function startEvent(spec: JobSpec, pid: number, pidStart: string): StartEvent {
   return {
     ...envelope('start', spec),
@@ -108,9 +106,7 @@ export function endEvent(spec: JobSpec, r: WrapResult): EndEvent {
     ...envelope('end', spec),
     exit: r.exit,
     signal: r.signal,
-    wall_seconds: round(r.wallSeconds, 3),
-    cpu_seconds: r.cpuSeconds === null ? null : round(r.cpuSeconds, 2),
-    peak_rss_bytes: r.peakRssBytes,
+    ...jobCost(r.wallSeconds, r.cpuSeconds, r.peakRssBytes),
     tail: r.tail,
     ...jobDescription(spec), // repeated so that an `end` alone is enough to notify
   };

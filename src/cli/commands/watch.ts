@@ -10,7 +10,7 @@
 // If the process writes its stdout to a regular file (`cmd > out.log &`), that file is the `log`
 // and its last lines are the `tail`.
 import type { EndEvent, StartEvent } from '../../spool/events.js';
-import { envelope, jobDescription, writerOrigin } from '../../spool/envelope.js';
+import { envelope, jobCost, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { errorMessage } from '../../lib/errors.js';
 import { spoolDir } from '../../lib/host.js';
@@ -82,8 +82,7 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
     const described = jobDescription({ title: spec.title, cmd: spec.hideCommand ? undefined : seen.cmd, to: spec.to });
     const cwd = seen.cwd !== undefined ? { cwd: seen.cwd } : {};
     const start: StartEvent = { ...envelope('start', spec), pid: spec.pid, pid_start: seen.pidStart, attached: true, detached: true, ...cwd, ...described };
-    const wall_seconds = Math.round(seen.ageSeconds * 1000) / 1000;
-    const end: EndEvent = { ...envelope('end', spec), exit: null, exit_unknown: true, wall_seconds, cpu_seconds: null, peak_rss_bytes: null, ...described };
+    const end: EndEvent = { ...envelope('end', spec), exit: null, exit_unknown: true, ...jobCost(seen.ageSeconds, null, null), ...described };
     appendEvent(spec.spool, start);
     appendEvent(spec.spool, end);
     bell.ring();
@@ -130,9 +129,7 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
     ...envelope('end', spec),
     exit: null,
     exit_unknown: true,
-    wall_seconds: Math.round(r.wallSeconds * 1000) / 1000,
-    cpu_seconds: Math.round(r.cpuSeconds * 100) / 100,
-    peak_rss_bytes: r.peakRssBytes,
+    ...jobCost(r.wallSeconds, r.cpuSeconds, r.peakRssBytes),
     ...(tail !== undefined ? { tail } : {}),
     ...described,
   };
