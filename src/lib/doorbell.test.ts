@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { findClusterDir, findHubUrl, hubDoorbell, ringDoorbell } from './doorbell.js';
-import { hubMayBeConfigured } from '../cli/commands/run.js';
+import { hubMayBeConfigured } from '../cli/job-doorbell.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-doorbell-'));
 let k = 0;

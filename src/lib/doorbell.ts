@@ -63,6 +63,23 @@ export async function findHubUrl(env: NodeJS.ProcessEnv, spool: string): Promise
 }
 
 /**
+ * The `finish(ok)` of a ring: the first call (or the timeout, with false) settles it, clears the
+ * timer and runs `cleanup` (or the call's own `then`); later calls do nothing.
+ */
+function settleOnce(resolve: (ok: boolean) => void, timeoutMs: number, cleanup: () => void): (ok: boolean, then?: () => void) => void {
+  let done = false;
+  const finish = (ok: boolean, then = cleanup) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    then();
+    resolve(ok);
+  };
+  const timer = setTimeout(() => finish(false), timeoutMs);
+  return finish;
+}
+
+/**
  * POST `${url}/doorbell?user=USER`. Resolves true when the hub answered 2xx (it answers 202),
  * false on anything else — refused, timed out, bad URL. Never throws, never takes longer than
  * `timeoutMs`.
@@ -83,24 +100,15 @@ export async function ringDoorbell(url: string, user: string, timeoutMs = 300, o
     return false;
   }
   return new Promise<boolean>((resolve) => {
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    let req: import('node:http').ClientRequest;
+    let req: import('node:http').ClientRequest | undefined;
+    const finish = settleOnce(resolve, timeoutMs, () => req?.destroy());
     try {
       req = mod.request(target, { method: 'POST', agent: false, headers: { 'content-length': '0', 'user-agent': 'flurm' } }, (res) => {
         res.resume();
         finish((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
       });
     } catch {
-      clearTimeout(timer);
-      resolve(false);
+      finish(false);
       return;
     }
     req.on('error', () => finish(false));
@@ -118,17 +126,9 @@ export async function ringDoorbell(url: string, user: string, timeoutMs = 300, o
 async function ringPlainHttp(target: URL, timeoutMs: number, awaitAnswer: boolean): Promise<boolean> {
   const net = await import('node:net');
   return new Promise<boolean>((resolve) => {
-    let done = false;
     let head = '';
     const sock = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 80) });
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = settleOnce(resolve, timeoutMs, () => sock.destroy());
     sock.setNoDelay(true);
     sock.on('connect', () => {
       const request = `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: flurm\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
@@ -136,13 +136,7 @@ async function ringPlainHttp(target: URL, timeoutMs: number, awaitAnswer: boolea
         sock.write(request);
         return;
       }
-      sock.end(request, () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        sock.unref(); // let the process exit; the kernel finishes sending
-        resolve(true);
-      });
+      sock.end(request, () => finish(true, () => sock.unref())); // let the process exit; the kernel finishes sending
     });
     sock.on('data', (chunk: Buffer) => {
       head += chunk.toString('latin1');

@@ -1,6 +1,16 @@
 // formatDuration / formatBytes output, and cuts that respect limits and never split an emoji.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, plural, splitTopLevel, truncate, truncateStart, truncateUtf8, utf8Bytes } from './format.js';
+import { formatBytes, formatDuration, plural, truncate, truncateStart, truncateUtf8, utf8Bytes } from './format.js';
+
+describe('plural', () => {
+  it('counts a noun: singular for exactly 1, the given or regular plural otherwise', () => {
+    expect(plural(1, 'job')).toBe('1 job');
+    expect(plural(0, 'job')).toBe('0 jobs');
+    expect(plural(2, 'free GPU')).toBe('2 free GPUs');
+    expect(plural(3, 'process', 'processes')).toBe('3 processes');
+    expect(plural(1, 'process', 'processes')).toBe('1 process');
+  });
+});
 
 describe('formatDuration', () => {
   it.each([
@@ -63,22 +73,5 @@ describe('truncate', () => {
     expect(utf8Bytes(cut)).toBeLessThanOrEqual(51);
     expect(cut.endsWith('…')).toBe(true);
     expect(truncateUtf8('abc', 3)).toBe('abc');
-  });
-});
-
-describe('plural and splitTopLevel', () => {
-  it('counts with the right noun', () => {
-    expect([plural(1, 'node'), plural(0, 'node'), plural(2, 'process', 'processes')]).toEqual(['1 node', '0 nodes', '2 processes']);
-  });
-
-  it('splits SLURM host lists and GRES lists only outside brackets', () => {
-    // Real forms: squeue %N / sinfo %N host lists, sinfo %G and scontrol TresPerNode GRES.
-    expect(splitTopLevel('node[01-03,07],gpu5')).toEqual(['node[01-03,07]', 'gpu5']);
-    expect(splitTopLevel('rack1-n[1-4]-ib,rack2-n[1,3]-ib')).toEqual(['rack1-n[1-4]-ib', 'rack2-n[1,3]-ib']);
-    expect(splitTopLevel('gpu:a100:4(S:0-1),mps:400')).toEqual(['gpu:a100:4(S:0-1)', 'mps:400']);
-    expect(splitTopLevel('gpu:v100:2(IDX:0,1),gpu:t4:1')).toEqual(['gpu:v100:2(IDX:0,1)', 'gpu:t4:1']);
-    expect(splitTopLevel('vm')).toEqual(['vm']);
-    expect(splitTopLevel('a],b')).toEqual(['a]', 'b']);
-    expect(splitTopLevel('')).toEqual(['']);
   });
 });

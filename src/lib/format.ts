@@ -1,5 +1,11 @@
-// Small formatting helpers shared by the renderers: durations, byte sizes, and length cuts that
-// never split a UTF-16 surrogate pair (an emoji cut in half renders as garbage or is rejected).
+// Small formatting helpers shared by the renderers: counted nouns, durations, byte sizes, and
+// length cuts that never split a UTF-16 surrogate pair (an emoji cut in half renders as garbage or
+// is rejected).
+
+/** "1 job", "2 jobs", "0 jobs"; `many` for an irregular plural ("1 process", "3 processes"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 /** "45s", "5m 03s", "1h 02m", "3d 4h". Non-finite or negative input gives "?". */
 export function formatDuration(seconds: number): string {
@@ -125,54 +131,25 @@ export function keepLastLines(
   return { lines: kept, omitted: lines.length - kept.length };
 }
 
-/** `s` cut from its start until `measure` says it is within `budget`. */
-export function cutStartToFit(s: string, budget: number, measure: (s: string) => number = (x) => x.length): string {
+/** The longest `cut(s, n)` that `measure` says is within `budget` (binary search on n). */
+function cutToFit(s: string, budget: number, measure: (s: string) => number, cut: (s: string, max: number) => string): string {
   if (measure(s) <= budget) return s;
   let lo = 0;
   let hi = Math.min(s.length, budget);
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (measure(truncateStart(s, mid)) <= budget) lo = mid;
+    if (measure(cut(s, mid)) <= budget) lo = mid;
     else hi = mid - 1;
   }
-  return truncateStart(s, lo);
+  return cut(s, lo);
+}
+
+/** `s` cut from its start until `measure` says it is within `budget`. */
+export function cutStartToFit(s: string, budget: number, measure: (s: string) => number = (x) => x.length): string {
+  return cutToFit(s, budget, measure, truncateStart);
 }
 
 /** `s` cut at its end until `measure` says it is within `budget`. */
 export function cutEndToFit(s: string, budget: number, measure: (s: string) => number = (x) => x.length): string {
-  if (measure(s) <= budget) return s;
-  let lo = 0;
-  let hi = Math.min(s.length, budget);
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (measure(truncate(s, mid)) <= budget) lo = mid;
-    else hi = mid - 1;
-  }
-  return truncate(s, lo);
-}
-
-/** "1 node", "3 nodes", "2 processes" (with `many`). */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-/**
- * `text` split at `sep` where no bracket is open: "node[01-03,07],gpu5" → ["node[01-03,07]",
- * "gpu5"]; "gpu:a100:4(S:0-1),mps:400" → ["gpu:a100:4(S:0-1)", "mps:400"]. Brackets are [], ()
- * and {}; a stray closing one is ignored. The parts are not trimmed.
- */
-export function splitTopLevel(text: string, sep = ','): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of text) {
-    if (ch === '[' || ch === '(' || ch === '{') depth++;
-    else if (ch === ']' || ch === ')' || ch === '}') depth = Math.max(0, depth - 1);
-    if (ch === sep && depth === 0) {
-      parts.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  parts.push(cur);
-  return parts;
+  return cutToFit(s, budget, measure, truncate);
 }

@@ -73,7 +73,7 @@ export function newId(nowMs: number = Date.now()): string {
   return encodeTime(lastMs) + encodeRandom(lastDigits);
 }
 
-const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export function isUlid(s: string): boolean {
   return ULID_RE.test(s);
 }

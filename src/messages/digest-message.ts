@@ -2,6 +2,7 @@
 // must never lose a job, so the messages of one window are coalesced into one message that
 // counts them by result and names each (id and title), e.g. "7 more jobs ended: 5 ✓ 2 ✗".
 import type { Message, Severity } from '../model/message.js';
+import { plural } from '../lib/format.js';
 import { clip, TITLE_MAX_CHARS } from '../spool/events.js';
 
 /** One coalesced message: the job (or note) it was about and the message it would have been. */
@@ -28,13 +29,13 @@ export function buildDigestMessage(user: string, items: readonly DigestItem[], o
   for (const it of items) counts[it.message.severity]++;
   const tally = ORDER.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${MARK[s]}`).join(' ');
   const allJobs = counts.info === 0;
-  const what = allJobs ? (items.length === 1 ? 'job ended' : 'jobs ended') : items.length === 1 ? 'message' : 'messages';
+  const what = allJobs ? plural(items.length, 'more job ended', 'more jobs ended') : plural(items.length, 'more message');
   const severity: Severity = counts.failure > 0 ? 'failure' : counts.warning > 0 ? 'warning' : counts.success > 0 ? 'success' : 'info';
   const shown = items.slice(0, DIGEST_MAX_ROWS);
   const rows = shown.map((it) => [MARK[it.message.severity], clip(bareTitle(it.message.title), 120), it.refId]);
   if (items.length > shown.length) rows.push(['…', `and ${items.length - shown.length} more`, '']);
   return {
-    title: clip(`${items.length} more ${what} for ${user}: ${tally}`, TITLE_MAX_CHARS),
+    title: clip(`${what} for ${user}: ${tally}`, TITLE_MAX_CHARS),
     severity,
     summary:
       `More than ${opts.limitPerMinute} messages for ${user} in one minute, so these come as one. ` +

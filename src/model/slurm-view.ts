@@ -3,9 +3,7 @@
 // when no hub answers). The hub's GET /api/v1/slurm returns a SlurmClusterView; status, best,
 // top, users and queue render it with pure functions, like NodeView for agent nodes. It is built
 // from parsed sinfo/squeue output by schedulers/slurm/view.ts.
-
-
-import { splitTopLevel } from '../lib/format.js';
+import { splitTopLevel } from '../lib/split.js';
 import type { CellState } from './message.js';
 
 export interface SlurmNodeView {
@@ -162,7 +160,7 @@ export function countArrayTasks(spec: string): number | null {
  */
 export function hostlistIncludes(list: string | null, host: string): boolean {
   if (!list) return false;
-  for (const item of splitTopLevel(list)) {
+  for (const item of splitTopLevel(list, ',')) {
     const m = /^([^[\]]*)\[([^\]]*)\]([^[\]]*)$/.exec(item.trim());
     if (!m) {
       if (item.trim() === host) return true;

@@ -19,6 +19,9 @@ export const MESSAGE_MAX_CHARS = 4000;
 export const COMMAND_MAX_CHARS = 4000;
 /** cwd and log paths are cut to this many characters. */
 export const PATH_MAX_CHARS = 4096;
+/** Most extra destinations (`to`) one event carries, and the longest URL of one. */
+export const TO_MAX_ENTRIES = 16;
+export const TO_URL_MAX_CHARS = 2048;
 
 export type EventType = 'start' | 'end' | 'note' | 'slurm';
 
@@ -87,6 +90,8 @@ export interface NoteEvent extends EventBase {
 export const SLURM_JOB_ID_RE = /^\d{1,12}$/;
 /** Array specs as sbatch --array takes them ("0-15%4", "1,3,5-7"). */
 export const SLURM_ARRAY_MAX_CHARS = 1024;
+/** Longest SLURM cluster, job or partition name a `slurm` event carries. */
+export const SLURM_NAME_MAX_CHARS = 256;
 
 /**
  * `slurm`: a batch job handed to SLURM (`flurm submit`, `flurm watch --slurm`). From here the hub

@@ -7,25 +7,29 @@ import {
   COMMAND_MAX_CHARS,
   MAX_EVENT_BYTES,
   MESSAGE_MAX_CHARS,
+  PATH_MAX_CHARS,
   TAIL_MAX_BYTES,
   TAIL_MAX_LINES,
   TAIL_MAX_LINE_CHARS,
   TITLE_MAX_CHARS,
+  TO_MAX_ENTRIES,
+  TO_URL_MAX_CHARS,
   SLURM_ARRAY_MAX_CHARS,
   SLURM_JOB_ID_RE,
+  SLURM_NAME_MAX_CHARS,
+  clip,
   type SpoolEvent,
 } from './events.js';
+import { ULID_RE } from '../lib/ids.js';
+import { formatPath } from '../lib/field-path.js';
 
 // Reader-side bounds for fields events.ts does not limit (writers never come near them).
 export const USER_MAX_CHARS = 256;
 export const HOST_MAX_CHARS = 255;
 export const SRC_MAX_CHARS = 32;
 export const TYPE_MAX_CHARS = 64;
-export { PATH_MAX_CHARS } from "./events.js";
-import { PATH_MAX_CHARS } from "./events.js";
 export const SIGNAL_MAX_CHARS = 32;
-export const TO_MAX_ENTRIES = 16;
-export const TO_URL_MAX_CHARS = 2048;
+export { PATH_MAX_CHARS, SLURM_NAME_MAX_CHARS, TO_MAX_ENTRIES, TO_URL_MAX_CHARS };
 /** Upper bound for durations (seconds): about 31 years. */
 export const SECONDS_MAX = 1e9;
 
@@ -35,12 +39,9 @@ export type ParsedLine =
   | { kind: 'invalid'; reason: string };
 
 export const KNOWN_TYPES = ['start', 'end', 'note', 'slurm'] as const;
-/** Longest SLURM cluster, job or partition name a reader accepts. */
-export const SLURM_NAME_MAX_CHARS = 256;
 /** Most tasks an array may declare (SLURM's MaxArraySize ceiling is 4,000,001). */
 export const SLURM_TASKS_MAX = 4_000_001;
 
-const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const ISO_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /** What each field must be, in words; the reason for any issue on that field says this. */
@@ -167,21 +168,11 @@ const KNOWN_FIELDS: Record<string, Set<string>> = Object.fromEntries(
   Object.entries(SCHEMAS).map(([t, s]) => [t, new Set(Object.keys(s.shape))]),
 );
 
-/** Cut a string for a log line. */
-function short(s: string, max = 80): string {
-  return s.length <= max ? s : s.slice(0, max - 1) + '…';
-}
-
-function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
-}
 
 /** One issue → "field `tail[3]` must be ...". Required fields that are absent say so. */
 function describeIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): string {
   const top = String(issue.path[0] ?? '');
-  const name = fieldPath(issue.path) || '(line)';
+  const name = issue.path.length > 0 ? formatPath(issue.path) : '(line)';
   const expect = EXPECT[top] ?? 'valid';
   if (issue.path.length === 1 && !(top in input)) return `field \`${name}\` is required (${expect})`;
   return `field \`${name}\` must be ${expect}`;
@@ -201,7 +192,7 @@ export function parseEventLine(line: string, context?: string): ParsedLine {
   try {
     value = JSON.parse(line);
   } catch (err) {
-    return { kind: 'invalid', reason: `${at}not JSON: ${short((err as Error).message, 120)}` };
+    return { kind: 'invalid', reason: `${at}not JSON: ${clip((err as Error).message, 120)}` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'invalid', reason: `${at}not a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
@@ -213,7 +204,7 @@ export function parseEventLine(line: string, context?: string): ParsedLine {
     return { kind: 'invalid', reason: `${at}field \`type\` must be ${EXPECT.type}` };
   }
   if (!Object.hasOwn(SCHEMAS, type)) {
-    return { kind: 'ignored', type, reason: `${at}unknown event type "${short(type, TYPE_MAX_CHARS)}" ignored` };
+    return { kind: 'ignored', type, reason: `${at}unknown event type "${clip(type, TYPE_MAX_CHARS)}" ignored` };
   }
   const schema = SCHEMAS[type as keyof typeof SCHEMAS];
   const result = schema.safeParse(obj);

@@ -10,6 +10,7 @@ import { networkFsOf } from '../../store/local-disk.js';
 import { defaultIndexPath } from '../../hub/defaults.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
 import { errorMessage } from '../../lib/errors.js';
+import { plural } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 import type { Message } from '../../model/message.js';
 import { getJson, hubUrl, clusterDirFor } from '../hub-client.js';
@@ -48,7 +49,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   if (opts.config) {
     try {
       hubCfg = loadHubConfig(opts.config);
-      add('ok', `hub config ${opts.config}`, `${hubCfg.routes.length} route(s)`);
+      add('ok', `hub config ${opts.config}`, plural(hubCfg.routes.length, 'route'));
     } catch (err) {
       add('fail', `hub config ${opts.config}`, errorMessage(err));
     }
@@ -119,7 +120,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   for (const c of checks) process.stdout.write(`${MARK[c.level]} ${c.what}${c.detail ? ` — ${c.detail}` : ''}\n`);
   const failed = checks.filter((c) => c.level === 'fail').length;
   const warned = checks.filter((c) => c.level === 'warn').length;
-  process.stdout.write(`\n${failed ? `${failed} problem(s)` : 'no problems'}${warned ? `, ${warned} warning(s)` : ''}\n`);
+  process.stdout.write(`\n${failed ? plural(failed, 'problem') : 'no problems'}${warned ? `, ${plural(warned, 'warning')}` : ''}\n`);
   return failed ? 1 : 0;
 }
 
@@ -149,12 +150,12 @@ function checkSlurm(s: SlurmHealthAnswer | undefined, add: (l: Level, w: string,
   if (s.problem) {
     const since = s.failing_since ? ` since ${formatLocalTime(s.failing_since)}` : '';
     const retry = s.next_attempt_in_seconds != null ? `; next try in ${s.next_attempt_in_seconds} s` : '';
-    add('fail', 'slurm', `${s.problem}${since} (${s.consecutive_failures ?? 0} failed call(s) in a row${retry}); watched jobs are judged once it answers`);
+    add('fail', 'slurm', `${s.problem}${since} (${plural(s.consecutive_failures ?? 0, 'failed call')} in a row${retry}); watched jobs are judged once it answers`);
   } else {
-    add('ok', 'slurm', `watching ${s.watching ?? 0} job(s); ${s.commands_per_minute ?? 0} SLURM commands/min${s.mode === 'scontrol' ? '; accounting is off: final records from scontrol (no peak memory, CPU time)' : ''}`);
+    add('ok', 'slurm', `watching ${plural(s.watching ?? 0, 'job')}; ${s.commands_per_minute ?? 0} SLURM commands/min${s.mode === 'scontrol' ? '; accounting is off: final records from scontrol (no peak memory, CPU time)' : ''}`);
   }
   if (slow.length) add('warn', 'slurm commands slow', slow.join(', '));
-  for (const [n, c] of calls) if (c.failures > 0 && c.last_error && c.last_error !== s.problem) add('warn', `slurm ${n}`, `${c.failures} of ${c.calls} call(s) failed; last: ${c.last_error}`);
+  for (const [n, c] of calls) if (c.failures > 0 && c.last_error && c.last_error !== s.problem) add('warn', `slurm ${n}`, `${c.failures} of ${plural(c.calls, 'call')} failed; last: ${c.last_error}`);
 }
 
 function testMessage(user: string): Message {

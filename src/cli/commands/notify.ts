@@ -1,9 +1,9 @@
 // `flurm notify [-t TITLE] MESSAGE`: write a `note` event to the user's spool and ring the hub's
 // doorbell (best-effort, short timeout). For scripts: a milestone, a result, "sweep done".
-import { envelope } from '../../spool/envelope.js';
 import { MESSAGE_MAX_CHARS, clip, type NoteEvent } from '../../spool/events.js';
+import { envelope, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent } from '../../spool/writer.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { ringHub } from '../../lib/doorbell.js';
 
 export interface NotifyOptions {
@@ -22,15 +22,9 @@ export interface NotifyDeps {
 export async function run(opts: NotifyOptions, deps: Partial<NotifyDeps> = {}): Promise<number> {
   const env = deps.env ?? process.env;
   const spool = spoolDir(env);
-  const user = userName(env);
-  const note: NoteEvent = {
-    ...envelope({ user, host: hostName(env) }),
-    type: 'note',
-    message: clip(opts.message, MESSAGE_MAX_CHARS),
-  };
-  if (opts.title !== undefined) note.title = opts.title;
-  if (opts.to.length > 0) note.to = opts.to;
+  const origin = writerOrigin(env);
+  const note: NoteEvent = { ...envelope('note', origin), message: clip(opts.message, MESSAGE_MAX_CHARS), ...jobDescription({ title: opts.title, to: opts.to }) };
   appendEvent(spool, note);
-  await ringHub(env, spool, user, deps.doorbellTimeoutMs ?? 300);
+  await ringHub(env, spool, origin.user, deps.doorbellTimeoutMs ?? 300);
   return 0;
 }

@@ -12,17 +12,19 @@
 // anything is recorded: no `start`, no `end`, nothing to notify — the user sees the message at
 // once, in the terminal, even with -d (the lookup is done before detaching). A shell string whose
 // command is missing is a job like any other: the shell says so in the tail and exits 127.
-import { envelope } from '../../spool/envelope.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type EndEvent, type StartEvent } from '../../spool/events.js';
+import type { EndEvent, StartEvent } from '../../spool/events.js';
+import { envelope, jobCost, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { UserError, errorMessage } from '../../lib/errors.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
 import { resolveCommand } from '../../schedulers/local/command-line.js';
 import { jobName } from '../../model/job-name.js';
-import { jobEnv, openLog, wrapProcess, writeFd, type WrapResult } from '../../schedulers/local/wrap.js';
+import { jobDoorbell } from '../job-doorbell.js';
+import { commandIO, toStderr, type CommandIO } from '../command-io.js';
+import { jobEnv, openLog, wrapProcess, type WrapResult } from '../../schedulers/local/wrap.js';
 
 export interface RunOptions {
   /** The command: program and arguments, or one shell string. */
@@ -35,12 +37,7 @@ export interface RunOptions {
   hideCommand: boolean;
 }
 
-export interface RunDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type RunDeps = CommandIO;
 
 /** Everything needed to run and record one job; serialisable (handed to the detached watcher). */
 export interface JobSpec {
@@ -92,36 +89,27 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-const base = (spec: Pick<JobSpec, 'id' | 'user' | 'host'>) => envelope(spec);
-
 export function startEvent(spec: JobSpec, pid: number, pidStart: string): StartEvent {
-  const e: StartEvent = { ...base(spec), type: 'start', pid, pid_start: pidStart, cwd: spec.cwd };
-  if (spec.title !== undefined) e.title = spec.title;
-  if (spec.cmd !== undefined) e.cmd = spec.cmd;
-  if (spec.to && spec.to.length > 0) e.to = spec.to;
-  if (spec.log !== undefined) e.log = spec.log;
-  e.detached = spec.detached;
-  return e;
+  return {
+    ...envelope('start', spec),
+    pid,
+    pid_start: pidStart,
+    cwd: spec.cwd,
+    ...jobDescription(spec),
+    ...(spec.log !== undefined ? { log: spec.log } : {}),
+    detached: spec.detached,
+  };
 }
 
 export function endEvent(spec: JobSpec, r: WrapResult): EndEvent {
-  const e: EndEvent = {
-    ...base(spec),
-    type: 'end',
+  return {
+    ...envelope('end', spec),
     exit: r.exit,
     signal: r.signal,
-    wall_seconds: round(r.wallSeconds, 3),
-    cpu_seconds: r.cpuSeconds === null ? null : round(r.cpuSeconds, 2),
-    peak_rss_bytes: r.peakRssBytes,
+    ...jobCost(r.wallSeconds, r.cpuSeconds, r.peakRssBytes),
     tail: r.tail,
+    ...jobDescription(spec), // repeated so that an `end` alone is enough to notify
   };
-  // Repeated so that an `end` alone is enough to notify.
-  if (spec.title !== undefined) e.title = spec.title;
-  if (spec.cmd !== undefined) e.cmd = spec.cmd;
-  if (spec.to && spec.to.length > 0) e.to = spec.to;
-  return e;
 }
 
 /** A spawn failure (the program vanished or lost its x bit since it was resolved). */
@@ -132,34 +120,8 @@ function spawnError(err: unknown, argv0: string): UserError {
   return new UserError(`cannot start ${argv0}: ${errorMessage(err)}`, { exitCode: 126, cause: err });
 }
 
-/**
- * Could a hub be configured at all? A few stat()s, so that lib/doorbell.js (and node:http) are
- * not even loaded when there is no hub. Keep in step with findHubUrl's sources in lib/doorbell.ts
- * (a test checks that this is true whenever findHubUrl finds a URL).
- */
-export function hubMayBeConfigured(env: NodeJS.ProcessEnv, spool: string): boolean {
-  if (env.FLURM_HUB_URL?.trim() || env.FLURM_CLUSTER?.trim()) return true;
-  return fs.existsSync(path.join(spool, 'config.toml')) || fs.existsSync(path.join(spool, 'cluster', 'hub.json'));
-}
-
 /** How long after the start a job's start ring goes out (a shorter job rings once, at its end). */
 export const START_RING_DELAY_MS = 100;
-
-/** Rings the hub's doorbell; lib/doorbell.js is imported at the first ring, if a hub may exist. */
-function doorbell(deps: JobDeps, spec: JobSpec): () => Promise<boolean> {
-  let ring: Promise<(() => Promise<boolean>) | null> | undefined;
-  return async () => {
-    try {
-      ring ??= hubMayBeConfigured(deps.env, spec.spool)
-        ? import('../../lib/doorbell.js').then((m) => m.hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300))
-        : Promise.resolve(null);
-      const ringNow = await ring;
-      return ringNow ? await ringNow() : false;
-    } catch {
-      return false;
-    }
-  };
-}
 
 /**
  * Run the job to its end and record it. Returns the job's exit code (128+N for signal N).
@@ -167,9 +129,7 @@ function doorbell(deps: JobDeps, spec: JobSpec): () => Promise<boolean> {
  */
 export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
   ensureSpool(spec.spool); // an unwritable spool is an error before the job starts, not after
-  const rings: Array<Promise<boolean>> = [];
-  const ringOnce = doorbell(deps, spec);
-  const ring = () => rings.push(ringOnce());
+  const bell = jobDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs);
   // The start ring waits a moment: a job that ends sooner gets one ring after its end, which
   // makes the hub read both events (one connection instead of two on the shortest jobs).
   let startRing: NodeJS.Timeout | null = null;
@@ -191,7 +151,7 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
           appendEvent(spec.spool, startEvent(spec, pid, pidStart));
           startRing = setTimeout(() => {
             startRing = null;
-            ring();
+            bell.ring();
           }, START_RING_DELAY_MS);
         } catch (err) {
           warn(`could not record the start of job ${spec.id}: ${errorMessage(err)}`);
@@ -207,11 +167,11 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
   if (startRing) clearTimeout(startRing);
   try {
     appendEvent(spec.spool, endEvent(spec, result));
-    ring();
+    bell.ring();
   } catch (err) {
     warn(`could not record the end of job ${spec.id}: ${errorMessage(err)}`);
   }
-  await Promise.all(rings);
+  await bell.settled();
 
   if (!spec.quiet && !spec.detached) {
     const how = result.signal ? `killed by ${result.signal}` : `exit ${result.exit}`;
@@ -222,14 +182,11 @@ export async function runJob(spec: JobSpec, deps: JobDeps): Promise<number> {
 
 /** `flurm __detached run`: the detached watcher's side. */
 export function runDetachedJob(spec: JobSpec, env: NodeJS.ProcessEnv): Promise<number> {
-  return runJob(spec, { env, stderr: (t) => writeFd(2, t) });
+  return runJob(spec, { env, stderr: toStderr });
 }
 
 export async function run(opts: RunOptions, deps: Partial<RunDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const cwd = deps.cwd ?? process.cwd();
-  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const { env, cwd, stdout, stderr } = commandIO(deps);
 
   const resolved = resolveCommand(opts.command, env, cwd);
   const spool = spoolDir(env);
@@ -247,8 +204,7 @@ export async function run(opts: RunOptions, deps: Partial<RunDeps> = {}): Promis
     quiet: opts.quiet,
     cwd,
     spool,
-    host: hostName(env),
-    user: userName(env),
+    ...writerOrigin(env),
   };
 
   if (!opts.detach) return runJob(spec, { env, stderr });

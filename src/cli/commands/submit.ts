@@ -18,16 +18,16 @@
 //   registered with sbatch's default name and output file, with a warning.
 // - The spool is created before sbatch runs: an unwritable spool stops the submission, rather
 //   than leave a job nobody watches.
-import { envelope } from '../../spool/envelope.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand, findExecutable, type ExecResult } from '../../lib/exec.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { ringHub } from '../../lib/doorbell.js';
+import { writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
-import { writeFd } from '../../schedulers/local/wrap.js';
+import { commandIO, type CommandIO } from '../command-io.js';
 import { shellQuote } from '../../schedulers/local/command-line.js';
 import { SCAN_LIMIT_CHARS } from '../../schedulers/slurm/sbatch-script.js';
 import { parseSbatchOutput, type SbatchSubmission } from '../../schedulers/slurm/sbatch-output.js';
@@ -81,11 +81,7 @@ export const SBATCH_TIMEOUT_MS = 15 * 60 * 1000;
 const SBATCH_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const ALL_EXIT_CODES = Array.from({ length: 256 }, (_, i) => i);
 
-export interface SubmitDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export interface SubmitDeps extends CommandIO {
   /** The batch script from standard input (sbatch reads it there when no script is given). */
   readStdin: () => string;
   stdinIsTTY: boolean;
@@ -181,10 +177,7 @@ function sbatchError(err: unknown): UserError {
 }
 
 export async function run(argv: string[], deps: Partial<SubmitDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const cwd = deps.cwd ?? process.cwd();
-  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const { env, cwd, stdout, stderr } = commandIO(deps);
   const stdinIsTTY = deps.stdinIsTTY ?? process.stdin.isTTY === true;
 
   const cl = splitSubmitCommandLine(argv);
@@ -255,9 +248,10 @@ export async function run(argv: string[], deps: Partial<SubmitDeps> = {}): Promi
   }
   for (const w of plan.warnings) stderr(`flurm: warning: ${w}\n`);
 
-  const user = userName(env);
+  const origin = writerOrigin(env);
+  const { user } = origin;
   const id = submission.job_id;
-  const event = slurmEvent(submitRegistration(plan, submission, cl.sbatchArgv, cl, cwd), envelope({ user, host: hostName(env) }));
+  const event = slurmEvent(submitRegistration(plan, submission, cl.sbatchArgv, cl, cwd), origin);
   try {
     appendEvent(spool, event);
   } catch (err) {

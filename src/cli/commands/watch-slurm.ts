@@ -13,13 +13,13 @@
 // it has seen is the user's. A job SLURM no longer lists (ended more than MinJobAge ago, or never
 // existed) → an error, exit 1. A job that has already ended is registered (the hub reports it at
 // once). Loaded only for --slurm (cli/fast-commands.ts imports it outside the fast bundle).
-import { envelope } from '../../spool/envelope.js';
 import { ExecError, UserError, errorMessage } from '../../lib/errors.js';
 import { execCommand, findExecutable } from '../../lib/exec.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { ringHub } from '../../lib/doorbell.js';
+import { writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
-import { writeFd } from '../../schedulers/local/wrap.js';
+import { commandIO, type CommandIO } from '../command-io.js';
 import { isInvalidJobId, parseScontrolJobs, type ScontrolJob } from '../../schedulers/slurm/scontrol.js';
 import {
   describePaths,
@@ -44,10 +44,7 @@ export interface WatchSlurmOptions {
   quiet: boolean;
 }
 
-export interface WatchSlurmDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stderr: (text: string) => void;
+export interface WatchSlurmDeps extends Omit<CommandIO, 'stdout'> {
   /** The user's uid (the job must be theirs). */
   uid: number;
   doorbellTimeoutMs: number;
@@ -113,11 +110,10 @@ async function squeuePaths(jobId: string, workDir: string, isArray: boolean, env
 }
 
 export async function run(opts: WatchSlurmOptions, deps: Partial<WatchSlurmDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const cwd = deps.cwd ?? process.cwd();
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const { env, cwd, stderr } = commandIO(deps);
   const uid = deps.uid ?? process.getuid?.() ?? -1;
-  const me = userName(env);
+  const origin = writerOrigin(env);
+  const me = origin.user;
   const spool = spoolDir(env);
   ensureSpool(spool);
 
@@ -167,7 +163,7 @@ export async function run(opts: WatchSlurmOptions, deps: Partial<WatchSlurmDeps>
       to: opts.to,
       attached: true,
     },
-    envelope({ user: me, host: hostName(env) }),
+    origin,
   );
   appendEvent(spool, event);
   await ringHub(env, spool, me, deps.doorbellTimeoutMs ?? 300);

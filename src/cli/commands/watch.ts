@@ -9,17 +9,17 @@
 // survives logout) and returns at once, like `run -d`.
 // If the process writes its stdout to a regular file (`cmd > out.log &`), that file is the `log`
 // and its last lines are the `tail`.
-import { envelope } from '../../spool/envelope.js';
-import { type EndEvent, type StartEvent } from '../../spool/events.js';
+import type { EndEvent, StartEvent } from '../../spool/events.js';
+import { envelope, jobCost, jobDescription, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent, ensureSpool } from '../../spool/writer.js';
 import { errorMessage } from '../../lib/errors.js';
-import { hostName, spoolDir, userName } from '../../lib/host.js';
+import { spoolDir } from '../../lib/host.js';
 import { newId } from '../../lib/ids.js';
-import { hubDoorbell } from '../../lib/doorbell.js';
 import { processAgeSeconds, readCmdline, readProcLink, readUptime } from '../../proc/proc.js';
 import { checkWatchable, followProcess, stdoutFile, type FollowOptions } from '../../schedulers/local/watch.js';
 import { displayCommand } from '../../schedulers/local/command-line.js';
-import { writeFd } from '../../schedulers/local/wrap.js';
+import { jobDoorbell } from '../job-doorbell.js';
+import { commandIO, toStderr, type CommandIO } from '../command-io.js';
 
 export interface WatchOptions {
   pid: number;
@@ -31,12 +31,7 @@ export interface WatchOptions {
   hideCommand: boolean;
 }
 
-export interface WatchCommandDeps {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type WatchCommandDeps = CommandIO;
 
 /** What the (possibly detached) watcher needs; serialisable. */
 export interface WatchSpec {
@@ -73,10 +68,7 @@ export interface WatchDeps {
 export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number> {
   const procRoot = deps.procRoot;
   ensureSpool(spec.spool);
-  const base = () => envelope(spec);
-  const rings: Array<Promise<boolean>> = [];
-  const doorbell = hubDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs ?? 300);
-  const ring = () => rings.push(doorbell());
+  const bell = jobDoorbell(deps.env, spec.spool, spec.user, deps.doorbellTimeoutMs);
   let first: ReturnType<typeof checkWatchable> | null = null;
   try {
     first = checkWatchable(spec.pid, { procRoot });
@@ -87,12 +79,14 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   if (!first && spec.seen) {
     // Ended between the parent's check and now: record it from what the parent saw.
     const seen = spec.seen;
-    const common = { title: spec.title, cmd: spec.hideCommand ? undefined : seen.cmd, to: spec.to && spec.to.length > 0 ? spec.to : undefined };
-    const drop = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-    appendEvent(spec.spool, drop({ ...base(), type: 'start', pid: spec.pid, pid_start: seen.pidStart, attached: true, detached: true, cwd: seen.cwd, ...common }) as StartEvent);
-    appendEvent(spec.spool, drop({ ...base(), type: 'end', exit: null, exit_unknown: true, wall_seconds: Math.round(seen.ageSeconds * 1000) / 1000, cpu_seconds: null, peak_rss_bytes: null, ...common }) as EndEvent);
-    ring();
-    await Promise.all(rings);
+    const described = jobDescription({ title: spec.title, cmd: spec.hideCommand ? undefined : seen.cmd, to: spec.to });
+    const cwd = seen.cwd !== undefined ? { cwd: seen.cwd } : {};
+    const start: StartEvent = { ...envelope('start', spec), pid: spec.pid, pid_start: seen.pidStart, attached: true, detached: true, ...cwd, ...described };
+    const end: EndEvent = { ...envelope('end', spec), exit: null, exit_unknown: true, ...jobCost(seen.ageSeconds, null, null), ...described };
+    appendEvent(spec.spool, start);
+    appendEvent(spec.spool, end);
+    bell.ring();
+    await bell.settled();
     return 0;
   }
   const pidStart = first!.startTimeTicks;
@@ -100,15 +94,20 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   const cmdline = readCmdline(spec.pid, { procRoot });
   const cmd = spec.hideCommand ? undefined : cmdline && cmdline.length > 0 ? displayCommand(cmdline, false) : `[${first!.comm}]`;
   const log = stdoutFile(spec.pid, procRoot);
-  const start: StartEvent = { ...base(), type: 'start', pid: spec.pid, pid_start: pidStart, attached: true, detached: spec.detached };
   const cwd = readProcLink(spec.pid, 'cwd', { procRoot });
-  if (cwd) start.cwd = cwd;
-  if (spec.title !== undefined) start.title = spec.title;
-  if (cmd !== undefined) start.cmd = cmd;
-  if (spec.to && spec.to.length > 0) start.to = spec.to;
-  if (log) start.log = log;
+  const described = jobDescription({ title: spec.title, cmd, to: spec.to });
+  const start: StartEvent = {
+    ...envelope('start', spec),
+    pid: spec.pid,
+    pid_start: pidStart,
+    attached: true,
+    detached: spec.detached,
+    ...(cwd ? { cwd } : {}),
+    ...described,
+    ...(log ? { log } : {}),
+  };
   appendEvent(spec.spool, start);
-  ring();
+  bell.ring();
 
   const abort = new AbortController();
   const onInt = () => abort.abort();
@@ -121,46 +120,38 @@ export async function watchJob(spec: WatchSpec, deps: WatchDeps): Promise<number
   }
 
   if (!r.ended) {
-    await Promise.all(rings);
+    await bell.settled();
     if (!spec.quiet) deps.stderr(`flurm: stopped watching pid ${spec.pid}; it is still running (flurm watch -d watches in the background)\n`);
     return 130;
   }
+  const tail = log ? (await import('../../schedulers/local/tail.js')).readLogTail(log) : undefined;
   const end: EndEvent = {
-    ...base(),
-    type: 'end',
+    ...envelope('end', spec),
     exit: null,
     exit_unknown: true,
-    wall_seconds: Math.round(r.wallSeconds * 1000) / 1000,
-    cpu_seconds: Math.round(r.cpuSeconds * 100) / 100,
-    peak_rss_bytes: r.peakRssBytes,
+    ...jobCost(r.wallSeconds, r.cpuSeconds, r.peakRssBytes),
+    ...(tail !== undefined ? { tail } : {}),
+    ...described,
   };
-  if (log) {
-    const { readLogTail } = await import('../../schedulers/local/tail.js');
-    end.tail = readLogTail(log);
-  }
-  if (spec.title !== undefined) end.title = spec.title;
-  if (cmd !== undefined) end.cmd = cmd;
-  if (spec.to && spec.to.length > 0) end.to = spec.to;
   try {
     appendEvent(spec.spool, end);
-    ring();
+    bell.ring();
   } catch (err) {
     deps.stderr(`flurm: could not record the end of job ${spec.id}: ${errorMessage(err)}\n`);
   }
-  await Promise.all(rings);
+  await bell.settled();
   if (!spec.quiet && !spec.detached) deps.stderr(`flurm: pid ${spec.pid} ended (job ${spec.id})\n`);
   return 0;
 }
 
 /** `flurm __detached watch`: the detached watcher's side. */
 export function runDetachedWatch(spec: WatchSpec, env: NodeJS.ProcessEnv): Promise<number> {
-  return watchJob(spec, { env, stderr: (t) => writeFd(2, t) });
+  return watchJob(spec, { env, stderr: toStderr });
 }
 
 export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = {}): Promise<number> {
-  const env = deps.env ?? process.env;
-  const stdout = deps.stdout ?? ((t: string) => writeFd(1, t));
-  const stderr = deps.stderr ?? ((t: string) => writeFd(2, t));
+  const io = commandIO(deps);
+  const { env, stdout, stderr } = io;
   const stat = checkWatchable(opts.pid); // a clear error here, in the terminal, even with -d
   const spool = spoolDir(env);
   ensureSpool(spool);
@@ -173,8 +164,7 @@ export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = 
     quiet: opts.quiet,
     detached: opts.detach,
     spool,
-    host: hostName(env),
-    user: userName(env),
+    ...writerOrigin(env),
   };
   if (!opts.detach) return watchJob(spec, { env, stderr });
   const cmdline = readCmdline(opts.pid);
@@ -185,7 +175,7 @@ export async function run(opts: WatchOptions, deps: Partial<WatchCommandDeps> = 
     cwd: readProcLink(opts.pid, 'cwd') ?? undefined,
   };
   const { spawnDetached } = await import('../../schedulers/local/detach.js');
-  spawnDetached('watch', spec, { env, cwd: deps.cwd ?? process.cwd(), outFd: null });
+  spawnDetached('watch', spec, { env, cwd: io.cwd, outFd: null });
   if (!opts.quiet) stdout(`flurm: watching pid ${opts.pid} in the background (job ${spec.id})\n`);
   return 0;
 }

@@ -1,10 +1,9 @@
 // Shared pieces of the SLURM output parsers (sacct, squeue, scontrol, sinfo, sbatch): the typed
 // parse error, a bounded reader for `|`-separated tables (header-driven when the header is there),
 // and the value forms SLURM prints: durations, sizes, `N:S` exit codes, times, job ids, TRES.
-// Pure: text in, typed values out; no I/O, no dependencies. Facts checked against slurm-wlm
+// Pure: text in, typed values out; no I/O, nothing imported but lib/. Facts checked against slurm-wlm
 // 22.05.8 (test/fixtures/slurm/README.md); older and newer forms are noted where they differ.
-
-import { splitTopLevel } from '../../lib/format.js';
+import { splitTopLevel } from '../../lib/split.js';
 
 /** Lines read from one command's output; the rest is dropped and `truncated` set. */
 export const SLURM_MAX_LINES = 50_000;
@@ -263,6 +262,14 @@ export function field<T>(command: string, line: number | undefined, name: string
   }
 }
 
+/** Reads one typed field of a row: `f('UID', parseCount)`; a parse error names the field and line. */
+export type FieldReader = <T>(name: string, parse: (v: string | undefined) => T) => T;
+
+/** The FieldReader of the row on `line`, whose cells `get` looks up by name. */
+export function fieldReader(command: string, line: number | undefined, get: (name: string) => string | undefined): FieldReader {
+  return (name, parse) => field(command, line, name, () => parse(get(name)));
+}
+
 // ---- job ids -------------------------------------------------------------------------------------
 
 export interface JobIdParts {
@@ -346,6 +353,28 @@ export function looksLikeHeader(cells: string[], known: Iterable<string>): boole
   return cells.every((c) => /^[A-Z][A-Z0-9_()/%]*$/.test(c.trim())) && cells.some((c) => set.has(c.trim()));
 }
 
+export interface FormatTableOptions {
+  command: string;
+  /** The `-o` format the command ran with: the columns of output without a header line. */
+  format: string;
+  /** The command's header name for each `-o` letter: the header line is recognised by them. */
+  headers: Readonly<Record<string, string>>;
+  freeText?: string;
+  maxLines?: number;
+}
+
+/** parsePipeTable for the output of a `-o FORMAT` command (squeue, sinfo), with or without its header line. */
+export function parseFormatTable(text: string, opts: FormatTableOptions): PipeTable {
+  const known = Object.values(opts.headers);
+  return parsePipeTable(text, {
+    command: opts.command,
+    columns: columnsFromFormat(opts.format, opts.headers),
+    isHeader: (cells) => looksLikeHeader(cells, known),
+    freeText: opts.freeText,
+    maxLines: opts.maxLines,
+  });
+}
+
 // ---- GRES ------------------------------------------------------------------------------------
 
 export interface GresEntry {
@@ -369,7 +398,7 @@ const GRES_COUNT_RE = /^(\d+)([KMGTP]?)$/i;
 export function parseGres(text: string | undefined): GresEntry[] {
   if (isNullValue(text)) return [];
   const out: GresEntry[] = [];
-  for (let e of splitTopLevel(text!.trim())) {
+  for (let e of splitTopLevel(text!.trim(), ',')) {
     e = e.trim();
     if (e === '') continue;
     let detail: string | null = null;

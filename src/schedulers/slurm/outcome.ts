@@ -13,7 +13,7 @@
 //   where it ran.
 import type { Severity } from '../../model/message.js';
 import { describeResult, normalizeSignal } from '../../diagnose/result.js';
-import { formatBytes, formatDuration } from '../../lib/format.js';
+import { formatBytes, formatDuration, plural } from '../../lib/format.js';
 import { expandOutputPattern, type PatternContext } from './output-path.js';
 import { type SacctJob, cpuEfficiency, maxRssBytes, reqMemTotalBytes } from './sacct.js';
 import type { ScontrolJob } from './scontrol.js';
@@ -594,7 +594,7 @@ export function efficiencyHints(o: SlurmOutcome | SlurmArrayOutcome): string[] {
   if (oom.length > 0) {
     const worst = oom.reduce((a, b) => ((b.max_rss_bytes ?? -1) > (a.max_rss_bytes ?? -1) ? b : a));
     const [hint] = usageHints({ ...worst, state: 'OUT_OF_MEMORY', out_of_memory: true }, true);
-    out.push(`${oom.length} ${oom.length === 1 ? 'task' : 'tasks'} ran out of memory: ${hint}`);
+    out.push(`${plural(oom.length, 'task')} ran out of memory: ${hint}`);
   }
   const done = o.tasks.filter((t) => t.state === 'COMPLETED' || t.state === 'TIMEOUT');
   if (done.length > 0) {

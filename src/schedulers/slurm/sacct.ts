@@ -22,6 +22,7 @@ import {
   SlurmParseError,
   cellOf,
   field,
+  fieldReader,
   nonEmpty,
   nullable,
   parseCount,
@@ -170,7 +171,7 @@ export function parseReqMem(text: string | undefined): ReqMem | null {
 function parseRow(row: PipeRow): SacctRow {
   const line = row.line;
   const get = (name: string) => cellOf(row, name);
-  const f = <T>(name: string, parse: (v: string | undefined) => T): T => field('sacct', line, name, () => parse(get(name)));
+  const f = fieldReader('sacct', line, get);
 
   const idText = get('JobID');
   if (idText === undefined) throw new SlurmParseError('sacct', 'no JobID column', { line });

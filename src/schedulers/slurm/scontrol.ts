@@ -22,6 +22,7 @@ import {
   boundedLines,
   capField,
   field,
+  fieldReader,
   nonEmpty,
   nullable,
   parseDurationSeconds,
@@ -167,7 +168,7 @@ function leadingCount(text: string | undefined): number | null {
 
 function toJob(line: number, pairs: Map<string, string>): ScontrolJob {
   const get = (k: string) => pairs.get(k);
-  const f = <T>(key: string, parse: (v: string | undefined) => T): T => field('scontrol', line, key, () => parse(get(key)));
+  const f = fieldReader('scontrol', line, get);
   const jobId = f('JobId', (v) => {
     if (!/^\d+$/.test(v ?? '')) throw new SlurmParseError('slurm', `not a job id: ${sample(v ?? '')}`);
     return Number(v);

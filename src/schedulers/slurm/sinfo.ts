@@ -19,12 +19,13 @@ import {
   type PipeRow,
   SlurmParseError,
   cellOf,
-  columnsFromFormat,
   field,
+  fieldReader,
   gresGpus,
   looksLikeHeader,
   nullable,
   parseDurationSeconds,
+  parseFormatTable,
   parseGres,
   parsePipeTable,
   sample,
@@ -183,7 +184,7 @@ function stateOf(command: string, row: PipeRow): NodeState | null {
 
 function parseNodeRow(row: PipeRow): SinfoNode {
   const line = row.line;
-  const f = <T>(name: string, parse: (v: string | undefined) => T): T => field('sinfo', line, name, () => parse(cellOf(row, name)));
+  const f = fieldReader('sinfo', line, (name) => cellOf(row, name));
   const node = nullable(cellOf(row, 'NODELIST', 'HOSTNAMES'));
   if (node === null) throw new SlurmParseError('sinfo', 'empty node name', { line, field: 'NODELIST' });
   const part = partitionName(cellOf(row, 'PARTITION'));
@@ -213,7 +214,7 @@ function parseNodeRow(row: PipeRow): SinfoNode {
 
 function parsePartitionRow(row: PipeRow): SinfoPartition {
   const line = row.line;
-  const f = <T>(name: string, parse: (v: string | undefined) => T): T => field('sinfo', line, name, () => parse(cellOf(row, name)));
+  const f = fieldReader('sinfo', line, (name) => cellOf(row, name));
   const part = partitionName(cellOf(row, 'PARTITION'));
   if (part.name === null) throw new SlurmParseError('sinfo', 'empty partition name', { line, field: 'PARTITION' });
   const st = stateOf('sinfo', row);
@@ -242,13 +243,7 @@ export interface SinfoOptions {
 }
 
 function table(text: string, format: string, opts: SinfoOptions) {
-  return parsePipeTable(text, {
-    command: 'sinfo',
-    columns: columnsFromFormat(opts.format ?? format, SINFO_HEADERS),
-    isHeader: (cells) => looksLikeHeader(cells, Object.values(SINFO_HEADERS)),
-    freeText: 'REASON',
-    maxLines: opts.maxLines,
-  });
+  return parseFormatTable(text, { command: 'sinfo', format: opts.format ?? format, headers: SINFO_HEADERS, freeText: 'REASON', maxLines: opts.maxLines });
 }
 
 /** Parse `sinfo -N -o SINFO_NODE_FORMAT` (one row per node and partition). */

@@ -19,16 +19,14 @@ import {
   type PipeRow,
   SlurmParseError,
   cellOf,
-  columnsFromFormat,
-  field,
+  fieldReader,
   gresGpus,
-  looksLikeHeader,
   nonEmpty,
   nullable,
   parseCount,
   parseDurationSeconds,
+  parseFormatTable,
   parseGres,
-  parsePipeTable,
   parseSizeBytes,
   parseSlurmTime,
   sample,
@@ -120,7 +118,7 @@ export interface SqueueResult {
 function parseRow(row: PipeRow): SqueueRow {
   const line = row.line;
   const get = (...names: string[]) => cellOf(row, ...names);
-  const f = <T>(name: string, parse: (v: string | undefined) => T): T => field('squeue', line, name, () => parse(get(name)));
+  const f = fieldReader('squeue', line, get);
 
   const id = nullable(get('JOBID'));
   if (id === null) throw new SlurmParseError('squeue', 'empty job id', { line, field: 'JOBID' });
@@ -178,12 +176,6 @@ export interface SqueueOptions {
  * gives no rows. Throws SlurmParseError naming line and field on rows that do not fit.
  */
 export function parseSqueue(text: string, opts: SqueueOptions = {}): SqueueResult {
-  const table = parsePipeTable(text, {
-    command: 'squeue',
-    columns: columnsFromFormat(opts.format ?? SQUEUE_FORMAT, SQUEUE_HEADERS),
-    isHeader: (cells) => looksLikeHeader(cells, Object.values(SQUEUE_HEADERS)),
-    freeText: 'NAME',
-    maxLines: opts.maxLines,
-  });
+  const table = parseFormatTable(text, { command: 'squeue', format: opts.format ?? SQUEUE_FORMAT, headers: SQUEUE_HEADERS, freeText: 'NAME', maxLines: opts.maxLines });
   return { rows: table.rows.map(parseRow), truncated: table.truncated };
 }

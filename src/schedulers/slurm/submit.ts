@@ -19,18 +19,19 @@
 //   pattern giving the right file; for an array it holds one task's values (4294967294 for the
 //   unsplit, pending record). Used only when squeue cannot tell.
 // Pure: no I/O. cli/commands/submit.ts and cli/commands/watch-slurm.ts run the commands.
-import type { Envelope } from '../../spool/envelope.js';
 import { UserError } from '../../lib/errors.js';
 import { shellQuote } from '../local/command-line.js';
 import {
   COMMAND_MAX_CHARS,
   PATH_MAX_CHARS,
   SLURM_ARRAY_MAX_CHARS,
-  SPOOL_VERSION,
+  SLURM_NAME_MAX_CHARS,
   TITLE_MAX_CHARS,
+  TO_MAX_ENTRIES,
   clip,
   type SlurmEvent,
 } from '../../spool/events.js';
+import { envelope, type EventOrigin } from '../../spool/envelope.js';
 import { MAX_ARRAY_SIZE_LIMIT, formatTaskIds, parseArraySpec } from './array-spec.js';
 import { DEFAULT_ARRAY_OUTPUT_PATTERN, DEFAULT_OUTPUT_PATTERN, NOT_AN_ARRAY_TASK_ID, expandOutputPattern, jobWorkDir, resolveOutputPaths } from './output-path.js';
 import { effectiveOptions, parseSbatchDirectives, splitSubmitArgv, type SbatchOptions, type SubmitArgv } from './sbatch-script.js';
@@ -38,10 +39,6 @@ import type { SbatchSubmission } from './sbatch-output.js';
 import type { ScontrolJob } from './scontrol.js';
 import { isFinalState } from './states.js';
 
-/** Longest job, partition and cluster name flurm records (spool/validate.ts accepts no more). */
-export const SLURM_NAME_MAX_CHARS = 256;
-/** Most --to destinations one job may carry (spool/validate.ts accepts no more). */
-export const MAX_DESTINATIONS = 16;
 
 // ---------------------------------------------------------------------------------------------
 // flurm submit's own options
@@ -96,7 +93,7 @@ export function splitSubmitCommandLine(argv: readonly string[]): SubmitCommandLi
     } else break;
   }
   out.sbatchArgv = argv.slice(i);
-  if (out.to.length > MAX_DESTINATIONS) throw new UserError(`submit: at most ${MAX_DESTINATIONS} --to destinations per job (got ${out.to.length})`);
+  if (out.to.length > TO_MAX_ENTRIES) throw new UserError(`submit: at most ${TO_MAX_ENTRIES} --to destinations per job (got ${out.to.length})`);
   return out;
 }
 
@@ -277,9 +274,7 @@ export function planSubmission(sbatchArgv: readonly string[], ctx: SubmitContext
 // ---------------------------------------------------------------------------------------------
 // The event
 
-/** What every flurm event carries besides its type (the writer's identity and clock): spool/envelope.ts. */
-export type EventBase = Pick<Envelope, 'id' | 'ts' | 'user' | 'host'>;
-
+/** What every flurm event carries besides its type (the writer's identity and clock). */
 /** The fields of a `slurm` event, before the writer's base. */
 export interface SlurmRegistration {
   job_id: string;
@@ -301,17 +296,11 @@ function name256(s: string | null): string | null {
   return s === null ? null : clip(s, SLURM_NAME_MAX_CHARS);
 }
 
-/** The `slurm` event, every field within what spool/validate.ts accepts. */
-export function slurmEvent(reg: SlurmRegistration, base: EventBase): SlurmEvent {
+/** The `slurm` event, every field within what spool/validate.ts accepts; a new id and `ts` unless given (tests). */
+export function slurmEvent(reg: SlurmRegistration, who: EventOrigin & { id?: string; ts?: string }): SlurmEvent {
   const array = reg.array !== null && reg.array.length <= SLURM_ARRAY_MAX_CHARS ? reg.array : null;
   const e: SlurmEvent = {
-    v: SPOOL_VERSION,
-    type: 'slurm',
-    id: base.id,
-    ts: base.ts,
-    user: base.user,
-    host: base.host,
-    src: 'node',
+    ...envelope('slurm', who),
     slurm: {
       job_id: reg.job_id,
       cluster: name256(reg.cluster),
@@ -326,7 +315,7 @@ export function slurmEvent(reg: SlurmRegistration, base: EventBase): SlurmEvent 
   e.cwd = clip(reg.cwd, PATH_MAX_CHARS);
   e.output = reg.output === null ? null : clip(reg.output, PATH_MAX_CHARS);
   e.error = reg.error === null ? null : clip(reg.error, PATH_MAX_CHARS);
-  if (reg.to.length > 0) e.to = reg.to.slice(0, MAX_DESTINATIONS);
+  if (reg.to.length > 0) e.to = reg.to.slice(0, TO_MAX_ENTRIES);
   if (reg.attached) e.attached = true;
   return e;
 }
