@@ -1,11 +1,12 @@
 // The node agent, in process: `flurm agent` (long-running, --once, --print) and `flurm up` use
 // this. The first snapshot is written promptly: a priming sample, then ~500 ms later the real one
-// (so CPU figures are measured, not null), then one every interval, on a drift-free schedule.
-// A failing sample or write is logged, never thrown out of the timer.
+// (so CPU figures are measured, not null), then one every interval, on a drift-free schedule
+// (lib/ticker.ts runs it). A failing sample or write is logged, never thrown out of the timer.
 //
 // Kept import-light (no zod, hono, better-sqlite3): a long-running agent stays small.
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
+import { Ticker } from '../lib/ticker.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import { SnapshotWriter } from './writer.js';
 import type { NodeSnapshot } from '../model/snapshot.js';
@@ -50,12 +51,10 @@ export function startAgent(opts: AgentOptions): Agent {
   const sampler = new Sampler(opts);
   const writer = new SnapshotWriter(opts.clusterDir, sampler.hostName);
   const intervalMs = opts.intervalSeconds * 1000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | null = null;
   let last: NodeSnapshot | null = null;
   let resolveFirst: (s: NodeSnapshot | null) => void = () => {};
   const firstWrite = new Promise<NodeSnapshot | null>((r) => (resolveFirst = r));
+  let primed = false;
   let nextAt = 0;
 
   const tick = async (): Promise<void> => {
@@ -71,34 +70,34 @@ export function startAgent(opts: AgentOptions): Agent {
     }
   };
 
-  const schedule = () => {
-    if (stopped) return;
+  /** Drift-free: each sample is due one interval after the previous was due, not after it ended. */
+  const nextDelay = (): number => {
     const now = Date.now();
     nextAt += intervalMs;
     if (nextAt < now) nextAt = now + intervalMs; // fell behind (suspend, a slow NFS write): start over
-    timer = setTimeout(run, nextAt - now);
-  };
-  const run = () => {
-    if (stopped) return;
-    inFlight = tick().finally(() => {
-      inFlight = null;
-      schedule();
-    });
+    return nextAt - now;
   };
 
-  // Prime (discarded), then the first real sample PRIME_MS later.
-  inFlight = (async () => {
-    try {
-      await sampler.sample(opts.intervalSeconds);
-    } catch {
-      /* sample() does not throw; belt and braces */
-    }
-  })().finally(() => {
-    inFlight = null;
-    if (stopped) return resolveFirst(null);
-    nextAt = Date.now() + (opts.primeMs ?? PRIME_MS) - intervalMs;
-    schedule();
+  const ticker = new Ticker({
+    intervalMs,
+    onError: (err) => log.warn('agent tick failed', { error: errorMessage(err) }),
+    run: async () => {
+      if (primed) {
+        await tick();
+        return nextDelay();
+      }
+      // Prime (discarded), then the first real sample PRIME_MS later.
+      primed = true;
+      try {
+        await sampler.sample(opts.intervalSeconds);
+      } catch {
+        /* sample() does not throw; belt and braces */
+      }
+      nextAt = Date.now() + (opts.primeMs ?? PRIME_MS) - intervalMs;
+      return nextDelay();
+    },
   });
+  ticker.start(0);
 
   return {
     file: writer.file,
@@ -106,9 +105,7 @@ export function startAgent(opts: AgentOptions): Agent {
     last: () => last,
     sample: () => sampler.sample(opts.intervalSeconds),
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      while (inFlight) await inFlight;
+      await ticker.stop();
       resolveFirst(null);
     },
   };

@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import type { Message } from '../model/message.js';
 import { DeliveryError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { Ticker } from '../lib/ticker.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox.js';
 import type { Receipts } from './receipts.js';
 import { parseDestination } from '../notifiers/registry.js';
@@ -48,18 +49,13 @@ const PERMANENT_DEST_STATUS = new Set([401, 403, 404, 410]);
 const YIELD_EVERY = 50;
 const MAX_TIMER_MS = 60_000;
 
-interface DestQueue {
-  dest: string;
-  /** The worker's current run; null when idle. */
-  running: Promise<void> | null;
-  /** Wake the worker when its head becomes due. */
-  timer: NodeJS.Timeout | null;
-  /** Woken while running: look at the queue once more before going idle. */
-  again: boolean;
-}
-
 export class Deliverer {
-  private readonly queues = new Map<string, DestQueue>();
+  /**
+   * One worker per destination: a ticker with no interval. It runs when woken (something was
+   * queued), or when its head's retry time or digest window comes (the delay the run returns);
+   * a wake while it sends makes it look at the queue once more afterwards.
+   */
+  private readonly queues = new Map<string, Ticker>();
   /** Nothing is sent before start(): a standby hub queues but does not send. */
   private stopped = true;
   private readonly now: () => number;
@@ -81,11 +77,9 @@ export class Deliverer {
   /** Stop sending; resolves when every request in flight has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const q of this.queues.values()) {
-      if (q.timer) clearTimeout(q.timer);
-      q.timer = null;
-    }
-    await this.idle();
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    await Promise.all(queues.map((q) => q.stop()));
   }
 
   /** Something was enqueued or became due: every destination with pending rows looks at its head. */
@@ -98,89 +92,72 @@ export class Deliverer {
   async pass(): Promise<void> {
     const wasStopped = this.stopped;
     this.stopped = false;
-    this.wake();
-    await this.idle();
+    await Promise.all(
+      this.outbox.pendingDests().map((dest) => {
+        this.serve(dest); // a started deliverer goes on serving the queue afterwards (its retries)
+        return this.queue(dest).runNow();
+      }),
+    );
     if (wasStopped) await this.stop();
   }
 
-  /** Resolves when no destination's worker is running. */
-  async idle(): Promise<void> {
-    for (;;) {
-      const running = [...this.queues.values()].map((q) => q.running).filter((p): p is Promise<void> => p !== null);
-      if (running.length === 0) return;
-      await Promise.all(running);
+  private queue(dest: string): Ticker {
+    let q = this.queues.get(dest);
+    if (!q) {
+      q = new Ticker({
+        run: () => this.work(dest),
+        onError: (err) => this.log.error('delivery worker failed; will retry', { error: errorMessage(err) }),
+        unref: true,
+      });
+      this.queues.set(dest, q);
     }
+    return q;
   }
 
   private serve(dest: string): void {
-    let q = this.queues.get(dest);
-    if (!q) {
-      q = { dest, running: null, timer: null, again: false };
-      this.queues.set(dest, q);
-    }
-    if (q.running) {
-      q.again = true;
-      return;
-    }
-    if (q.timer) clearTimeout(q.timer);
-    q.timer = null;
-    const queue = q;
-    queue.running = this.work(queue)
-      .catch((err) => this.log.error('delivery worker failed; will retry', { error: errorMessage(err) }))
-      .finally(() => {
-        queue.running = null;
-        if (this.stopped) return;
-        if (queue.again) this.serve(queue.dest);
-        else if (!queue.timer) this.queues.delete(queue.dest);
-      });
+    const q = this.queue(dest);
+    if (q.started) q.wake();
+    else q.start(0);
   }
 
-  /** Wake the queue at `atMs` (its head's retry time or digest window). */
-  private later(q: DestQueue, atMs: number): void {
-    if (this.stopped) return;
-    const delay = Math.max(10, Math.min(atMs - this.now(), MAX_TIMER_MS));
-    if (q.timer) clearTimeout(q.timer);
-    q.timer = setTimeout(() => {
-      q.timer = null;
-      this.serve(q.dest);
-    }, delay);
-    q.timer.unref?.();
+  /** The wait until `atMs` (the head's retry time or digest window), as the worker's next delay. */
+  private until(atMs: number): number {
+    return Math.max(10, Math.min(atMs - this.now(), MAX_TIMER_MS));
   }
 
-  /** One destination's worker: send its head, in order, until the queue is empty or must wait. */
-  private async work(q: DestQueue): Promise<void> {
+  /**
+   * One destination's worker: send its head, in order, until the queue is empty or must wait.
+   * Returns when to look again (ms), or nothing: not until woken.
+   */
+  private async work(destUrl: string): Promise<number | undefined> {
     let dest: Destination | null = null;
     for (let n = 1; !this.stopped; n++) {
-      q.again = false;
-      const state = this.outbox.destState(q.dest);
+      const state = this.outbox.destState(destUrl);
       if (state?.disabled_reason) {
-        this.outbox.failAllFor(q.dest, `destination disabled: ${state.disabled_reason}`);
-        return;
+        this.outbox.failAllFor(destUrl, `destination disabled: ${state.disabled_reason}`);
+        return undefined;
       }
       const now = this.now();
-      const row = this.outbox.head(q.dest, now);
+      const row = this.outbox.head(destUrl, now);
       if (!row) {
-        const digestAt = this.outbox.nextDigestMs(q.dest);
-        if (digestAt !== null) this.later(q, digestAt);
-        return;
+        const digestAt = this.outbox.nextDigestMs(destUrl);
+        return digestAt !== null ? this.until(digestAt) : undefined;
       }
-      if (row.next_ms > now) {
-        this.later(q, row.next_ms);
-        return;
-      }
+      if (row.next_ms > now) return this.until(row.next_ms);
       if (!dest) {
         try {
-          dest = parseDestination(q.dest);
+          dest = parseDestination(destUrl);
         } catch (err) {
-          const n = this.outbox.failAllFor(q.dest, `bad destination: ${errorMessage(err)}`);
+          const n = this.outbox.failAllFor(destUrl, `bad destination: ${errorMessage(err)}`);
           this.log.warn('a queued destination does not parse; its messages failed', { dest: row.dest_redacted, failed: n, error: errorMessage(err) });
-          return;
+          return undefined;
         }
       }
       if (row.digest_ms !== null) await this.sendDigest(row, dest);
       else await this.sendOne(row, dest);
       if (n % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     }
+    return undefined;
   }
 
   private async sendOne(row: OutboxRow, dest: Destination): Promise<void> {

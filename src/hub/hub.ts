@@ -167,9 +167,9 @@ export class Hub {
         // the standby on a login node) picks the jobs up from the index.
         slurm: {
           store: this.slurmJobs,
+          // A polling hub needs no nudge: its next squeue (at most one interval away) covers the job.
           onRegistered: () => {
-            if (poller) poller.wake();
-            else o.log.once('slurm-off-job', 'warn', `a SLURM job was registered but this hub does not poll SLURM (${this.slurmOff}); it will be followed once a hub with SLURM runs`, {});
+            if (!poller) o.log.once('slurm-off-job', 'warn', `a SLURM job was registered but this hub does not poll SLURM (${this.slurmOff}); it will be followed once a hub with SLURM runs`, {});
           },
         },
       },
@@ -247,13 +247,12 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
-    this.ingestor.stop();
-    this.nodes?.stop();
-    this.slurm?.stop();
-    this.lease?.stop();
+    // Every loop stops at once (no new round starts); rounds in progress finish before the index closes.
+    const loops = [this.ingestor.stop(), this.nodes?.stop(), this.slurm?.stop(), this.lease?.stop()];
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server?.closeAllConnections?.();
     await this.deliverer.stop();
+    await Promise.all(loops);
     this.db.close();
   }
 }

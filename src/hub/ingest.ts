@@ -15,13 +15,14 @@
 // dir) is read too: its owner is the home's owner.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../store/db.js';
-import { getMeta, setMeta } from '../store/db.js';
+import { inTransaction, type Db } from '../store/db.js';
+import { FileStore } from '../store/files.js';
 import type { JobStore } from '../store/jobs.js';
 import type { SlurmJobStore } from '../store/slurm-jobs.js';
 import type { ProblemStore } from '../store/outbox.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
+import { Ticker } from '../lib/ticker.js';
 import { MAX_EVENT_BYTES, type EndEvent, type NoteEvent, type SlurmEvent, type StartEvent } from '../spool/events.js';
 import { parseEventLine } from '../spool/validate.js';
 import { readNew, discoverEventFiles, MAX_EVENT_FILES, type Cursor } from '../spool/tail-reader.js';
@@ -151,10 +152,9 @@ export class Ingestor {
   /** lstats one full probe sweep takes (counted at the last probe pass). */
   private probeCount = 0;
   private lastDiscoverMs = -Infinity;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
+  private readonly ticker: Ticker;
   private ticking = false;
-  private rerun = false;
+  private readonly files: FileStore;
   private readonly now: () => number;
   /** True while ingesting a brand-new index: old events are recorded without notifying. */
   private readonly backfillBeforeMs: number | null;
@@ -171,20 +171,25 @@ export class Ingestor {
     private readonly onQueued: () => void,
   ) {
     this.now = opts.now ?? Date.now;
-    const fresh = (db.prepare('SELECT COUNT(*) AS n FROM files').get() as { n: number }).n === 0 && !getMeta(db, 'ingested');
+    this.files = new FileStore(db);
+    const fresh = this.files.claimFresh(this.now());
     this.backfillBeforeMs = fresh && opts.backfillSeconds > 0 ? this.now() - opts.backfillSeconds * 1000 : null;
-    if (fresh) setMeta(db, 'ingested', new Date(this.now()).toISOString());
+    // Ticks at the poll cadence; at once after a doorbell, or while work is left after a slice
+    // (a 0 ms wait: the event loop — HTTP, doorbells, deliveries — gets its turn in between).
+    this.ticker = new Ticker({
+      intervalMs: opts.pollIntervalMs,
+      run: async () => ((await this.tick()) ? 0 : undefined),
+      onError: (err) => this.log.error('ingest tick failed; will retry', { error: errorMessage(err) }),
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.ticker.start(0);
   }
 
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  /** Stop ticking; resolves when a tick in progress has ended. */
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** Doorbell: look at this user's files (and events dir) now. Unknown users trigger a rediscovery. */
@@ -197,17 +202,7 @@ export class Ingestor {
       for (const f of s.files.values()) f.urgent = true;
     }
     if (!known || !user) this.lastDiscoverMs = -Infinity;
-    this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      if (delayMs === 0) this.rerun = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.ticker.wake();
   }
 
   /**
@@ -218,7 +213,6 @@ export class Ingestor {
   async tick(): Promise<boolean> {
     if (this.ticking) return false;
     this.ticking = true;
-    this.timer = null;
     let more = false;
     const t0 = this.now();
     try {
@@ -232,13 +226,6 @@ export class Ingestor {
     } finally {
       this.ticking = false;
       this.stats.lastTickMs = this.now() - t0;
-    }
-    if (more || this.rerun) {
-      this.rerun = false;
-      // Yield to the event loop (HTTP, doorbells, deliveries) and go on at once.
-      if (!this.stopped) this.timer = setTimeout(() => void this.tick(), 0);
-    } else {
-      this.schedule(this.opts.pollIntervalMs);
     }
     return more;
   }
@@ -470,17 +457,16 @@ export class Ingestor {
   private track(s: SpoolState, file: string, kind: 'events' | 'legacy'): void {
     if (s.files.has(file)) return;
     if (kind === 'events') s.eventFiles++;
-    const row = this.db.prepare('SELECT inode, offset, skipping FROM files WHERE path = ?').get(file) as { inode: number | null; offset: number; skipping: number } | undefined;
+    const saved = this.files.cursor(file);
     const now = this.now();
     if (kind === 'events') {
       // Files of hosts with running jobs stay hot (opened every tick) across a hub restart.
-      const host = path.basename(file, '.jsonl');
-      const r = this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE user = ? AND host = ? AND state = 'running'").get(s.user, host) as { n: number };
-      if (r.n > 0) this.running.set(file, r.n);
+      const n = this.jobs.countRunning(s.user, path.basename(file, '.jsonl'));
+      if (n > 0) this.running.set(file, n);
     }
     s.files.set(file, {
       path: file, kind, spool: s,
-      cursor: { inode: row?.inode ?? null, offset: row?.offset ?? 0, skipping: !!row?.skipping },
+      cursor: saved ?? { inode: null, offset: 0, skipping: false },
       nextCheckMs: now, lastActivityMs: -Infinity, refused: null, urgent: true,
       nextOpenMs: now + Math.random() * REVALIDATE_MS,
     });
@@ -603,16 +589,12 @@ export class Ingestor {
   private applyChunk(f: FileState, lines: { text: string; endOffset: number }[], cursor: Cursor): void {
     const seenMs = this.now();
     let queued = 0;
-    const tx = this.db.transaction(() => {
+    inTransaction(this.db, () => {
       for (const { text } of lines) {
         queued += f.kind === 'legacy' ? this.applyLegacyLine(f, text, seenMs) : this.applyEventLine(f, text, seenMs);
       }
-      this.db
-        .prepare(`INSERT INTO files (path, user, kind, inode, offset, skipping, refused, updated_ms) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
-          ON CONFLICT(path) DO UPDATE SET inode = excluded.inode, offset = excluded.offset, skipping = excluded.skipping, refused = NULL, updated_ms = excluded.updated_ms`)
-        .run(f.path, f.spool.user, f.kind, cursor.inode, cursor.offset, cursor.skipping ? 1 : 0, seenMs);
+      this.files.saveCursor(f.path, f.spool.user, f.kind, cursor, seenMs);
     });
-    tx();
     if (queued > 0) this.onQueued();
   }
 

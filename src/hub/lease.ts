@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger.js';
+import { Ticker } from '../lib/ticker.js';
 import { readHubFile, removeHubFile, writeHubFile, type HubFile } from './hub-file.js';
 
 export type Role = 'active' | 'standby';
@@ -37,7 +38,7 @@ export class Lease {
   role: Role = 'standby';
   readonly hubId = crypto.randomBytes(8).toString('hex');
   private seq = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: Ticker;
   private stopped = false;
   private readonly mono: () => number;
   private readonly pidAlive: (pid: number) => boolean;
@@ -49,6 +50,13 @@ export class Lease {
   constructor(private readonly o: LeaseOptions) {
     this.mono = o.mono ?? (() => performance.now());
     this.pidAlive = o.pidAlive ?? defaultPidAlive;
+    // tick() reports its own failures; onError only catches what escapes it.
+    this.ticker = new Ticker({
+      run: () => this.tick(),
+      intervalMs: this.beatMs,
+      onError: (err) => this.o.log.error('lease tick failed; will retry', { error: (err as Error).message }),
+      unref: true,
+    });
   }
 
   private get beatMs(): number {
@@ -68,18 +76,12 @@ export class Lease {
       this.o.log.info('another hub holds the lease; standing by', { active_host: h.host, active_url: h.url, lease_seconds: this.o.leaseSeconds });
       await this.o.onStandby();
     }
-    this.schedule();
+    if (!this.stopped) this.ticker.start(this.beatMs);
     return this.role;
   }
 
   private holderIsDeadHere(h: HubFile): boolean {
     return h.host === this.o.me.host && h.pid !== process.pid && !this.pidAlive(h.pid);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.beatMs);
-    this.timer.unref();
   }
 
   private write(seq: number): void {
@@ -164,16 +166,18 @@ export class Lease {
       }
     } catch (err) {
       this.o.log.error('lease tick failed; will retry', { error: (err as Error).message });
-    } finally {
-      this.schedule();
     }
   }
 
-  /** Stop ticking; give the lease up (remove hub.json) if this hub holds it. */
-  stop(): void {
+  /**
+   * Stop ticking and give the lease up (remove hub.json, at once) if this hub holds it; resolves
+   * when a beat in progress has ended.
+   */
+  stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    const stopped = this.ticker.stop();
     if (this.role === 'active') removeHubFile(this.o.clusterDir, this.o.me.host, this.o.me.pid);
+    return stopped;
   }
 }
 

@@ -15,7 +15,8 @@ import { jobNodeDownMessage, nodeBackMessage, nodeDownMessage } from '../message
 import type { Message } from '../model/message.js';
 import type { Logger } from '../lib/logger.js';
 import { safeHostFileName } from '../lib/host.js';
-import type { Db } from '../store/db.js';
+import { Ticker } from '../lib/ticker.js';
+import { inTransaction, type Db } from '../store/db.js';
 import type { JobStore } from '../store/jobs.js';
 import type { NodeStore } from '../store/nodes.js';
 import { AlertRules } from './alerts.js';
@@ -92,7 +93,7 @@ export class NodeWatcher {
   private readonly rules: AlertRules;
   private readonly now: () => number;
   private readonly mono: () => number;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: Ticker;
   private lastPruneMs = 0;
   private polling = false;
 
@@ -100,6 +101,12 @@ export class NodeWatcher {
     this.now = o.now ?? Date.now;
     this.mono = o.mono ?? (() => performance.now());
     this.rules = new AlertRules(o.alerts, o.store);
+    this.ticker = new Ticker({
+      run: () => this.poll(),
+      intervalMs: o.nodes.poll_interval_seconds * 1000,
+      onError: (err) => this.o.log.error('node pass failed; will retry', { error: (err as Error).message }),
+      unref: true,
+    });
     const startMono = this.mono();
     for (const r of o.store.all()) {
       this.tracked.set(r.host, {
@@ -125,18 +132,12 @@ export class NodeWatcher {
   }
 
   start(): void {
-    const loop = async () => {
-      await this.poll();
-      this.timer = setTimeout(() => void loop(), this.o.nodes.poll_interval_seconds * 1000);
-      this.timer.unref();
-    };
-    this.timer = setTimeout(() => void loop(), 0);
-    this.timer.unref();
+    this.ticker.start(0);
   }
 
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+  /** Stop watching; resolves when a pass in progress has ended. */
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** One pass: read changed files, judge every node, raise what must be raised. */
@@ -343,11 +344,11 @@ export class NodeWatcher {
       w.firstMissMono ??= mono;
       if (w.misses < this.o.nodes.vanish_after_snapshots) continue;
       if (mono - w.firstMissMono < this.o.nodes.vanish_grace_seconds * 1000) continue;
-      const marked = this.o.db.transaction(() => {
+      const marked = inTransaction(this.o.db, () => {
         const j = this.o.jobs.markVanished(job.id);
         if (j) this.o.sink.jobVanished(j, VANISHED_REASON);
         return j;
-      })();
+      });
       this.vanish.delete(job.id);
       if (marked) this.o.log.warn('job vanished', { id: job.id, user: job.user, host: t.host, pid: job.pid });
     }

@@ -11,7 +11,7 @@
 // health answer (`flurm doctor`), and a controller unreachable for `down_alert_after_seconds`
 // raises ONE lab alert (and one "back"), not a message per job. While squeue fails no job is
 // judged ended.
-import type { Db } from '../store/db.js';
+import { inTransaction, type Db } from '../store/db.js';
 import type { HubConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { SlurmJobRow, SlurmJobStore } from '../store/slurm-jobs.js';
@@ -22,6 +22,7 @@ import type { Message } from '../model/message.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { ExecError, errorMessage } from '../lib/errors.js';
 import { userNameOf } from '../lib/users.js';
+import { Ticker } from '../lib/ticker.js';
 import { parseSqueue, squeueArgs, type SqueueRow } from '../schedulers/slurm/squeue.js';
 import { parseSacct, sacctArgs, isSacctDisabled, arrayTasks, type SacctResult } from '../schedulers/slurm/sacct.js';
 import { parseScontrolJobs, type ScontrolJob } from '../schedulers/slurm/scontrol.js';
@@ -128,8 +129,7 @@ function describeFailure(cmd: SlurmCommand, err: unknown): string {
 export class SlurmPoller {
   private readonly now: () => number;
   private readonly run: SlurmRunner;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
+  private readonly ticker: Ticker;
   private ticking = false;
   /** accounting off → scontrol for the hub's lifetime. */
   private mode: 'sacct' | 'scontrol' = 'sacct';
@@ -152,39 +152,22 @@ export class SlurmPoller {
   constructor(private readonly o: SlurmPollerOptions, bins?: Record<SlurmCommand, string>) {
     this.now = o.now ?? Date.now;
     this.run = o.run ?? defaultRunner(bins ?? { squeue: 'squeue', sacct: 'sacct', scontrol: 'scontrol', sinfo: 'sinfo' }, o.cfg.command_timeout_seconds * 1000);
+    // After each round (a failed one too): wait until the next squeue, sinfo or final record is due.
+    this.ticker = new Ticker({
+      run: () => this.tick(),
+      intervalMs: () => this.nextDueMs() - this.now(),
+      onError: (err) => this.o.log.error('SLURM poll failed; will retry', { error: errorMessage(err) }),
+      unref: true,
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.ticker.start(0);
   }
 
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** A new job was registered: nothing to do at once (the next squeue covers it), unless nothing polls yet. */
-  wake(): void {
-    if (!this.stopped && !this.timer && !this.ticking) this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tickSafe(), Math.max(0, delayMs));
-    this.timer.unref?.();
-  }
-
-  private async tickSafe(): Promise<void> {
-    this.timer = null;
-    try {
-      await this.tick();
-    } catch (err) {
-      this.o.log.error('SLURM poll failed; will retry', { error: errorMessage(err) });
-    }
-    if (!this.stopped) this.schedule(this.nextDueMs() - this.now());
+  /** Stop polling; resolves when a round in progress has ended. */
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   private nextDueMs(): number {
@@ -304,7 +287,7 @@ export class SlurmPoller {
     }
     const open = this.o.store.open();
     const taskFailures: SlurmJobRow[] = [];
-    this.o.db.transaction(() => {
+    inTransaction(this.o.db, () => {
       for (const job of open) {
         if (job.left_queue_ms !== null) continue;
         const mine = byJob.get(job.job_id) ?? [];
@@ -325,7 +308,7 @@ export class SlurmPoller {
         });
         if (job.array_spec !== null && mine.some((r) => r.array_task_id !== null && r.state !== null && TASK_FAILURE_STATES.has(r.state))) taskFailures.push(job);
       }
-    })();
+    });
     if (taskFailures.length) await this.taskMessages(taskFailures, byJob);
   }
 
@@ -497,11 +480,11 @@ export class SlurmPoller {
       exit: f.exit, signal: f.signal, exit_unknown: f.exit_unknown, wall_seconds: f.wall_seconds, cpu_seconds: f.cpu_seconds, peak_rss_bytes: f.peak_rss_bytes, tail,
     };
     let queued = 0;
-    this.o.db.transaction(() => {
+    inTransaction(this.o.db, () => {
       const job = this.o.store.finish(r.id, end, { state: 'state' in o ? o.state : arrayState(o), nodeList, extra: { slurm_final: o } }, now);
       if (!job) return;
       queued = this.o.enqueuer.jobEnded(job, this.o.userConfig(r.user), now, { silent: !!r.silent, message });
-    })();
+    });
     this.o.log.info('SLURM job ended', { user: r.user, job_id: r.job_id, state: 'state' in o ? o.state : arrayState(o), queued });
     if (queued) this.o.onQueued();
   }
@@ -541,10 +524,10 @@ export class SlurmPoller {
         const msg = buildSlurmTaskMessage(view, task, this.o.enqueuer.diagnose(tail?.lines ?? [], o.exit_code, null), { index: sent.length, cap }, { tail: tail?.lines ?? [], logFile: tail?.file ?? null, hideCommand: !view.cmd });
         const now = this.now();
         let queued = 0;
-        this.o.db.transaction(() => {
+        inTransaction(this.o.db, () => {
           this.o.store.setInfo(a.id, { ...info, task_msgs: sent });
           if (!a.silent) queued = this.o.enqueuer.jobWarning(view, `${a.id}:task:${t.array_task_id}`, msg, this.o.userConfig(a.user), now);
-        })();
+        });
         if (queued) this.o.onQueued();
       }
     }

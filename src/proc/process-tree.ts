@@ -8,6 +8,7 @@
 // Orphans re-parented away from the tree (daemonised grandchildren) are not followed.
 import fs from 'node:fs';
 import { monotonicMs, readProcStatus, type ProcOptions } from './proc.js';
+import { Ticker } from '../lib/ticker.js';
 
 /** Descendants of `rootPid` (not including it) given each process's parent; breadth-first. */
 export function descendantsFromParents(rootPid: number, parents: Iterable<readonly [pid: number, ppid: number]>): number[] {
@@ -170,9 +171,16 @@ export interface PeakRssSamplerOptions extends TreeOptions {
 export class PeakRssSampler {
   private peakBytes = 0;
   private samples = 0;
-  private timer: NodeJS.Timeout | undefined;
   private readonly startedMs = monotonicMs();
-  private stopped = false;
+  private readonly ticker = new Ticker({
+    run: () => {
+      this.sampleNow();
+      const fast = monotonicMs() - this.startedMs < (this.opts.fastPhaseMs ?? 5000);
+      return fast ? (this.opts.fastIntervalMs ?? 100) : Math.min(this.opts.slowIntervalMs ?? 1000, 1000);
+    },
+    onError: () => {}, // sampleNow() does not throw
+    unref: true,
+  });
 
   constructor(
     private readonly rootPid: number,
@@ -180,7 +188,7 @@ export class PeakRssSampler {
   ) {}
 
   start(): this {
-    this.schedule(this.opts.firstDelayMs ?? 20);
+    this.ticker.start(this.opts.firstDelayMs ?? 20);
     return this;
   }
 
@@ -206,20 +214,8 @@ export class PeakRssSampler {
 
   /** Stop sampling; returns the peak (bytes) or null. */
   stop(): number | null {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    // Samples are synchronous: none can be half done, and none starts after this.
+    void this.ticker.stop();
     return this.peak();
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.sampleNow();
-      const elapsed = monotonicMs() - this.startedMs;
-      const fast = elapsed < (this.opts.fastPhaseMs ?? 5000);
-      this.schedule(fast ? (this.opts.fastIntervalMs ?? 100) : Math.min(this.opts.slowIntervalMs ?? 1000, 1000));
-    }, delayMs);
-    this.timer.unref();
   }
 }

@@ -137,6 +137,11 @@ export class JobStore {
     return rows.map((r) => ({ ...rowToJob(r), pidStart: r.pid_start }));
   }
 
+  /** How many jobs of `user` the index says are running on `host`. */
+  countRunning(user: string, host: string): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE user = ? AND host = ? AND state = 'running'").get(user, host) as { n: number }).n;
+  }
+
   /** Every running job, for the node views. */
   running(limit = 10_000): (JobView & { to: string[] })[] {
     return (this.db.prepare("SELECT * FROM jobs WHERE state = 'running' AND end_ts IS NULL ORDER BY start_ts LIMIT ?").all(limit) as JobRow[]).map(rowToJob);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { UserError } from '../../lib/errors.js';
 import { CLK_TCK, isEnded, monotonicMs, processAgeSeconds, readProcLink, readProcOwnerUid, readProcStat, readUptime, type ProcStat } from '../../proc/proc.js';
 import { PeakRssSampler } from '../../proc/process-tree.js';
+import { Ticker } from '../../lib/ticker.js';
 
 /**
  * Check that `pid` can be watched: it exists, has not ended, and belongs to the caller (root may
@@ -67,25 +68,32 @@ export async function followProcess(pid: number, pidStart: string, opts: FollowO
   let cpuTicks = 0;
   const t0 = monotonicMs();
   let ended = false;
-  while (!opts.signal?.aborted) {
-    const st = readProcStat(pid, { procRoot });
-    if (isEnded(st) || st!.startTimeTicks !== pidStart) {
-      ended = true;
-      break;
-    }
-    cpuTicks = st!.utimeTicks + st!.stimeTicks + st!.cutimeTicks + st!.cstimeTicks;
-    sampler.sampleNow();
-    const interval = monotonicMs() - t0 < (opts.fastPhaseMs ?? 5000) ? (opts.fastIntervalMs ?? 100) : (opts.slowIntervalMs ?? 1000);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, interval);
-      function done() {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      opts.signal?.addEventListener('abort', done);
+  await new Promise<void>((resolve, reject) => {
+    const ticker = new Ticker({
+      run: () => {
+        const st = readProcStat(pid, { procRoot });
+        if (isEnded(st) || st!.startTimeTicks !== pidStart) {
+          ended = true;
+          return finish();
+        }
+        cpuTicks = st!.utimeTicks + st!.stimeTicks + st!.cutimeTicks + st!.cstimeTicks;
+        sampler.sampleNow();
+        return monotonicMs() - t0 < (opts.fastPhaseMs ?? 5000) ? (opts.fastIntervalMs ?? 100) : (opts.slowIntervalMs ?? 1000);
+      },
+      onError: (err) => finish(err),
     });
-  }
+    function finish(err?: unknown): undefined {
+      opts.signal?.removeEventListener('abort', abort);
+      void ticker.stop();
+      if (err === undefined) resolve();
+      else reject(err);
+      return undefined;
+    }
+    const abort = () => finish();
+    if (opts.signal?.aborted) return finish();
+    opts.signal?.addEventListener('abort', abort);
+    ticker.start(0);
+  });
   let wallSeconds = (monotonicMs() - t0) / 1000;
   try {
     wallSeconds = processAgeSeconds(pidStart, readUptime({ procRoot }).uptimeSeconds, clkTck);
