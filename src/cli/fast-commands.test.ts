@@ -56,6 +56,14 @@ describe.skipIf(!hasRegistry)('--to validation (notifier registry)', () => {
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain('--to nosuchscheme://x');
   });
+  it('more destinations than an event may carry is refused before the job starts, not by the hub later', async () => {
+    const ok = Array.from({ length: 16 }, (_, i) => `https://ntfy.sh/flurm-${i}`);
+    await expect(validateDestinations(ok)).resolves.toBeUndefined();
+    const err = await userError(validateDestinations([...ok, 'https://ntfy.sh/flurm-16']));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe('--to: at most 16 destinations per job (got 17)');
+    expect((await userError(validateDestinations([`https://ntfy.sh/${'x'.repeat(2100)}`]))).message).toMatch(/longer than 2048 characters/);
+  });
   it('no --to: nothing is loaded, nothing fails', async () => {
     await expect(validateDestinations([])).resolves.toBeUndefined();
   });

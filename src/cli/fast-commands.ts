@@ -5,6 +5,7 @@
 // UserError (exit 2 for usage) and mapped by cli/index.ts.
 import { parseArgs } from 'node:util';
 import { UserError } from '../lib/errors.js';
+import { TO_MAX_ENTRIES, TO_URL_MAX_CHARS } from '../spool/events.js';
 
 export const RUN_USAGE = `Usage: flurm run [options] [--] CMD [ARGS...]
        flurm run [options] 'SHELL COMMAND LINE'
@@ -193,6 +194,10 @@ export function splitRunArgv(argv: string[], options: Record<string, OptionSpec>
 /** Validate each --to URL with the notifier registry (imported only now). Throws UserError. */
 export async function validateDestinations(urls: string[]): Promise<void> {
   if (urls.length === 0) return;
+  // What the hub accepts in an event (spool/validate.ts): more would write an event it refuses.
+  if (urls.length > TO_MAX_ENTRIES) throw new UserError(`--to: at most ${TO_MAX_ENTRIES} destinations per job (got ${urls.length})`);
+  const long = urls.find((u) => u.length > TO_URL_MAX_CHARS);
+  if (long !== undefined) throw new UserError(`--to ${long.slice(0, 60)}…: longer than ${TO_URL_MAX_CHARS} characters`);
   let parseDestination: (url: string) => unknown;
   try {
     ({ parseDestination } = await import('../notifiers/registry.js'));
