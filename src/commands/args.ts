@@ -21,9 +21,9 @@ export function size(help: string) {
     .describe(help);
 }
 
-/** A node's host name: a word ssh and SLURM cannot mistake for an option. */
+/** A node's host name: a word ssh and SLURM cannot mistake for an option. Chat front ends offer the live cluster's nodes. */
 export function hostName(help: string) {
-  return z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'is not a host name').describe(help);
+  return z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, 'is not a host name').meta({ autocomplete: 'node' }).describe(help);
 }
 
 /** A unix user name. */
