@@ -58,3 +58,8 @@ export interface Message {
   /** Machine-readable payload for JSON front ends (job record etc.). */
   data?: Record<string, unknown>;
 }
+
+/** A hint's sentence with its command written as `commandText` (each front end's own syntax). */
+export function hintText(h: MessageHint, commandText: string): string {
+  return h.text.replace('{command}', commandText);
+}

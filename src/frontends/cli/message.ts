@@ -3,7 +3,7 @@
 // states (title, table cells: ok green, warn yellow, bad red, muted dim) and is applied after the
 // layout, so escape codes never move a column. Hints name another command in no syntax; the
 // caller says how to write one (`flurm best --slurm`).
-import type { CellState, Message, MessageHint } from '../../model/message.js';
+import { hintText, type CellState, type Message, type MessageHint } from '../../model/message.js';
 import { paint, type Colour } from './colour.js';
 import { renderTable } from './table.js';
 
@@ -37,7 +37,7 @@ export function renderMessageForTerminal(m: Message, opts: TerminalRenderOptions
       }),
     );
   }
-  const hint = (h: MessageHint) => h.text.replace('{command}', `\`${opts.renderHint ? opts.renderHint(h) : h.command}\``);
+  const hint = (h: MessageHint) => hintText(h, `\`${opts.renderHint ? opts.renderHint(h) : h.command}\``);
   const foot = [m.footer, ...(m.hints ?? []).map(hint)].filter((x): x is string => !!x);
   if (foot.length) blocks.push(paint(foot.join(' · '), 'dim', on));
   return blocks.join('\n\n') + '\n';

@@ -109,3 +109,15 @@ describe('renderDiscord', () => {
     expect(e.title).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
   });
 });
+
+describe('hints in Discord', () => {
+  it('a hint names the slash command, in the footer, after the footer text', () => {
+    const body = renderDiscord({
+      title: 'No node fits',
+      severity: 'failure',
+      footer: 'data 12s old',
+      hints: [{ text: 'SLURM is here too: {command} asks it', command: 'best', args: { slurm: true } }, { text: '{command} for one node', command: 'top', args: { node: 'NODE' } }],
+    });
+    expect(body.embeds![0]!.footer!.text).toBe('data 12s old · SLURM is here too: /best slurm:true asks it · /top node:NODE for one node');
+  });
+});

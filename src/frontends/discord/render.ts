@@ -4,7 +4,7 @@
 // tail is a code block cut from the top: its last lines survive. Mentions are disabled, so log
 // text cannot ping @everyone.
 import type { APIEmbed, APIEmbedField, RESTPostAPIWebhookWithTokenJSONBody } from 'discord-api-types/v10';
-import type { Message, Severity } from '../../model/message.js';
+import { hintText, type Message, type MessageHint, type Severity } from '../../model/message.js';
 import { cutEndToFit, keepLastLines, plural, truncate } from '../../lib/format.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';
 
@@ -32,6 +32,16 @@ export const DISCORD_COLOURS: Record<Severity, number> = {
 export interface DiscordRenderOptions {
   /** Override the webhook's display name (1-80 characters). */
   username?: string;
+  /** How a hint's command is written (default: the slash command, "/best slurm:true"). */
+  renderHint?: (h: MessageHint) => string;
+}
+
+/**
+ * A hint in Discord's syntax: "/best slurm:true", "/top node:NODE". Here, not beside the command
+ * table (frontends/discord/commands.ts), so notifiers never load the table and zod.
+ */
+export function discordHint(h: MessageHint): string {
+  return [`/${h.command}`, ...Object.entries(h.args ?? {}).map(([k, v]) => `${k}:${String(v)}`)].join(' ');
 }
 
 /** A blank that Discord accepts where a field name or value must not be empty. */
@@ -162,7 +172,9 @@ export function embedSize(e: APIEmbed): number {
 /** Render a message as a Discord webhook body that always fits Discord's limits. */
 export function renderDiscord(m: Message, opts: DiscordRenderOptions = {}): RESTPostAPIWebhookWithTokenJSONBody {
   const title = truncate(m.title.replace(/\s+/g, ' ').trim(), DISCORD_LIMITS.embedTitle) || undefined;
-  const footerText = m.footer ? truncate(m.footer.trim(), Math.min(DISCORD_LIMITS.footerText, 1000)) : '';
+  // Footers show no markdown: the hints' commands go in as plain text.
+  const foot = [m.footer?.trim(), ...(m.hints ?? []).map((h) => hintText(h, (opts.renderHint ?? discordHint)(h)))].filter((x): x is string => !!x).join(' · ');
+  const footerText = foot ? truncate(foot, Math.min(DISCORD_LIMITS.footerText, 1000)) : '';
   const room = DISCORD_LIMITS.embedTotal - (title?.length ?? 0) - footerText.length;
 
   const fullDesc = description(m, DISCORD_LIMITS.embedDescription);

@@ -113,3 +113,11 @@ describe('renderSlack', () => {
     expect(truncateEscaped(escapeSlack('xx&yy'), 5)).toBe('xx…');
   });
 });
+
+describe('hints in Slack', () => {
+  it('a hint names the /flurm subcommand, in the context line', () => {
+    const body = renderSlack({ title: 'No node fits', severity: 'failure', hints: [{ text: 'SLURM is here too: {command} asks it', command: 'best', args: { slurm: true } }] });
+    const ctx = body.blocks.find((b) => b.type === 'context') as { elements: { text: string }[] } | undefined;
+    expect(ctx?.elements[0]!.text).toBe('SLURM is here too: `/flurm best slurm=true` asks it');
+  });
+});

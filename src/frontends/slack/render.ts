@@ -4,7 +4,7 @@
 // &, < and > are escaped in all mrkdwn, as Slack requires; the log tail is a code block cut from
 // the top so its last lines survive.
 import type { ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
-import type { Message } from '../../model/message.js';
+import { hintText, type Message, type MessageHint } from '../../model/message.js';
 import { keepLastLines, plural, truncate } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 import { formatTable, neutralizeBackticks } from '../text/render.js';
@@ -78,9 +78,15 @@ function codeSection(lines: readonly string[], max: number, keep: 'last' | 'firs
   return '```\n' + body + '\n```';
 }
 
+/** A hint in Slack's syntax, one slash command with subcommands: "/flurm best slurm=true". */
+export function slackHint(h: MessageHint): string {
+  return ['/flurm', h.command, ...Object.entries(h.args ?? {}).map(([k, v]) => `${k}=${String(v)}`)].join(' ');
+}
+
 function contextBlock(m: Message): ContextBlock | undefined {
   const elements: MrkdwnElement[] = [];
-  if (m.footer) elements.push(mrkdwn(truncateEscaped(escapeSlack(m.footer), SLACK_LIMITS.fieldText)));
+  const foot = [m.footer, ...(m.hints ?? []).map((h) => hintText(h, `\`${slackHint(h)}\``))].filter((x): x is string => !!x).join(' · ');
+  if (foot) elements.push(mrkdwn(truncateEscaped(escapeSlack(foot), SLACK_LIMITS.fieldText)));
   if (m.timestamp && Number.isFinite(Date.parse(m.timestamp))) {
     const unix = Math.floor(Date.parse(m.timestamp) / 1000);
     const fallback = escapeSlack(formatLocalTime(unix * 1000));
