@@ -11,13 +11,12 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandSchema, invoke } from '../src/commands/invoke.js';
 import { COMMANDS, findCommand } from '../src/commands/registry.js';
-import type { CommandAnswer } from '../src/commands/table.js';
-import { cliHint } from '../src/cli/query.js';
+import { renderAnswer } from '../src/cli/query.js';
 import { createCliSource } from '../src/cli/source.js';
-import { renderMessageForTerminal } from '../src/frontends/cli/message.js';
 import { createApp, listen, type HubApi } from '../src/hub/http/server.js';
 import { createHubSource } from '../src/hub/source.js';
 import { findExecutable } from '../src/lib/exec.js';
+import { checkAnswer, commandAnswerSchema, errorAnswerSchema } from '../src/model/api.js';
 import { safeHostFileName } from '../src/lib/host.js';
 import { withJobName } from '../src/model/job-name.js';
 import type { JobView } from '../src/model/job-view.js';
@@ -91,15 +90,11 @@ interface Said {
 
 const roundTrip = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
 
-function renderFor(name: string, a: CommandAnswer): string {
-  const max = findCommand(name)?.cli?.maxCellChars;
-  return a.messages.map((m) => renderMessageForTerminal(m, { colour: false, renderHint: cliHint, ...(max ? { maxCellChars: max } : {}) })).join('\n');
-}
 
 async function inProcess(name: string, args: Record<string, unknown>, source: Parameters<typeof invoke>[2]): Promise<Said> {
   try {
     const a = await invoke(findCommand(name)!, args, source, { user: null, warn: () => undefined }, { frontEnd: 'cli' });
-    return { exit: a.exitCode, result: roundTrip(a.result), text: renderFor(name, a) };
+    return { exit: a.exitCode, result: roundTrip(a.result), text: renderAnswer(findCommand(name)!, a, false) };
   } catch (err) {
     return { exit: (err as { exitCode?: number }).exitCode ?? 2, error: (err as Error).message };
   }
@@ -107,9 +102,13 @@ async function inProcess(name: string, args: Record<string, unknown>, source: Pa
 
 async function overHttp(url: string, name: string, args: Record<string, unknown>): Promise<Said> {
   const res = await fetch(`${url}/api/v1/commands/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
-  const body = (await res.json()) as { exit_code: number; result?: unknown; error?: string };
-  if (res.status === 200) return { exit: body.exit_code, result: body.result };
-  return { exit: body.exit_code, error: body.error };
+  const body: unknown = await res.json();
+  if (res.status === 200) {
+    const a = checkAnswer(commandAnswerSchema, body, `POST /api/v1/commands/${name}`);
+    return { exit: a.exit_code, result: a.result };
+  }
+  const e = checkAnswer(errorAnswerSchema, body, `POST /api/v1/commands/${name}`);
+  return { exit: e.exit_code ?? -1, error: e.error };
 }
 
 let root: string;

@@ -22,16 +22,14 @@ export const HUB_ANSWER_MAX_BYTES = 64 * 1024 * 1024;
 /** How much of an error answer an HttpError keeps. */
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
-async function request(method: 'GET' | 'POST', url: string, body: unknown, timeoutMs: number): Promise<unknown> {
+/** GET a JSON document from the hub. */
+export async function getJson<T = unknown>(url: string, timeoutMs = 3000): Promise<T> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`${url}: not an http(s) URL`);
   const mod = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
   const text = await new Promise<string>((resolve, reject) => {
     const fail = (code: string, message: string) => reject(Object.assign(new Error(`${url}: ${message}`), { cause: { code } }));
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'flurm' };
-    if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(payload.length) });
-    const req = mod.request(target, { method, headers, timeout: timeoutMs }, (res) => {
+    const req = mod.get(target, { headers: { accept: 'application/json', 'user-agent': 'flurm' }, timeout: timeoutMs }, (res) => {
       const status = res.statusCode ?? 0;
       const ok = status >= 200 && status < 300;
       const max = ok ? HUB_ANSWER_MAX_BYTES : ERROR_BODY_MAX_BYTES;
@@ -57,23 +55,12 @@ async function request(method: 'GET' | 'POST', url: string, body: unknown, timeo
       fail('ETIMEDOUT', `no answer within ${timeoutMs} ms`);
     });
     req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'EIO', err.message));
-    req.end(payload ?? undefined);
   });
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text) as T;
   } catch (err) {
     throw new Error(`${url}: the answer is not JSON (${(err as Error).message})`);
   }
-}
-
-/** GET a JSON document from the hub. */
-export function getJson<T = unknown>(url: string, timeoutMs = 3000): Promise<T> {
-  return request('GET', url, undefined, timeoutMs) as Promise<T>;
-}
-
-/** POST a JSON body to the hub and read its JSON answer. */
-export function postJson<T = unknown>(url: string, body: unknown, timeoutMs = 5000): Promise<T> {
-  return request('POST', url, body, timeoutMs) as Promise<T>;
 }
 
 /** Why a request to the hub did not succeed, in words: "answered … with HTTP 404", "did not answer: ECONNREFUSED". */

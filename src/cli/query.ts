@@ -54,9 +54,13 @@ function print(def: CommandDef, answer: CommandAnswer, json: boolean, env: NodeJ
     process.stdout.write(JSON.stringify({ source, hub, generated, ...answer.result }, null, 2) + '\n');
     return;
   }
-  const colour = colourEnabled(process.stdout, env);
-  const text = answer.messages.map((m) => renderMessageForTerminal(m, { colour, renderHint: cliHint, ...(def.cli?.maxCellChars ? { maxCellChars: def.cli.maxCellChars } : {}) }));
-  process.stdout.write(text.join('\n'));
+  process.stdout.write(renderAnswer(def, answer, colourEnabled(process.stdout, env)));
+}
+
+/** An answer's messages as the terminal shows them, a blank line between. */
+export function renderAnswer(def: CommandDef, answer: Pick<CommandAnswer, 'messages'>, colour: boolean): string {
+  const max = def.cli?.maxCellChars;
+  return answer.messages.map((m) => renderMessageForTerminal(m, { colour, renderHint: cliHint, ...(max ? { maxCellChars: max } : {}) })).join('\n');
 }
 
 /** Run one entry with CLI-shaped input (raw strings and flags by field name). Returns the exit code. */

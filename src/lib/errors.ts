@@ -46,15 +46,6 @@ export class HttpError extends Error {
   ) {
     super(`${url}: HTTP ${status}`);
   }
-  /** The `error` field of a JSON body, when there is one. */
-  get serverMessage(): string | null {
-    try {
-      const e = (JSON.parse(this.body) as { error?: unknown }).error;
-      return typeof e === 'string' ? e : null;
-    } catch {
-      return null;
-    }
-  }
 }
 
 /** An external command failed, timed out or printed too much (lib/exec.ts). */

@@ -42,8 +42,6 @@ export const jobViewSchema = z.looseObject({
     .optional(),
 }) satisfies z.ZodType<JobView>;
 
-export const namedJobSchema = jobViewSchema.extend({ name: str });
-
 export const nodeViewSchema = z.looseObject({
   host: str,
   state: z.enum(['fresh', 'stale', 'down', 'waiting']),
