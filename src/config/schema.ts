@@ -9,6 +9,8 @@ export const OUTCOMES = ['success', 'failure', 'note', 'all'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const url = z.string().min(1, 'must be a destination URL');
+/** A Discord id (a snowflake): 17 to 20 digits, as a string. */
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17-20 digits, as a string)');
 
 export const routeSchema = z.strictObject({
   /** Which events this route carries. */
@@ -130,6 +132,27 @@ export const hubConfigSchema = z.strictObject({
     })
     .prefault({}),
   routes: z.array(routeSchema).default([]),
+  /**
+   * The Discord bot (docs/discord.md): the active hub connects over the gateway and answers slash
+   * commands; linked users get their job ends as DMs. Absent: no bot.
+   */
+  discord: z
+    .strictObject({
+      /** A file holding the bot token (read at start; never logged). */
+      token_file: z.string().min(1).optional(),
+      /** Or the name of an environment variable holding it. */
+      token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+      /** Guilds to register the commands in (instant); none: global commands. */
+      guild_ids: z.array(snowflake).default([]),
+      /** The lab channel: DM fallback (a mention) for users who cannot be DMed. */
+      channel_id: snowflake.optional(),
+      /** Discord's base URL; tests and local servers point it elsewhere. */
+      api: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://discord.com'),
+    })
+    .refine((d) => (d.token_file === undefined) !== (d.token_env === undefined), { message: 'needs exactly one of token_file or token_env' })
+    .optional(),
+  /** Per-user settings the admin owns: `[users.alice] discord = "…"` links alice to a Discord user. */
+  users: z.record(z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'must be a unix user name'), z.strictObject({ discord: snowflake.optional() })).default({}),
   diagnose: z.strictObject({ patterns: z.array(z.unknown()).default([]) }).prefault({}),
 });
 export type HubConfig = z.infer<typeof hubConfigSchema>;
