@@ -14,7 +14,7 @@ import { Ticker } from '../lib/ticker.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox.js';
 import type { Receipts } from './receipts.js';
 import { parseDestination } from '../notifiers/registry.js';
-import type { Destination } from '../notifiers/types.js';
+import type { Destination, DiscordDmTransport } from '../notifiers/types.js';
 import { buildDigestMessage, DIGEST_MAX_ITEMS } from '../messages/digest-message.js';
 
 export interface DeliverOptions {
@@ -27,6 +27,8 @@ export interface DeliverOptions {
   now?: () => number;
   random?: () => number;
   fetch?: typeof fetch;
+  /** The hub's Discord bot, for discord-dm:// destinations. */
+  discordBot?: DiscordDmTransport;
 }
 
 /** Delay before attempt n+1 (n = attempts made so far): full jitter over [50%, 100%] of base·2^n. */
@@ -206,7 +208,7 @@ export class Deliverer {
   private async attempt(head: OutboxRow, rows: readonly OutboxRow[], dest: Destination, message: Message, key: string): Promise<void> {
     const redacted = head.dest_redacted;
     try {
-      await dest.send(message, { timeoutMs: this.opts.timeoutSeconds * 1000, fetch: this.opts.fetch, idempotencyKey: wireKey(key), refId: rows.length === 1 ? head.ref_id : undefined });
+      await dest.send(message, { timeoutMs: this.opts.timeoutSeconds * 1000, fetch: this.opts.fetch, idempotencyKey: wireKey(key), refId: rows.length === 1 ? head.ref_id : undefined, discordBot: this.opts.discordBot });
       const now = this.now();
       // Mark first (synchronous SQLite write), then the receipts. A crash between the service's
       // answer and this write is the one window in which a message can be sent twice; the

@@ -30,6 +30,9 @@ export interface EnqueueContext {
   now: () => number;
   /** Delivery receipts (cluster dir): what was sent already, by outbox key. */
   receipts?: { has(key: string): boolean };
+  /** See RoutingPolicy: the user's DM destination, and a "Mute 1 h" in force. */
+  dmOf?: (user: string) => string | null;
+  mutedNow?: (user: string) => boolean;
 }
 
 const WINDOW_MS = 60_000;
@@ -39,7 +42,7 @@ export class Enqueuer {
   private readonly policy: RoutingPolicy;
 
   constructor(private readonly outbox: OutboxStore, private readonly ctx: EnqueueContext) {
-    this.policy = { routes: ctx.routes, fallback: ctx.fallback, canonical: canonicalDest };
+    this.policy = { routes: ctx.routes, fallback: ctx.fallback, canonical: canonicalDest, dmOf: ctx.dmOf, mutedNow: ctx.mutedNow };
   }
 
   /** The per-user cap: null while under it, else the end of this window (when its digest goes out). */
@@ -124,6 +127,11 @@ export class Enqueuer {
   /** A lab alert (node down, load, memory, idle GPU) to the lab's alert destinations; not capped. */
   labAlert(keyBase: string, host: string, message: Message, dests: readonly string[], seenMs: number): number {
     return this.queue('@lab', keyBase, `node:${host}`, dests, message, seenMs, true);
+  }
+
+  /** A message from the bot to one person (a /when-free answer, "linked"): not routed, not capped. */
+  direct(user: string, keyBase: string, refId: string, dest: string, message: Message, seenMs: number): number {
+    return this.queue(user, keyBase, refId, [dest], message, seenMs, true);
   }
 
   noteAdded(note: { id: string; user: string; host: string; ts: string; title?: string; message: string; to?: string[] }, userCfg: UserConfig, seenMs: number, opts: { silent?: boolean } = {}): number {

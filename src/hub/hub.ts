@@ -22,6 +22,14 @@ import { Lease, type Role } from './lease.js';
 import { SlurmJobStore } from '../store/slurm-jobs.js';
 import { SlurmPoller, findSlurm } from './slurm-poller.js';
 import { withJobName } from '../model/job-name.js';
+import { MuteStore, WhenFreeStore } from '../store/bot.js';
+import { DiscordHub, readToken, type LinkLookup } from './discord.js';
+import { createHubSource } from './source.js';
+import type { DataSource } from '../commands/source.js';
+import { COMMANDS } from '../commands/registry.js';
+import { Ticker } from '../lib/ticker.js';
+import { errorMessage } from '../lib/errors.js';
+import type { HubApi } from './http/server.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -40,6 +48,22 @@ export interface HubOptions {
   inProcessAgentHost?: string;
   /** Don't start HTTP (hub --once). */
   noHttp?: boolean;
+  /** Where the hub config is (relative token_file paths); default: the working directory. */
+  configDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Links from the hub config only ([users.NAME] discord = "…"). */
+function configLinks(users: HubConfig['users']): LinkLookup {
+  const byUser = new Map(Object.entries(users).flatMap(([u, v]) => (v.discord ? [[u, v.discord] as const] : [])));
+  return {
+    discordOf: (u) => byUser.get(u) ?? null,
+    userOf: (id) => [...byUser].find(([, d]) => d === id)?.[0] ?? null,
+    issueCode: () => {
+      throw new Error('linking by code is not available in this hub');
+    },
+    unlinkDiscord: () => null,
+  };
 }
 
 export class Hub {
@@ -59,6 +83,14 @@ export class Hub {
   private slurmOff: string | null = null;
   private lease: Lease | null = null;
   private server: Server | null = null;
+  readonly mutes: MuteStore;
+  readonly whenFree: WhenFreeStore;
+  /** The Discord bot and DMs; null without [discord] in the config. */
+  readonly discord: DiscordHub | null = null;
+  /** The command table's data, in-process (POST /api/v1/commands, the bot). */
+  private source: DataSource | null = null;
+  private whenFreeTicker: Ticker | null = null;
+  private readonly enqueuer: Enqueuer;
   url: string | null = null;
   private readonly startedMs = Date.now();
 
@@ -70,6 +102,9 @@ export class Hub {
     this.problems = new ProblemStore(this.db);
     const now = o.now ?? Date.now;
     const receipts = new Receipts(o.clusterDir ? path.join(o.clusterDir, 'receipts') : null);
+    this.mutes = new MuteStore(this.db);
+    this.whenFree = new WhenFreeStore(this.db);
+    const links = configLinks(cfg.users);
     this.deliverer = new Deliverer(this.outbox, receipts, o.log, {
       maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
       timeoutSeconds: cfg.delivery.timeout_seconds,
@@ -78,6 +113,8 @@ export class Hub {
       backoffMaxSeconds: cfg.delivery.backoff_max_seconds,
       fetch: o.fetch,
       now,
+      // The bot exists once the config is read (below); DMs are only sent after start().
+      discordBot: { sendDm: (id, m, x) => (this.discord ? this.discord.sendDm(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))) },
     });
     const enqueuer = new Enqueuer(this.outbox, {
       routes: cfg.routes,
@@ -87,7 +124,28 @@ export class Hub {
       log: o.log,
       now,
       receipts,
+      dmOf: (user) => this.discord?.dmOf(user) ?? null,
+      mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
+    this.enqueuer = enqueuer;
+    if (cfg.discord) {
+      this.discord = new DiscordHub({
+        cfg: cfg.discord,
+        token: readToken(cfg.discord, o.configDir ?? process.cwd(), o.env),
+        db: this.db,
+        jobs: this.jobs,
+        links,
+        mutes: this.mutes,
+        whenFree: this.whenFree,
+        problems: this.problems,
+        enqueuer,
+        commands: COMMANDS,
+        log: o.log,
+        now,
+        timeoutSeconds: cfg.delivery.timeout_seconds,
+        wake: () => this.deliverer.wake(),
+      });
+    }
     const sources = (): SpoolSource[] => [
       ...(o.extraSources ?? []),
       ...cfg.spools.paths.map((dir) => ({ dir: path.resolve(dir) })),
@@ -189,7 +247,7 @@ export class Hub {
       this.deliverer.start();
       return;
     }
-    const app = createApp({
+    const api: HubApi = {
       ring: (user) => this.ingestor.ring(user),
       health: () => this.health(),
       // Each job with its `name` (commands/job-name.ts), the one its messages and `flurm jobs` show.
@@ -204,7 +262,9 @@ export class Hub {
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
       slurm: () => this.slurm?.view() ?? null,
       selfUrl: () => this.url ?? null,
-    });
+    };
+    const app = createApp(api);
+    this.source = createHubSource(api, () => this.url ?? null);
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;
     const bindAll = this.o.config.http.host === '0.0.0.0' || this.o.config.http.host === '::';
@@ -215,15 +275,44 @@ export class Hub {
         leaseSeconds: this.o.config.lease.lease_seconds,
         me: { host: hostName(), pid: process.pid, url: this.url, version: this.o.version },
         log: this.o.log,
-        onActive: () => this.deliverer.start(),
-        onStandby: () => this.deliverer.stop(),
+        onActive: () => {
+          this.deliverer.start();
+          this.startFrontEnds();
+        },
+        onStandby: async () => {
+          await this.stopFrontEnds();
+          await this.deliverer.stop();
+        },
       });
       await this.lease.start();
       this.nodes?.start();
     } else {
       this.deliverer.start();
+      this.startFrontEnds();
     }
     this.slurm?.start();
+  }
+
+  /**
+   * The chat front ends run on the active hub only: a standby's bot would answer every
+   * interaction a second time. Connecting never waits for Discord.
+   */
+  private startFrontEnds(): void {
+    const d = this.discord;
+    if (!d || !this.source) return;
+    void d.start(this.source).catch((err) => this.o.log.error('the Discord bot did not start', { error: errorMessage(err) }));
+    this.whenFreeTicker ??= new Ticker({
+      run: () => d.checkWhenFree().then(() => undefined),
+      onError: (err) => this.o.log.warn('/when-free check failed; will retry', { error: errorMessage(err) }),
+      intervalMs: this.o.config.nodes.poll_interval_seconds * 1000,
+      unref: true,
+    });
+    if (!this.whenFreeTicker.started) this.whenFreeTicker.start(0);
+  }
+
+  private async stopFrontEnds(): Promise<void> {
+    await this.whenFreeTicker?.stop();
+    await this.discord?.stop();
   }
 
   /** active: sends notifications and raises alerts; standby: ingests and watches only. */
@@ -243,12 +332,13 @@ export class Hub {
       role: this.role,
       nodes: this.nodes?.summary() ?? null,
       slurm: this.slurm ? this.slurm.health() : { enabled: false, reason: this.slurmOff },
+      discord: this.discord ? this.discord.health() : null,
     };
   }
 
   async stop(): Promise<void> {
     // Every loop stops at once (no new round starts); rounds in progress finish before the index closes.
-    const loops = [this.ingestor.stop(), this.nodes?.stop(), this.slurm?.stop(), this.lease?.stop()];
+    const loops = [this.ingestor.stop(), this.nodes?.stop(), this.slurm?.stop(), this.lease?.stop(), this.stopFrontEnds()];
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server?.closeAllConnections?.();
     await this.deliverer.stop();

@@ -111,3 +111,37 @@ describe('routing: every combination', () => {
       }
   });
 });
+
+describe('routing: Discord DMs and "Mute 1 h"', () => {
+  const dmOf = (u: string) => (u === 'alice' ? 'discord-dm://111111111111111111' : null);
+  const withBot: RoutingPolicy = { ...upPolicy, dmOf, mutedNow: (u) => u === 'muted' };
+  const labBot: RoutingPolicy = { ...lab, dmOf };
+
+  it('a linked user with no `to` gets DMs instead of the fallback; an unlinked one keeps the fallback', () => {
+    const u = validateUserConfig({});
+    expect(routeEvent({ user: 'alice', kind: 'success', wallSeconds: 5, explicitTo: [] }, withBot, u)).toEqual(['discord-dm://111111111111111111']);
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 5, explicitTo: [] }, withBot, u)).toEqual(['console://', 'desktop://']);
+  });
+
+  it('a linked user gets the DM beside the lab routes', () => {
+    const u = validateUserConfig({});
+    expect(routeEvent({ user: 'alice', kind: 'failure', wallSeconds: 5, explicitTo: [] }, labBot, u)).toEqual(['discord-dm://111111111111111111', 'discord://1/fail', 'json://lab/all']);
+  });
+
+  it('discord:dm in `to` is the DM beside other destinations, once; unlinked it is dropped', () => {
+    const u = validateUserConfig({ to: ['discord:dm', 'ntfy://me', 'DISCORD:DM'] });
+    expect(routeEvent({ user: 'alice', kind: 'success', wallSeconds: 5, explicitTo: [] }, withBot, u)).toEqual(['discord-dm://111111111111111111', 'ntfy://me']);
+    expect(routeEvent({ user: 'bob', kind: 'success', wallSeconds: 5, explicitTo: [] }, withBot, u)).toEqual(['ntfy://me']);
+  });
+
+  it('a user\'s own filters apply to DMs like to any destination', () => {
+    const u = validateUserConfig({ only_failures: true });
+    expect(routeEvent({ user: 'alice', kind: 'success', wallSeconds: 5, explicitTo: [] }, withBot, u)).toEqual([]);
+    expect(routeEvent({ user: 'alice', kind: 'failure', wallSeconds: 5, explicitTo: [] }, withBot, u)).toEqual(['discord-dm://111111111111111111']);
+  });
+
+  it('"Mute 1 h" holds everything but the job\'s own --to', () => {
+    const u = validateUserConfig({ to: ['ntfy://me'] });
+    expect(routeEvent({ user: 'muted', kind: 'failure', wallSeconds: 5, explicitTo: ['json://x/y'] }, withBot, u)).toEqual(['json://x/y']);
+  });
+});

@@ -12,6 +12,7 @@
 //   5. The fallback (`flurm up`: console, desktop) stands in for the user's own destinations when
 //      the hub has none for anyone (no lab route, no user `to`) and the event names none.
 import type { Route, UserConfig } from '../config/schema.js';
+import { DM_ALIAS } from '../notifiers/discord-dm.js';
 
 /** What happened. `vanished` covers every "your job is in trouble" message; it routes like a failure. */
 export type EventKind = 'success' | 'failure' | 'note' | 'vanished';
@@ -33,6 +34,14 @@ export interface RoutingPolicy {
   fallback: readonly string[];
   /** A destination's canonical form (parse + toUrl), used to send once to a URL named twice. */
   canonical: (url: string) => string;
+  /**
+   * The user's DM destination (discord-dm://ID) when the hub has a Discord bot and the user is
+   * linked; null otherwise. `discord:dm` in a `to` list becomes it (or nothing), and a linked
+   * user with no `to` of their own gets it instead of the fallback.
+   */
+  dmOf?: (user: string) => string | null;
+  /** True while the user pressed "Mute 1 h" (like `mute` in their config, for a while). */
+  mutedNow?: (user: string) => boolean;
 }
 
 /** The route `on` value an event kind matches. */
@@ -54,16 +63,21 @@ function tooShort(wallSeconds: number | null, minMinutes: number): boolean {
 /** The destination URLs for an event, each once (by canonical form), in a stable order. */
 export function routeEvent(input: RoutingInput, policy: RoutingPolicy, user: UserConfig): string[] {
   const out = new Map<string, string>();
+  const dm = policy.dmOf?.(input.user) ?? null;
   const add = (u: string) => {
+    if (u.trim().toLowerCase() === DM_ALIAS) {
+      if (!dm) return;
+      u = dm;
+    }
     const c = policy.canonical(u);
     if (!out.has(c)) out.set(c, u);
   };
   for (const u of input.explicitTo) add(u);
-  if (user.mute) return [...out.values()];
+  if (user.mute || policy.mutedNow?.(input.user)) return [...out.values()];
   if (filteredByUser(input, user)) return [...out.values()];
 
   const outcome = routeOutcome(input.kind);
-  const own = user.to.length > 0 ? user.to : policy.routes.length === 0 && input.explicitTo.length === 0 ? policy.fallback : [];
+  const own = user.to.length > 0 ? user.to : dm ? [dm] : policy.routes.length === 0 && input.explicitTo.length === 0 ? policy.fallback : [];
   for (const u of own) add(u);
   for (const r of policy.routes) {
     if (r.users && !r.users.includes(input.user)) continue;

@@ -5,6 +5,7 @@ import { ConfigError } from '../lib/errors.js';
 import { consoleNotifier } from './console.js';
 import { desktopNotifier } from './desktop.js';
 import { discordNotifier } from './discord.js';
+import { DM_ALIAS, discordDmNotifier, dmAliasDestination } from './discord-dm.js';
 import { emailNotifier } from './email.js';
 import { jsonNotifier } from './json.js';
 import { ntfyNotifier } from './ntfy.js';
@@ -13,6 +14,7 @@ import type { Destination, Notifier } from './types.js';
 
 export const NOTIFIERS: readonly Notifier[] = [
   discordNotifier,
+  discordDmNotifier,
   slackNotifier,
   ntfyNotifier,
   emailNotifier,
@@ -47,6 +49,7 @@ export function createRegistry(notifiers: readonly Notifier[]): NotifierRegistry
   const parseDestination = (urlString: string): Destination => {
     const text = String(urlString ?? '').trim();
     if (!text) throw new ConfigError('', 'empty destination URL');
+    if (text.toLowerCase() === DM_ALIAS) return dmAliasDestination;
     let url: URL;
     try {
       url = new URL(text);

@@ -14,6 +14,13 @@ export interface SendContext {
   idempotencyKey?: string;
   /** The job or note the message is about (absent for a digest of several). */
   refId?: string;
+  /** The hub's Discord bot, for discord-dm:// destinations (absent elsewhere). */
+  discordBot?: DiscordDmTransport;
+}
+
+/** What a DM needs from the bot: send `message` to Discord user `discordId`, exactly once per key. */
+export interface DiscordDmTransport {
+  sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; timeoutMs: number }): Promise<void>;
 }
 
 /** A parsed destination of one notifier kind. */

@@ -150,6 +150,23 @@ const MIGRATIONS: string[] = [
   ALTER TABLE outbox ADD COLUMN digest_ms INTEGER;
   CREATE INDEX outbox_dest_queue ON outbox(dest, status, id);
   `,
+  `
+  -- The Discord bot's hub-side state (docs/discord.md). Mutes: "Mute 1 h" under a failure DM
+  -- holds that user's messages (not --to) until until_ms. when_free: /when-free requests, each
+  -- answered by one DM when a node fits (fired_ms), or dropped after a day (expires_ms).
+  CREATE TABLE mutes (user TEXT PRIMARY KEY, until_ms INTEGER NOT NULL, by TEXT);
+  CREATE TABLE when_free (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    discord_id TEXT NOT NULL,
+    user TEXT,
+    args_json TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    done_ms INTEGER,
+    done TEXT                          -- fired | cancelled | expired
+  );
+  CREATE INDEX when_free_open ON when_free(done, expires_ms);
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

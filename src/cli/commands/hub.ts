@@ -20,6 +20,7 @@ export async function run(opts: { config?: string; once?: boolean }): Promise<nu
     log,
     version: packageVersion(),
     noHttp: opts.once,
+    configDir: base,
   });
   if (opts.once) {
     await hub.ingestor.drain();

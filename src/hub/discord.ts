@@ -1,0 +1,348 @@
+// The hub's Discord front end (docs/discord.md): the token, one REST client (its rate-limit state
+// shared by answers and DMs), the bot (frontends/discord/bot.ts) that only the ACTIVE hub
+// connects, the DM transport the outbox sends discord-dm:// rows through, the buttons under a
+// failure DM, and /when-free.
+//
+// DMs are exactly once: each carries a nonce derived from its outbox key with enforce_nonce, so a
+// message re-sent after a crash between Discord's 2xx and the "sent" write is answered by
+// Discord with the message it already made, not a second one. A user who cannot be DMed (50007)
+// is mentioned in the lab channel instead, and named in /healthz and `flurm doctor`.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { REST } from '@discordjs/rest';
+import type { HubConfig } from '../config/schema.js';
+import { readBoundedText } from '../config/load.js';
+import type { DataSource } from '../commands/source.js';
+import { invoke } from '../commands/invoke.js';
+import type { CommandDef } from '../commands/table.js';
+import { describeRequirements } from '../commands/node-best.js';
+import { bytesOf } from '../commands/args.js';
+import { DeliveryError, errorMessage, UserError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { formatLocalTime } from '../lib/time.js';
+import { plural } from '../lib/format.js';
+import type { Message } from '../model/message.js';
+import type { DiscordDmTransport } from '../notifiers/types.js';
+import { dmUrl } from '../notifiers/discord-dm.js';
+import { getMeta, setMeta, type Db } from '../store/db.js';
+import type { JobStore } from '../store/jobs.js';
+import type { ProblemStore } from '../store/outbox.js';
+import type { MuteStore, WhenFreeStore } from '../store/bot.js';
+import { withJobName } from '../model/job-name.js';
+import { DiscordBot, type BotHealth, type BotServices } from '../frontends/discord/bot.js';
+import { dmBody, failureButtons } from '../frontends/discord/answer.js';
+import type { Enqueuer } from './enqueue.js';
+
+export type DiscordConfig = NonNullable<HubConfig['discord']>;
+
+/** What the bot needs of account links (hub/links.ts). */
+export interface LinkLookup {
+  discordOf(user: string): string | null;
+  userOf(discordId: string): string | null;
+  issueCode(discordId: string, nowMs: number): { code: string; expiresMs: number; command: string };
+  unlinkDiscord(discordId: string): string | null;
+}
+
+export const MUTE_MS = 3_600_000;
+export const WHEN_FREE_TTL_MS = 24 * 3_600_000;
+/** One person may wait for this many fits at once. */
+export const WHEN_FREE_MAX = 5;
+/** Requirement options of /when-free: `best`'s, without `slurm`. */
+const REQUIREMENTS = ['cpus', 'mem', 'gpus', 'gpu_mem', 'partition'] as const;
+
+/** Discord nonces are at most 25 characters: 25 hex digits of the outbox key's hash. */
+export function dmNonce(key: string): string {
+  return crypto.createHash('sha256').update(`dm:${key}`).digest('hex').slice(0, 25);
+}
+
+/** The bot token, from the file or the variable the config names (never logged). */
+export function readToken(cfg: DiscordConfig, configDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  let token: string | undefined;
+  if (cfg.token_env) {
+    token = env[cfg.token_env]?.trim();
+    if (!token) throw new UserError(`[discord] token_env: the environment variable ${cfg.token_env} is not set (or empty)`);
+  } else {
+    const file = cfg.token_file!.startsWith('~/') ? path.join(os.homedir(), cfg.token_file!.slice(2)) : path.resolve(configDir, cfg.token_file!);
+    token = readBoundedText(file, 4096).trim();
+    if (!token) throw new UserError(`[discord] token_file: ${file} is empty`);
+  }
+  if (/\s/.test(token)) throw new UserError(`[discord] the bot token ${cfg.token_env ? `in $${cfg.token_env}` : 'in token_file'} has spaces in it; it should be one word`);
+  return token;
+}
+
+export interface DiscordHubDeps {
+  cfg: DiscordConfig;
+  token: string;
+  db: Db;
+  jobs: JobStore;
+  links: LinkLookup;
+  mutes: MuteStore;
+  whenFree: WhenFreeStore;
+  problems: ProblemStore;
+  enqueuer: Enqueuer;
+  commands: readonly CommandDef[];
+  log: Logger;
+  now: () => number;
+  /** Delivery timeout (s): also REST's request timeout. */
+  timeoutSeconds: number;
+  /** Something was queued: let the outbox look. */
+  wake: () => void;
+}
+
+export interface DmHealth {
+  sent: number;
+  deduplicated: number;
+  channel_fallbacks: number;
+  /** Linked users Discord will not let the bot DM (50007), by unix user or Discord id. */
+  cannot_dm: string[];
+}
+
+export class DiscordHub implements DiscordDmTransport {
+  private rest: REST | null = null;
+  private bot: DiscordBot | null = null;
+  private source: DataSource | null = null;
+  private readonly dmChannels = new Map<string, string>();
+  private readonly dm: DmHealth = { sent: 0, deduplicated: 0, channel_fallbacks: 0, cannot_dm: [] };
+  private readonly sentNonces = new Map<string, string>();
+  private active = false;
+
+  constructor(private readonly d: DiscordHubDeps) {}
+
+  /** REST is made on first use, so the Discord libraries load only in a hub with a bot. */
+  private async restClient(): Promise<REST> {
+    if (!this.rest) {
+      const { REST } = await import('@discordjs/rest');
+      this.rest = new REST({ version: '10', api: `${this.d.cfg.api.replace(/\/+$/, '')}/api`, timeout: this.d.timeoutSeconds * 1000 }).setToken(this.d.token);
+    }
+    return this.rest;
+  }
+
+  /** Connect the bot (the hub became active). Never waits for Discord. */
+  async start(source: DataSource): Promise<void> {
+    this.source = source;
+    this.active = true;
+    const rest = await this.restClient();
+    if (!this.active) return;
+    this.bot ??= new DiscordBot({ token: this.d.token, api: this.d.cfg.api, guildIds: this.d.cfg.guild_ids, rest, services: this.services(), now: this.d.now });
+    this.bot.start();
+  }
+
+  /** Disconnect (standby, or the hub stops). */
+  async stop(): Promise<void> {
+    this.active = false;
+    const bot = this.bot;
+    this.bot = null;
+    await bot?.stop();
+  }
+
+  health(): { bot: BotHealth | { state: 'standby' }; dm: DmHealth; when_free: number } {
+    return { bot: this.bot?.health() ?? { state: 'standby' }, dm: { ...this.dm, cannot_dm: [...this.dm.cannot_dm] }, when_free: this.d.whenFree.open().length };
+  }
+
+  // ---- DMs (the outbox's transport) ------------------------------------------------------------
+
+  async sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; timeoutMs: number }): Promise<void> {
+    const rest = await this.restClient();
+    const { DiscordAPIError } = await import('@discordjs/rest');
+    const { Routes } = await import('discord-api-types/v10');
+    const nonce = dmNonce(opts.key);
+    const job = opts.refId ? this.d.jobs.get(opts.refId) : null;
+    const buttons = job && (job.state === 'failed' || job.state === 'vanished') ? failureButtons(job.id, { diagnosis: (job.tail?.length ?? 0) > 0 }) : undefined;
+    const signal = AbortSignal.timeout(opts.timeoutMs);
+    try {
+      let channel = this.dmChannels.get(discordId);
+      if (!channel) {
+        const c = (await rest.post(Routes.userChannels(), { body: { recipient_id: discordId }, signal })) as { id: string };
+        channel = c.id;
+        this.dmChannels.set(discordId, channel);
+      }
+      const m = (await rest.post(Routes.channelMessages(channel), { body: dmBody(message, { nonce, buttons }), signal })) as { id: string };
+      this.count(nonce, m.id);
+    } catch (err) {
+      if (err instanceof DiscordAPIError && err.code === 50007) return this.fallback(discordId, message, nonce, signal, err);
+      throw toDeliveryError(err, DiscordAPIError);
+    }
+  }
+
+  private count(nonce: string, messageId: string): void {
+    // Discord answers a repeated nonce with the message it made first: count that as a dedup.
+    if (this.sentNonces.get(nonce) === messageId) this.dm.deduplicated++;
+    else this.dm.sent++;
+    this.sentNonces.set(nonce, messageId);
+    if (this.sentNonces.size > 5000) this.sentNonces.delete(this.sentNonces.keys().next().value!);
+  }
+
+  /** 50007: this person does not take DMs from the bot. Mention them in the lab channel instead. */
+  private async fallback(discordId: string, message: Message, nonce: string, signal: AbortSignal, cause: Error): Promise<void> {
+    const who = this.d.links.userOf(discordId) ?? discordId;
+    if (!this.dm.cannot_dm.includes(who)) this.dm.cannot_dm.push(who);
+    this.d.problems.report(`discord-cannot-dm:${discordId}`, `Discord will not let the bot DM ${who} (error 50007: DMs from server members are off); ${this.d.cfg.channel_id ? 'they are mentioned in the lab channel instead' : 'set [discord] channel_id to mention them in the lab channel instead'}`, { nowMs: this.d.now() });
+    const channel = this.d.cfg.channel_id;
+    if (!channel) throw new DeliveryError(`cannot DM ${who} (Discord error 50007) and no lab channel is set`, { retryable: false, cause });
+    const rest = await this.restClient();
+    const { Routes } = await import('discord-api-types/v10');
+    const body = dmBody(message, { nonce: dmNonce(`lab:${nonce}`), mention: discordId, note: 'I could not DM you (your DMs from server members are off):' });
+    const m = (await rest.post(Routes.channelMessages(channel), { body, signal })) as { id: string };
+    this.dm.channel_fallbacks++;
+    this.count(`lab:${nonce}`, m.id);
+  }
+
+  // ---- What the bot asks of the hub ------------------------------------------------------------
+
+  private services(): BotServices {
+    const d = this.d;
+    return {
+      source: this.source!,
+      commands: d.commands,
+      log: d.log,
+      userOf: (id) => d.links.userOf(id),
+      issueLinkCode: (id) => d.links.issueCode(id, d.now()),
+      unlink: (id) => {
+        const user = d.links.unlinkDiscord(id);
+        return user ? `Unlinked from **${user}**: job ends no longer come here as DMs.` : 'You were not linked.';
+      },
+      registeredHash: (scope) => getMeta(d.db, `discord.commands:${scope}`) ?? null,
+      recordHash: (scope, hash) => setMeta(d.db, `discord.commands:${scope}`, hash),
+      button: (action, ref, discordId, user) => this.button(action, ref, discordId, user),
+      whenFree: (discordId, user, args) => this.askWhenFree(discordId, user, args),
+    };
+  }
+
+  private async button(action: 'log' | 'mute' | 'diag' | 'wf-cancel', ref: string, discordId: string, user: string | null): Promise<{ title: string; text: string; severity?: Message['severity'] } | { messages: Message[] }> {
+    const d = this.d;
+    if (action === 'wf-cancel') {
+      const n = d.whenFree.cancel(discordId, Number(ref), d.now());
+      return { title: '/when-free', text: n ? 'Cancelled.' : 'That request was already answered, cancelled or expired.' };
+    }
+    const raw = d.jobs.get(ref);
+    if (!raw) return { title: 'Unknown job', text: 'The hub no longer has that job.', severity: 'warning' };
+    const job = withJobName(raw);
+    if (!user) return { title: 'Not linked', text: 'Run /link first: only the job\'s owner may use these buttons.', severity: 'warning' };
+    if (user !== job.user) return { title: 'Not your job', text: `Only ${job.user} may use the buttons of this job.`, severity: 'warning' };
+    if (action === 'mute') {
+      const until = d.now() + MUTE_MS;
+      d.mutes.mute(user, until, discordId);
+      return { title: 'Muted for 1 hour', text: `No messages about ${user}'s jobs until ${formatLocalTime(new Date(until).toISOString())} (a job's own --to still goes out).` };
+    }
+    const tail = job.tail ?? [];
+    if (action === 'log') {
+      if (!tail.length) return { title: `Log of ${job.name}`, text: 'The job\'s end carried no log lines.' };
+      return { messages: [{ title: `Last lines of ${job.name}`, severity: 'info', logTail: tail }] };
+    }
+    const diagnosis = d.enqueuer.diagnose(tail, job.exit ?? null, job.signal ?? null);
+    if (!diagnosis.length) return { title: `Diagnosis of ${job.name}`, text: 'No known failure pattern in its last lines. "Log" shows them.' };
+    return { messages: [{ title: `Diagnosis of ${job.name}`, severity: 'failure', diagnosis }] };
+  }
+
+  private requirementsOf(args: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of REQUIREMENTS) if (args[k] !== undefined) out[k] = args[k];
+    return out;
+  }
+
+  private best(): CommandDef {
+    const def = this.d.commands.find((c) => c.name === 'best');
+    if (!def) throw new Error('no best command in the table');
+    return def;
+  }
+
+  /** /when-free: with needs, answer now if a node fits, else remember; with none, list (and cancel). */
+  private async askWhenFree(discordId: string, user: string | null, args: Record<string, unknown>): Promise<{ messages: Message[] }> {
+    const d = this.d;
+    const req = this.requirementsOf(args);
+    const cancel = typeof args.cancel === 'string' ? args.cancel : undefined;
+    if (cancel !== undefined) {
+      const id = cancel === 'all' ? null : Number(cancel.replace(/^#/, ''));
+      if (id !== null && !Number.isInteger(id)) throw new UserError(`cancel: "${cancel}" is not a request number (or "all")`);
+      const n = d.whenFree.cancel(discordId, id, d.now());
+      return { messages: [{ title: '/when-free', severity: 'info', summary: n ? `Cancelled ${plural(n, 'request')}.` : 'Nothing to cancel.' }] };
+    }
+    if (Object.keys(req).length === 0) {
+      const open = d.whenFree.open(discordId);
+      if (!open.length) return { messages: [{ title: '/when-free', severity: 'info', summary: 'You are waiting for nothing. `/when-free gpus:1 mem:32G` DMs you once when a node fits.' }] };
+      return {
+        messages: [
+          {
+            title: '/when-free: waiting for',
+            severity: 'info',
+            table: { columns: ['#', 'NEEDS', 'UNTIL'], rows: open.map((w) => [String(w.id), describeArgs(w.args), formatLocalTime(new Date(w.expires_ms).toISOString())]) },
+            footer: 'cancel one with /when-free cancel:N, or cancel:all',
+          },
+        ],
+      };
+    }
+    // Checked like the CLI's `flurm best`: the same entry, so the same arguments and errors.
+    const a = await invoke(this.best(), req, this.source!, { user, warn: () => undefined }, { frontEnd: 'other' });
+    if (a.exitCode === 0) return { messages: [{ ...a.messages[0]!, title: `Fits now: ${a.messages[0]!.title}` }, ...a.messages.slice(1)] };
+    if (d.whenFree.open(discordId).length >= WHEN_FREE_MAX) throw new UserError(`you are already waiting for ${WHEN_FREE_MAX} fits; cancel one first (/when-free lists them)`);
+    const w = d.whenFree.add(discordId, user, req, d.now(), WHEN_FREE_TTL_MS);
+    return {
+      messages: [{ title: '/when-free', severity: 'info', summary: `Nothing fits ${describeArgs(req)} now. I will DM you once when a node does (request #${w.id}, until ${formatLocalTime(new Date(w.expires_ms).toISOString())}).` }],
+    };
+  }
+
+  /** One round: every open request asked of `best`; a fit is one DM through the outbox, once. */
+  async checkWhenFree(): Promise<number> {
+    const d = this.d;
+    if (!this.source) return 0;
+    let fired = 0;
+    for (const w of d.whenFree.open()) {
+      const now = d.now();
+      if (w.expires_ms <= now) {
+        d.whenFree.close(w.id, 'expired', now);
+        continue;
+      }
+      let a;
+      try {
+        a = await invoke(this.best(), w.args, this.source, { user: w.user, warn: () => undefined }, { frontEnd: 'other' });
+      } catch (err) {
+        d.log.warn('a /when-free request cannot be checked; dropped', { id: w.id, error: errorMessage(err) });
+        d.whenFree.close(w.id, 'cancelled', now);
+        continue;
+      }
+      if (a.exitCode !== 0) continue;
+      const m = a.messages[0]!;
+      const message: Message = { ...m, title: `A node fits: ${m.title}`, footer: `your /when-free request #${w.id} (${describeArgs(w.args)})` };
+      // Closing the request and queueing its DM commit together: it fires once.
+      const queued = d.db.transaction(() => (d.whenFree.close(w.id, 'fired', now) ? d.enqueuer.direct(w.user ?? `discord:${w.discord_id}`, `when-free:${w.id}`, `when-free:${w.id}`, dmUrl(w.discord_id), message, now) : 0))();
+      if (queued) fired++;
+    }
+    if (fired) d.wake();
+    return fired;
+  }
+
+  /** The DM destination of a linked user (routing's dmOf). */
+  dmOf(user: string): string | null {
+    const id = this.d.links.discordOf(user);
+    return id ? dmUrl(id) : null;
+  }
+}
+
+/** "2 GPUs, 32 GiB memory" from /when-free's options. */
+function describeArgs(args: Record<string, unknown>): string {
+  try {
+    const size = (v: unknown) => (v === undefined ? undefined : bytesOf(String(v)));
+    return describeRequirements({
+      ...(args.cpus !== undefined ? { cpus: Number(args.cpus) } : {}),
+      ...(args.mem !== undefined ? { mem_bytes: size(args.mem) } : {}),
+      ...(args.gpus !== undefined ? { gpus: Number(args.gpus) } : {}),
+      ...(args.gpu_mem !== undefined ? { gpu_mem_bytes: size(args.gpu_mem) } : {}),
+      ...(typeof args.partition === 'string' ? { partition: args.partition } : {}),
+    });
+  } catch {
+    return JSON.stringify(args);
+  }
+}
+
+/** A REST failure as the outbox's DeliveryError: 4xx are permanent (for this message), the rest retried. */
+function toDeliveryError(err: unknown, DiscordAPIError: abstract new (...a: never[]) => { status: number; code: number | string; message: string }): DeliveryError {
+  if (err instanceof DiscordAPIError) {
+    const e = err as unknown as { status: number; code: number | string; message: string };
+    const retryable = e.status >= 500 || e.status === 429;
+    return new DeliveryError(`Discord said ${e.status} (code ${e.code}): ${e.message}`, { retryable, cause: err });
+  }
+  const status = (err as { status?: number }).status;
+  if (typeof status === 'number' && status >= 500) return new DeliveryError(`Discord answered ${status}`, { retryable: true, cause: err });
+  return new DeliveryError(`cannot reach Discord: ${errorMessage(err)}`, { retryable: true, cause: err });
+}
