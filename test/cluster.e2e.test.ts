@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { fakeNvidiaSmi, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
 import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
 import type { NodesResponse } from '../src/model/node-view.js';
 
@@ -17,22 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
 });
-
-const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/nvidia-smi');
-
-/** A directory with an `nvidia-smi` that prints the real 8 × V100 capture (and no compute apps). */
-function fakeNvidiaSmi(root: string): string {
-  const dir = path.join(root, 'gpu-bin');
-  fs.mkdirSync(dir, { recursive: true });
-  const script = `#!/bin/sh
-case "$*" in
-  *--query-compute-apps*) echo "gpu_uuid, pid, process_name, used_gpu_memory [MiB]" ;;
-  *) cat "${FIXTURES}/v100x8.query-gpu.csv"; echo ;;
-esac
-`;
-  fs.writeFileSync(path.join(dir, 'nvidia-smi'), script, { mode: 0o755 });
-  return dir;
-}
 
 const text = (r: ReceivedRequest) => JSON.stringify(r.body);
 

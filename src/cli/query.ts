@@ -11,6 +11,7 @@ import { CommandArgsError, type CommandAnswer, type CommandDef } from '../comman
 import { colourEnabled } from '../frontends/cli/colour.js';
 import { renderMessageForTerminal } from '../frontends/cli/message.js';
 import { UserError } from '../lib/errors.js';
+import { formatDuration } from '../lib/format.js';
 import { userName } from '../lib/host.js';
 import type { MessageHint } from '../model/message.js';
 import { createCliSource, stderrWarn } from './source.js';
@@ -63,11 +64,25 @@ export function renderAnswer(def: CommandDef, answer: Pick<CommandAnswer, 'messa
   return answer.messages.map((m) => renderMessageForTerminal(m, { colour, renderHint: cliHint, ...(max ? { maxCellChars: max } : {}) })).join('\n');
 }
 
+/** `--wait` asks again this often (ms); FLURM_WAIT_EVERY_MS shortens it for tests. */
+const WAIT_EVERY_MS = Number(process.env.FLURM_WAIT_EVERY_MS) > 0 ? Number(process.env.FLURM_WAIT_EVERY_MS) : 5000;
+
 /** Run one entry with CLI-shaped input (raw strings and flags by field name). Returns the exit code. */
-export async function runQuery(def: CommandDef, raw: Record<string, unknown>, strings: Record<string, string>, opts: { json?: boolean; hub?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runQuery(def: CommandDef, raw: Record<string, unknown>, strings: Record<string, string>, opts: { json?: boolean; hub?: string; waitMinutes?: number }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const source = createCliSource({ ...(opts.hub ? { hub: opts.hub } : {}), env });
-    const answer = await invoke(def, raw, source, { user: userName(env), warn: stderrWarn }, { frontEnd: 'cli' });
+    const ask = () => invoke(def, raw, source, { user: userName(env), warn: stderrWarn }, { frontEnd: 'cli' });
+    let answer = await ask();
+    if (opts.waitMinutes !== undefined && answer.exitCode !== 0) {
+      // --wait: ask again every WAIT_EVERY_MS (the agents' own interval) until yes or the deadline.
+      const until = Date.now() + opts.waitMinutes * 60_000;
+      process.stderr.write(`flurm: not yet; asking again every ${WAIT_EVERY_MS / 1000} s for up to ${formatDuration(opts.waitMinutes * 60)} (Ctrl-C stops)\n`);
+      while (answer.exitCode !== 0 && Date.now() + WAIT_EVERY_MS <= until) {
+        await new Promise((r) => setTimeout(r, WAIT_EVERY_MS));
+        answer = await ask();
+      }
+      if (answer.exitCode !== 0) process.stderr.write(`flurm: still no after ${formatDuration(opts.waitMinutes * 60)}\n`);
+    }
     print(def, answer, opts.json === true, env);
     return answer.exitCode;
   } catch (err) {
@@ -93,6 +108,10 @@ export function addQueryCommands(program: Command, setCode: (code: number) => vo
       if (p.type === 'boolean') cmd.addOption(new Option(flag, help));
       else cmd.addOption(new Option(`${flag} <${p.type === 'integer' || p.type === 'number' ? 'n' : p.format === 'size' ? 'size' : k}>`, help));
     }
+    if (def.cli?.wait) {
+      cmd.addOption(new Option('--wait', 'until the answer is yes: ask again every 5 s'));
+      cmd.addOption(new Option('--wait-minutes <n>', 'with --wait: give up after this long (default: 1440, a day)'));
+    }
     cmd.addOption(new Option('--json', 'machine-readable output'));
     cmd.addOption(new Option('--hub <url>', 'ask this hub (default: from hub.json)'));
     cmd.action(async (...params: unknown[]) => {
@@ -108,7 +127,13 @@ export function addQueryCommands(program: Command, setCode: (code: number) => vo
         if (typeof v === 'string') strings[k] = v;
         raw[k] = (p.type === 'integer' || p.type === 'number') && typeof v === 'string' ? (v.trim() === '' ? NaN : Number(v)) : v;
       }
-      setCode(await runQuery(def, raw, strings, { json: opts.json === true, ...(typeof opts.hub === 'string' ? { hub: opts.hub } : {}) }));
+      let waitMinutes: number | undefined;
+      if (opts.waitMinutes !== undefined && !opts.wait) throw new UserError('--wait-minutes goes with --wait');
+      if (opts.wait) {
+        waitMinutes = opts.waitMinutes === undefined ? 1440 : Number(opts.waitMinutes);
+        if (!Number.isFinite(waitMinutes) || waitMinutes <= 0) throw new UserError(`--wait-minutes must be a positive number of minutes, got "${String(opts.waitMinutes)}"`);
+      }
+      setCode(await runQuery(def, raw, strings, { json: opts.json === true, ...(typeof opts.hub === 'string' ? { hub: opts.hub } : {}), ...(waitMinutes !== undefined ? { waitMinutes } : {}) }));
     });
   }
 }

@@ -33,6 +33,7 @@ export default defineCommand({
   name: 'best',
   description: 'where to run now: the least-loaded node that fits (on SLURM: partition and node)',
   args,
+  cli: { wait: true },
   async run(a, source) {
     const req: Req = {
       ...(a.cpus !== undefined ? { cpus: a.cpus } : {}),

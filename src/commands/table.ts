@@ -44,6 +44,12 @@ export interface CliHints {
   only?: readonly string[];
   /** Table cells are cut to this many characters in the terminal (default 60). */
   maxCellChars?: number;
+  /**
+   * The CLI offers `--wait [--wait-minutes N]`: ask again until the answer is yes (exit 0) —
+   * `flurm best --wait` waits for a node to fit. Other front ends have their own way
+   * (Discord's /when-free DMs once).
+   */
+  wait?: boolean;
 }
 
 export interface CommandDef<S extends z.ZodObject = z.ZodObject, R extends object = Record<string, unknown>> {

@@ -45,6 +45,8 @@ export interface LinkLookup {
 }
 
 export const MUTE_MS = 3_600_000;
+/** REST waits out a rate limit this short itself; longer ones go back to the outbox. */
+const RATE_LIMIT_WAIT_MS = 1000;
 export const WHEN_FREE_TTL_MS = 24 * 3_600_000;
 /** One person may wait for this many fits at once. */
 export const WHEN_FREE_MAX = 5;
@@ -113,7 +115,14 @@ export class DiscordHub implements DiscordDmTransport {
   private async restClient(): Promise<REST> {
     if (!this.rest) {
       const { REST } = await import('@discordjs/rest');
-      this.rest = new REST({ version: '10', api: `${this.d.cfg.api.replace(/\/+$/, '')}/api`, timeout: this.d.timeoutSeconds * 1000 }).setToken(this.d.token);
+      this.rest = new REST({
+        version: '10',
+        api: `${this.d.cfg.api.replace(/\/+$/, '')}/api`,
+        timeout: this.d.timeoutSeconds * 1000,
+        // Short waits (a bucket's next second, the global 50/s) REST sits out itself; a longer
+        // Retry-After comes back as an error, and the outbox reschedules that queue's head.
+        rejectOnRateLimit: (r) => r.retryAfter > RATE_LIMIT_WAIT_MS,
+      }).setToken(this.d.token);
     }
     return this.rest;
   }
@@ -144,7 +153,7 @@ export class DiscordHub implements DiscordDmTransport {
 
   async sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; timeoutMs: number }): Promise<void> {
     const rest = await this.restClient();
-    const { DiscordAPIError } = await import('@discordjs/rest');
+    const { DiscordAPIError, RateLimitError } = await import('@discordjs/rest');
     const { Routes } = await import('discord-api-types/v10');
     const nonce = dmNonce(opts.key);
     const job = opts.refId ? this.d.jobs.get(opts.refId) : null;
@@ -161,6 +170,8 @@ export class DiscordHub implements DiscordDmTransport {
       this.count(nonce, m.id);
     } catch (err) {
       if (err instanceof DiscordAPIError && err.code === 50007) return this.fallback(discordId, message, nonce, signal, err);
+      if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: err.retryAfter / 1000, cause: err });
+      if (signal.aborted) throw new DeliveryError(`Discord did not answer within ${opts.timeoutMs} ms`, { retryable: true, cause: err });
       throw toDeliveryError(err, DiscordAPIError);
     }
   }
@@ -340,7 +351,8 @@ function toDeliveryError(err: unknown, DiscordAPIError: abstract new (...a: neve
   if (err instanceof DiscordAPIError) {
     const e = err as unknown as { status: number; code: number | string; message: string };
     const retryable = e.status >= 500 || e.status === 429;
-    return new DeliveryError(`Discord said ${e.status} (code ${e.code}): ${e.message}`, { retryable, cause: err });
+    // No `status` on a 4xx: that refuses this message, not every DM to this person.
+    return new DeliveryError(`Discord said ${e.status} (code ${e.code}): ${e.message}`, { retryable, ...(retryable ? { status: e.status } : {}), cause: err });
   }
   const status = (err as { status?: number }).status;
   if (typeof status === 'number' && status >= 500) return new DeliveryError(`Discord answered ${status}`, { retryable: true, cause: err });

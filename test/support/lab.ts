@@ -255,3 +255,19 @@ export async function waitForQuiet(
     await sleep(25);
   }
 }
+
+const NVIDIA_FIXTURES = path.resolve(import.meta.dirname, '../fixtures/nvidia-smi');
+
+/** A directory with an `nvidia-smi` that prints the real 8 × V100 capture (and no compute apps); put it first on PATH. */
+export function fakeNvidiaSmi(root: string): string {
+  const dir = path.join(root, 'gpu-bin');
+  fs.mkdirSync(dir, { recursive: true });
+  const script = `#!/bin/sh
+case "$*" in
+  *--query-compute-apps*) echo "gpu_uuid, pid, process_name, used_gpu_memory [MiB]" ;;
+  *) cat "${NVIDIA_FIXTURES}/v100x8.query-gpu.csv"; echo ;;
+esac
+`;
+  fs.writeFileSync(path.join(dir, 'nvidia-smi'), script, { mode: 0o755 });
+  return dir;
+}

@@ -72,6 +72,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
       // Nodes: what the hub sees, and this host in particular.
       await checkNodes(url);
       checkSlurm(h.slurm as SlurmHealthAnswer | undefined, add);
+      checkDiscord(h.discord as DiscordHealthAnswer | null | undefined, add);
     } catch (err) {
       add('fail', `hub ${url}`, `not reachable: ${errorMessage(err)} — jobs are still recorded in your spool; messages go out when a hub runs`);
     }
@@ -122,6 +123,24 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
   const warned = checks.filter((c) => c.level === 'warn').length;
   process.stdout.write(`\n${failed ? plural(failed, 'problem') : 'no problems'}${warned ? `, ${plural(warned, 'warning')}` : ''}\n`);
   return failed ? 1 : 0;
+}
+
+/** What the hub's /healthz says of its Discord bot (hub/discord.ts health()). */
+interface DiscordHealthAnswer {
+  bot: { state: string; since?: string; last_error?: string | null; user?: string | null; guilds?: number; commands?: { error: string | null } };
+  dm: { sent: number; deduplicated: number; channel_fallbacks: number; cannot_dm: string[] };
+  when_free: number;
+}
+
+function checkDiscord(d: DiscordHealthAnswer | null | undefined, add: (level: 'ok' | 'warn' | 'fail', what: string, detail?: string) => void): void {
+  if (!d) return;
+  const b = d.bot;
+  const dms = `${plural(d.dm.sent, 'DM')} sent${d.dm.deduplicated ? `, ${d.dm.deduplicated} repeat(s) deduplicated by Discord` : ''}`;
+  if (b.state === 'ready') add('ok', 'discord bot', `connected as ${b.user ?? '?'} in ${plural(b.guilds ?? 0, 'guild')}; ${dms}; ${plural(d.when_free, '/when-free request')} open`);
+  else if (b.state === 'standby') add('ok', 'discord bot', 'this hub is standby: the active hub runs the bot');
+  else add(b.state === 'down' ? 'fail' : 'warn', 'discord bot', `${b.state} since ${b.since ?? '?'}${b.last_error ? `: ${b.last_error}` : ''}`);
+  if (b.commands?.error) add('warn', 'discord commands', `not registered: ${b.commands.error}`);
+  if (d.dm.cannot_dm.length) add('warn', 'discord DMs', `Discord will not let the bot DM ${d.dm.cannot_dm.join(', ')} (their DMs from server members are off): ${d.dm.channel_fallbacks ? 'they are mentioned in the lab channel instead' : 'set [discord] channel_id to mention them there'}`);
 }
 
 /** What the hub's /healthz says of its SLURM poller (hub/slurm-poller.ts SlurmHealth). */
