@@ -22,6 +22,7 @@ import { Lease, type Role } from './lease.js';
 import { SlurmJobStore } from '../store/slurm-jobs.js';
 import { SlurmPoller, findSlurm } from './slurm-poller.js';
 import { withJobName } from '../model/job-name.js';
+import { LinkService, linkKeyFile } from './links.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -53,6 +54,8 @@ export class Hub {
   /** Reads nodes/*.json; null without a cluster dir. */
   readonly nodes: NodeWatcher | null = null;
   readonly slurmJobs: SlurmJobStore;
+  /** Unix user ↔ Discord account links (hub/links.ts, docs/linking.md): the bot's /link and /unlink. */
+  readonly links: LinkService;
   /** The SLURM poller; null when SLURM is off (config, or auto with no squeue found). */
   readonly slurm: SlurmPoller | null = null;
   /** Why SLURM is off, for doctor. */
@@ -149,6 +152,7 @@ export class Hub {
       );
     }
     const poller = this.slurm;
+    this.links = new LinkService(this.db, { keyFile: linkKeyFile(o.indexPath), problems: this.problems, configUsers: cfg.users, log: o.log, now });
     this.ingestor = new Ingestor(
       this.db,
       this.jobs,
@@ -172,6 +176,7 @@ export class Hub {
             if (!poller) o.log.once('slurm-off-job', 'warn', `a SLURM job was registered but this hub does not poll SLURM (${this.slurmOff}); it will be followed once a hub with SLURM runs`, {});
           },
         },
+        links: this.links,
       },
       () => this.deliverer.wake(),
     );
