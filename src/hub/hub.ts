@@ -209,6 +209,7 @@ export class Hub {
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
       slurm: () => this.slurm?.view() ?? null,
       selfUrl: () => this.url ?? null,
+      link: (user) => this.links.status(user),
     });
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;
