@@ -140,7 +140,7 @@ export interface SlurmEvent extends EventBase {
  */
 export interface LinkEvent extends EventBase {
   type: 'link';
-  /** The code as typed (dashes, blanks, case as given; at most LINK_CODE_MAX_CHARS). */
+  /** The code (`flurm link` writes it in dashed groups; any form that parses is read; at most LINK_CODE_MAX_CHARS). */
   code?: string;
   /** True: end this user's link (made with `flurm link`); comes without `code`. */
   unlink?: boolean;
