@@ -657,7 +657,10 @@ export class Ingestor {
       return 0;
     }
     if (ev.type === 'link') {
-      if (!this.opts.links) return 0;
+      if (!this.opts.links) {
+        this.log.once('links-off', 'info', 'ignoring link events: this ingest links no accounts', { file: f.path });
+        return 0;
+      }
       // A link is state, not a message: on a new index every link written before the hub started
       // is a replay (its code long expired, maybe), accepted on its signature and told to no one.
       const t = Date.parse(ev.ts);

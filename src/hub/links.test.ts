@@ -148,6 +148,9 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
     const ev = linkEvent(code, { user: 'alice' });
     expect(w.links.claim('alice', ev, clock.ms, { silent: false }).ok).toBe(true);
     expect(w.links.claim('alice', ev, clock.ms + 1000, { silent: false })).toEqual({ ok: true, kind: 'duplicate' });
+    // alice runs the same command again: she is linked by it, nothing to refuse.
+    expect(w.links.claim('alice', linkEvent(code, { user: 'alice' }), clock.ms + 1500, { silent: false })).toEqual({ ok: true, kind: 'duplicate' });
+    expect(w.refused).toEqual([]);
     const stolen = w.links.claim('bob', linkEvent(code, { user: 'bob' }), clock.ms + 2000, { silent: false });
     expect(stolen).toEqual({ ok: false, refusal: 'used', reason: 'link code already used (each code links once): run /link again for a new one' });
     expect(w.links.userOf(ALICE_DISCORD)).toBe('alice');

@@ -18,14 +18,13 @@ import type { Db } from '../store/db.js';
 import { LinkStore, type LinkRow, type LinkSource } from '../store/links.js';
 import type { ProblemStore } from '../store/outbox.js';
 import type { LinkEvent } from '../spool/events.js';
-import { formatLinkCode, isCodeDiscordId, parseLinkCode, signLinkCode, verifyLinkCode } from '../spool/link-code.js';
+import { LINK_CODE_TTL_MINUTES, formatLinkCode, isCodeDiscordId, parseLinkCode, signLinkCode, verifyLinkCode } from '../spool/link-code.js';
 import { UserError, errorMessage } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { plural } from '../lib/format.js';
 import type { Logger } from '../lib/logger.js';
 
-/** A code links within this many minutes of the end of the minute it was issued in (hub clock). */
-export const LINK_CODE_TTL_MINUTES = 10;
+export { LINK_CODE_TTL_MINUTES };
 /** At most this many codes per Discord account per ISSUE_WINDOW_MS. */
 export const CODES_PER_WINDOW = 5;
 export const ISSUE_WINDOW_MS = 10 * 60_000;
@@ -275,7 +274,8 @@ export class LinkService {
     }
     const use = this.store.codeUse(code.canonical);
     if (use) {
-      if (use.event_id === ev.id) return { ok: true, kind: 'duplicate' }; // the same event read again
+      // The same event read again, or the same user running the same code again while linked by it.
+      if (use.event_id === ev.id || (use.user === user && this.store.row(user, 'spool')?.discord_id === code.discordId)) return { ok: true, kind: 'duplicate' };
       return this.refuse(user, ev, seenMs, opts, 'used', 'link code already used (each code links once): run /link again for a new one');
     }
     const issuedMs = code.issuedMinutes * MINUTE_MS;

@@ -12,6 +12,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** A code links within this many minutes of the end of the minute it was issued in (the hub's clock). */
+export const LINK_CODE_TTL_MINUTES = 10;
 /** Characters of a code once normalised. */
 export const LINK_CODE_CHARS = 29;
 /** The longest `code` a `link` event (or the command line) may carry, dashes and blanks included. */

@@ -11,7 +11,7 @@ import { formatLocalTime } from '../../lib/time.js';
 import { clip, type LinkEvent } from '../../spool/events.js';
 import { envelope, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent } from '../../spool/writer.js';
-import { LINK_CODE_CHARS, formatLinkCode, parseLinkCode } from '../../spool/link-code.js';
+import { LINK_CODE_CHARS, LINK_CODE_TTL_MINUTES, formatLinkCode, parseLinkCode } from '../../spool/link-code.js';
 import { checkAnswer, linkStatusSchema, problemsSchema, type LinkStatusJson } from '../../model/api.js';
 import { getJson, hubFailure, hubUrl } from '../hub-client.js';
 
@@ -77,7 +77,7 @@ export async function run(opts: LinkOptions, partial: Partial<LinkDeps> = {}): P
   }
   deps.out(
     `Link code written to ${file}.\n` +
-      `The hub links you (Discord user ${discordId}) when it reads it: within seconds while it runs; a code lasts 10 minutes.\n` +
+      `The hub links you (Discord user ${discordId}) when it reads it: within seconds while it runs; a code lasts ${LINK_CODE_TTL_MINUTES} minutes.\n` +
       `Check with: flurm link --status\n`,
   );
   return 0;
