@@ -66,6 +66,26 @@ SLURM (see 'flurm submit --help'):
   });
 
   program
+    .command('link')
+    .description('link your account to your Discord account: run /link in Discord, then flurm link CODE (docs/linking.md)')
+    .argument('[code...]', 'the code /link showed you (dashes, blanks and case do not matter)')
+    .option('--status', 'show whether you are linked, and to which Discord account')
+    .option('--hub <url>', 'ask this hub (default: from hub.json)')
+    .action(async (words: string[], opts: { status?: boolean; hub?: string }) => {
+      const m = await import('./commands/link.js');
+      code = await m.run({ code: words.length > 0 ? words.join(' ') : undefined, status: opts.status, hub: opts.hub });
+    });
+
+  program
+    .command('unlink')
+    .description('end the link `flurm link` made (a link in the hub config stays; in Discord: /unlink)')
+    .option('--hub <url>', 'ask this hub (default: from hub.json)')
+    .action(async (opts: { hub?: string }) => {
+      const m = await import('./commands/link.js');
+      code = await m.runUnlink({ hub: opts.hub });
+    });
+
+  program
     .command('doctor')
     .description('check config, spool permissions, hub, index and every destination')
     .option('--send-test', 'send a real test message to every destination')

@@ -23,13 +23,16 @@ import { SlurmJobStore } from '../store/slurm-jobs.js';
 import { SlurmPoller, findSlurm } from './slurm-poller.js';
 import { withJobName } from '../model/job-name.js';
 import { MuteStore, WhenFreeStore } from '../store/bot.js';
-import { DiscordHub, readToken, type LinkLookup } from './discord.js';
+import { DiscordHub, readToken } from './discord.js';
+import { dmUrl } from '../notifiers/discord-dm.js';
+import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
 import type { DataSource } from '../commands/source.js';
 import { COMMANDS } from '../commands/registry.js';
 import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
+import { LinkService, linkKeyFile } from './links.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -53,19 +56,6 @@ export interface HubOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Links from the hub config only ([users.NAME] discord = "…"). */
-function configLinks(users: HubConfig['users']): LinkLookup {
-  const byUser = new Map(Object.entries(users).flatMap(([u, v]) => (v.discord ? [[u, v.discord] as const] : [])));
-  return {
-    discordOf: (u) => byUser.get(u) ?? null,
-    userOf: (id) => [...byUser].find(([, d]) => d === id)?.[0] ?? null,
-    issueCode: () => {
-      throw new Error('linking by code is not available in this hub');
-    },
-    unlinkDiscord: () => null,
-  };
-}
-
 export class Hub {
   readonly db: Db;
   readonly jobs: JobStore;
@@ -77,6 +67,8 @@ export class Hub {
   /** Reads nodes/*.json; null without a cluster dir. */
   readonly nodes: NodeWatcher | null = null;
   readonly slurmJobs: SlurmJobStore;
+  /** Unix user ↔ Discord account links (hub/links.ts, docs/linking.md): the bot's /link and /unlink. */
+  readonly links: LinkService;
   /** The SLURM poller; null when SLURM is off (config, or auto with no squeue found). */
   readonly slurm: SlurmPoller | null = null;
   /** Why SLURM is off, for doctor. */
@@ -104,7 +96,7 @@ export class Hub {
     const receipts = new Receipts(o.clusterDir ? path.join(o.clusterDir, 'receipts') : null);
     this.mutes = new MuteStore(this.db);
     this.whenFree = new WhenFreeStore(this.db);
-    const links = configLinks(cfg.users);
+    this.links = new LinkService(this.db, { keyFile: linkKeyFile(o.indexPath), problems: this.problems, configUsers: cfg.users, log: o.log, now });
     this.deliverer = new Deliverer(this.outbox, receipts, o.log, {
       maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
       timeoutSeconds: cfg.delivery.timeout_seconds,
@@ -134,7 +126,7 @@ export class Hub {
         token: readToken(cfg.discord, o.configDir ?? process.cwd(), o.env),
         db: this.db,
         jobs: this.jobs,
-        links,
+        links: this.links,
         mutes: this.mutes,
         whenFree: this.whenFree,
         problems: this.problems,
@@ -146,6 +138,13 @@ export class Hub {
         wake: () => this.deliverer.wake(),
       });
     }
+    // "Linked" as a DM, so the person sees in Discord that `flurm link` worked.
+    this.links.onLinked = (user, discordId, info) => {
+      if (info.silent || !this.discord) return;
+      const t = now();
+      const message: Message = { title: `Linked to ${user}`, severity: 'success', summary: `Your jobs' ends as ${user} come here as DMs${info.movedFrom ? ` (no longer for ${info.movedFrom})` : ''}. /unlink ends it.` };
+      if (enqueuer.direct(user, `link:${discordId}:${t}`, `link:${user}`, dmUrl(discordId), message, t)) this.deliverer.wake();
+    };
     const sources = (): SpoolSource[] => [
       ...(o.extraSources ?? []),
       ...cfg.spools.paths.map((dir) => ({ dir: path.resolve(dir) })),
@@ -230,6 +229,7 @@ export class Hub {
             if (!poller) o.log.once('slurm-off-job', 'warn', `a SLURM job was registered but this hub does not poll SLURM (${this.slurmOff}); it will be followed once a hub with SLURM runs`, {});
           },
         },
+        links: this.links,
       },
       () => this.deliverer.wake(),
     );
@@ -262,6 +262,7 @@ export class Hub {
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
       slurm: () => this.slurm?.view() ?? null,
       selfUrl: () => this.url ?? null,
+      link: (user) => this.links.status(user),
     };
     const app = createApp(api);
     this.source = createHubSource(api, () => this.url ?? null);

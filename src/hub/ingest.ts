@@ -23,7 +23,7 @@ import type { ProblemStore } from '../store/outbox.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
 import { Ticker } from '../lib/ticker.js';
-import { MAX_EVENT_BYTES, type EndEvent, type NoteEvent, type SlurmEvent, type StartEvent } from '../spool/events.js';
+import { MAX_EVENT_BYTES, type EndEvent, type LinkEvent, type NoteEvent, type SlurmEvent, type StartEvent } from '../spool/events.js';
 import { parseEventLine } from '../spool/validate.js';
 import { readNew, discoverEventFiles, MAX_EVENT_FILES, type Cursor } from '../spool/tail-reader.js';
 import { inspectSpool, inodeNumber } from '../spool/trust.js';
@@ -32,6 +32,7 @@ import { userNameOf } from '../lib/users.js';
 import { validateUserConfig, type UserConfig } from '../config/schema.js';
 import { readBoundedText, parseTomlText, checkDestinations } from '../config/load.js';
 import type { Enqueuer } from './enqueue.js';
+import type { LinkService } from './links.js';
 
 export interface SpoolSource {
   /** The spool directory (<home>/.flurm). */
@@ -53,6 +54,8 @@ export interface IngestOptions {
   sliceMs?: number;
   /** SLURM jobs: `slurm` events are registered here, and the poller is told of new ones. */
   slurm?: { store: SlurmJobStore; onRegistered: () => void };
+  /** Account links: `link` events are claimed here, for the file's owner (hub/links.ts). */
+  links?: Pick<LinkService, 'claim'>;
 }
 
 interface FileState {
@@ -158,6 +161,8 @@ export class Ingestor {
   private readonly now: () => number;
   /** True while ingesting a brand-new index: old events are recorded without notifying. */
   private readonly backfillBeforeMs: number | null;
+  /** When a brand-new index started: `link` events written before it are replayed links. */
+  private readonly freshSinceMs: number | null;
   private readonly defaultUserConfig = validateUserConfig({});
   readonly stats = { events: 0, invalid: 0, ticks: 0, lastTickMs: 0 };
 
@@ -174,6 +179,7 @@ export class Ingestor {
     this.files = new FileStore(db);
     const fresh = this.files.claimFresh(this.now());
     this.backfillBeforeMs = fresh && opts.backfillSeconds > 0 ? this.now() - opts.backfillSeconds * 1000 : null;
+    this.freshSinceMs = fresh ? this.now() : null;
     // Ticks at the poll cadence; at once after a doorbell, or while work is left after a slice
     // (a 0 ms wait: the event loop — HTTP, doorbells, deliveries — gets its turn in between).
     this.ticker = new Ticker({
@@ -648,6 +654,18 @@ export class Ingestor {
       const res = this.opts.slurm.store.register(ev as SlurmEvent, user, seenMs, { silent, uid: f.spool.uid });
       if (res === 'foreign') this.refuseForeignId(f, ev.id, seenMs);
       if (res === 'new') this.opts.slurm.onRegistered();
+      return 0;
+    }
+    if (ev.type === 'link') {
+      if (!this.opts.links) {
+        this.log.once('links-off', 'info', 'ignoring link events: this ingest links no accounts', { file: f.path });
+        return 0;
+      }
+      // A link is state, not a message: on a new index every link written before the hub started
+      // is a replay (its code long expired, maybe), accepted on its signature and told to no one.
+      const t = Date.parse(ev.ts);
+      const replay = silent || (this.freshSinceMs !== null && Number.isFinite(t) && t < this.freshSinceMs);
+      this.opts.links.claim(user, ev as LinkEvent, seenMs, { silent: replay, file: f.path });
       return 0;
     }
     return 0;

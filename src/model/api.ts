@@ -139,6 +139,20 @@ export const destinationsSchema = z.object({ destinations: z.array(z.looseObject
 /** GET /api/v1/problems */
 export const problemsSchema = z.object({ problems: z.array(z.looseObject({ user: nstr, reason: str, count: z.number() })) });
 
+/** GET /api/v1/links/USER: whether USER is linked to a Discord account, by which means (docs/linking.md) */
+export const linkStatusSchema = z.looseObject({
+  user: str,
+  linked: z.boolean(),
+  discord_id: str.optional(),
+  /** 'spool': `flurm link`; 'config': the hub config's [users.NAME] discord */
+  source: z.enum(['spool', 'config']).optional(),
+  linked_at: str.optional(),
+  /** Where `flurm link` ran */
+  host: str.optional(),
+});
+
+export type LinkStatusJson = z.infer<typeof linkStatusSchema>;
+
 /** Any error answer: `{error}`; the command endpoints add the field and the exit code. */
 export const errorAnswerSchema = z.looseObject({
   error: str,

@@ -23,7 +23,7 @@ export const PATH_MAX_CHARS = 4096;
 export const TO_MAX_ENTRIES = 16;
 export const TO_URL_MAX_CHARS = 2048;
 
-export type EventType = 'start' | 'end' | 'note' | 'slurm';
+export type EventType = 'start' | 'end' | 'note' | 'slurm' | 'link';
 
 export interface EventBase {
   /** Schema version (SPOOL_VERSION of the writer). */
@@ -132,7 +132,21 @@ export interface SlurmEvent extends EventBase {
   attached?: boolean;
 }
 
-export type SpoolEvent = StartEvent | EndEvent | NoteEvent | SlurmEvent;
+/**
+ * `link`: `flurm link CODE` links the owner of the spool file to the Discord account that asked
+ * for CODE with /link; `flurm unlink` writes `unlink: true` (and no code) to end the owner's link.
+ * The hub checks the code's signature and age (spool/link-code.ts, hub/links.ts). Additive to
+ * protocol v1 (old hubs ignore an unknown type). See docs/linking.md.
+ */
+export interface LinkEvent extends EventBase {
+  type: 'link';
+  /** The code (`flurm link` writes it in dashed groups; any form that parses is read; at most LINK_CODE_MAX_CHARS). */
+  code?: string;
+  /** True: end this user's link (made with `flurm link`); comes without `code`. */
+  unlink?: boolean;
+}
+
+export type SpoolEvent = StartEvent | EndEvent | NoteEvent | SlurmEvent | LinkEvent;
 
 /** Cut `s` to `max` characters, marking the cut with an ellipsis. */
 export function clip(s: string, max: number): string {

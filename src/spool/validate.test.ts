@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENT_BYTES, TAIL_MAX_LINES, TITLE_MAX_CHARS } from './events.js';
 import { parseEventLine } from './validate.js';
+import { formatLinkCode, signLinkCode } from './link-code.js';
 
 const FIX = new URL('../../test/fixtures/spools/', import.meta.url);
 const fixtureLines = (rel: string) => fs.readFileSync(new URL(rel, FIX), 'utf8').split('\n').filter((l) => l !== '');
@@ -186,5 +187,31 @@ describe('parseEventLine: invalid lines name what is wrong', () => {
     expect(kinds).toEqual(['event', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'invalid', 'ignored', 'event']);
     const bad = parseEventLine(lines[6]!);
     expect(bad.kind === 'invalid' && bad.reason).toMatch(/field `id`.*field `ts`.*field `pid`.*field `pid_start`/);
+  });
+});
+
+describe('parseEventLine: link events (flurm link / flurm unlink)', () => {
+  const CODE = signLinkCode(Buffer.alloc(32, 7), '123456789012345678', 29_000_000);
+  const LINK = { v: 1, type: 'link', id: '01JD3QA1V2K8M4N5P6Q7R8S9T1', ts: '2024-11-20T09:16:00.000Z', user: 'alice', host: 'gpu1', src: 'node', code: formatLinkCode(CODE) };
+
+  it('accepts a code as typed (dashes, lower case) and an unlink without one', () => {
+    expect(parseEventLine(JSON.stringify(LINK))).toMatchObject({ kind: 'event', unknownFields: [], event: { type: 'link', code: LINK.code } });
+    expect(parseEventLine(JSON.stringify({ ...LINK, code: LINK.code.toLowerCase() })).kind).toBe('event');
+    const { code: _c, ...noCode } = LINK;
+    expect(parseEventLine(JSON.stringify({ ...noCode, unlink: true }))).toMatchObject({ kind: 'event', event: { unlink: true } });
+  });
+
+  it('refuses a malformed code, naming the field', () => {
+    for (const code of ['ABC', CODE.slice(0, 28) + 'U', 'x'.repeat(65), 42]) {
+      expect(reasonOf({ ...LINK, code })).toMatch(/^link event: field `code` must be a flurm link code/);
+    }
+  });
+
+  it('needs a code unless it unlinks, and an unlink carries none', () => {
+    const { code: _c, ...noCode } = LINK;
+    expect(reasonOf(noCode)).toMatch(/^link event: field `code` is required \(a flurm link code/);
+    expect(reasonOf({ ...noCode, unlink: false })).toContain('field `code` is required');
+    expect(reasonOf({ ...LINK, unlink: true })).toContain('field `unlink` must be a boolean; `unlink: true` ends the link and comes without `code`');
+    expect(reasonOf({ ...noCode, unlink: 'yes' })).toContain('field `unlink` must be');
   });
 });

@@ -20,6 +20,7 @@ import {
   clip,
   type SpoolEvent,
 } from './events.js';
+import { LINK_CODE_CHARS, LINK_CODE_MAX_CHARS, parseLinkCode } from './link-code.js';
 import { ULID_RE } from '../lib/ids.js';
 import { formatPath } from '../lib/field-path.js';
 
@@ -38,7 +39,7 @@ export type ParsedLine =
   | { kind: 'ignored'; type: string; reason: string }
   | { kind: 'invalid'; reason: string };
 
-export const KNOWN_TYPES = ['start', 'end', 'note', 'slurm'] as const;
+export const KNOWN_TYPES = ['start', 'end', 'note', 'slurm', 'link'] as const;
 /** Most tasks an array may declare (SLURM's MaxArraySize ceiling is 4,000,001). */
 export const SLURM_TASKS_MAX = 4_000_001;
 
@@ -73,6 +74,8 @@ const EXPECT: Record<string, string> = {
   slurm: `an object: job_id (digits), and optional cluster, name, partition (strings of at most ${SLURM_NAME_MAX_CHARS} characters or null), array (a string of at most ${SLURM_ARRAY_MAX_CHARS} characters or null), tasks (an integer between 1 and ${SLURM_TASKS_MAX} or null)`,
   output: `a string of at most ${PATH_MAX_CHARS} characters or null`,
   error: `a string of at most ${PATH_MAX_CHARS} characters or null`,
+  code: `a flurm link code: a string of at most ${LINK_CODE_MAX_CHARS} characters holding ${LINK_CODE_CHARS} letters and digits (Crockford base32; dashes and blanks ignored), unless \`unlink\` is true`,
+  unlink: 'a boolean; `unlink: true` ends the link and comes without `code`',
 };
 
 const str = (max: number) => z.string().max(max);
@@ -163,7 +166,21 @@ const slurmSchema = z
   })
   .loose();
 
-const SCHEMAS = { start: startSchema, end: endSchema, note: noteSchema, slurm: slurmSchema } as const;
+// A `link` carries a code that parses (its signature is the hub's to check), or `unlink: true`.
+const linkSchema = z
+  .object({
+    ...base,
+    type: z.literal('link'),
+    code: str(LINK_CODE_MAX_CHARS).refine((c) => parseLinkCode(c).ok).optional(),
+    unlink: z.boolean().optional(),
+  })
+  .loose()
+  .superRefine((e, ctx) => {
+    if (e.unlink === true && e.code !== undefined) ctx.addIssue({ code: 'custom', path: ['unlink'], message: 'with a code' });
+    else if (e.unlink !== true && e.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'missing' });
+  });
+
+const SCHEMAS = { start: startSchema, end: endSchema, note: noteSchema, slurm: slurmSchema, link: linkSchema } as const;
 const KNOWN_FIELDS: Record<string, Set<string>> = Object.fromEntries(
   Object.entries(SCHEMAS).map(([t, s]) => [t, new Set(Object.keys(s.shape))]),
 );

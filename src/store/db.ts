@@ -151,6 +151,31 @@ const MIGRATIONS: string[] = [
   CREATE INDEX outbox_dest_queue ON outbox(dest, status, id);
   `,
   `
+  -- Links between unix users and Discord accounts (docs/linking.md), store/links.ts. A 'spool' row
+  -- comes from the user's own \`link\` events (the spool is the truth: a rebuild replays them); its
+  -- discord_id is NULL once unlinked, kept as a marker so that an older event read later (another
+  -- host's file, a file read again) does not bring the link back. 'config' rows are the hub
+  -- config's [users.NAME] discord, rewritten at every start; they win over spool rows.
+  CREATE TABLE links (
+    user TEXT NOT NULL,
+    source TEXT NOT NULL,            -- spool | config
+    discord_id TEXT,                 -- NULL: unlinked (spool rows only)
+    event_id TEXT,                   -- spool: id (ULID) of the event that last set the row
+    host TEXT,                       -- spool: where \`flurm link\` ran
+    linked_ms INTEGER NOT NULL,      -- when the link was made (hub clock; a replayed one: the event's ts)
+    PRIMARY KEY (user, source)
+  );
+  -- One Discord account per unix user and source; between sources the config wins (store/links.ts).
+  CREATE UNIQUE INDEX links_discord ON links(source, discord_id) WHERE discord_id IS NOT NULL;
+  -- Each code links once: the codes that did, and the event that used each.
+  CREATE TABLE link_codes (
+    code TEXT PRIMARY KEY,           -- the code's 29 characters, normalised
+    user TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    used_ms INTEGER NOT NULL
+  );
+  `,
+  `
   -- The Discord bot's hub-side state (docs/discord.md). Mutes: "Mute 1 h" under a failure DM
   -- holds that user's messages (not --to) until until_ms. when_free: /when-free requests, each
   -- answered by one DM when a node fits (fired_ms), or dropped after a day (expires_ms).

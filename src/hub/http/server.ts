@@ -13,7 +13,7 @@ import { commandSchema, invoke } from '../../commands/invoke.js';
 import { COMMANDS, findCommand } from '../../commands/registry.js';
 import { CommandArgsError } from '../../commands/table.js';
 import { UserError } from '../../lib/errors.js';
-import type { CommandAnswerJson } from '../../model/api.js';
+import type { CommandAnswerJson, LinkStatusJson } from '../../model/api.js';
 import type { JobView } from '../../model/job-view.js';
 import type { NodesResponse } from '../../model/node-view.js';
 import type { SlurmClusterView } from '../../model/slurm-view.js';
@@ -32,6 +32,8 @@ export interface HubApi {
   slurm?(): SlurmClusterView | null;
   /** The hub's own base URL, as answers name it ("from the hub at …"). */
   selfUrl?(): string | null;
+  /** The Discord link in effect for a user (hub/links.ts), or null. */
+  link?(user: string): { discord_id: string; source: 'spool' | 'config'; linked_ms: number; host: string | null } | null;
 }
 
 /** The largest POST /api/v1/commands/NAME body. */
@@ -83,6 +85,17 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
   app.get('/api/v1/jobs/:id', (c) => {
     const j = api.job(c.req.param('id'));
     return j ? c.json({ job: j }) : c.json({ error: 'no such job' }, 404);
+  });
+
+  app.get('/api/v1/links/:user', (c) => {
+    const user = c.req.param('user');
+    if (!USER_RE.test(user)) return c.json({ error: 'user must be a plain user name' }, 400);
+    if (!api.link) return c.json({ error: 'this hub does not link accounts' }, 404);
+    const l = api.link(user);
+    const answer: LinkStatusJson = l
+      ? { user, linked: true, discord_id: l.discord_id, source: l.source, linked_at: new Date(l.linked_ms).toISOString(), ...(l.host ? { host: l.host } : {}) }
+      : { user, linked: false };
+    return c.json(answer);
   });
 
   app.get('/api/v1/problems', (c) => c.json({ problems: api.problems() }));

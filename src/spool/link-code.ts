@@ -1,0 +1,130 @@
+// Link codes: the one-time code `/link` in Discord shows and `flurm link CODE` writes into the
+// user's spool (a `link` event), proving that whoever owns that spool also holds that Discord
+// account (docs/linking.md). A code is signed, not stored, so a link comes back when the index is
+// rebuilt from the spools:
+//   payload = Discord id (unsigned 64-bit, big-endian, 8 bytes) ‖ issue minute since the epoch (u32)
+//   mac     = the first 6 bytes of HMAC-SHA256(key, payload)
+//   code    = Crockford base32 of payload ‖ mac (18 bytes → 29 characters; the last one carries a
+//             zero padding bit, so every character counts)
+// Shown in groups separated by '-'; read back ignoring '-', blanks and case, with O read as 0 and
+// I, L as 1 (Crockford). Parsing needs no key (the CLI and the event validator refuse a malformed
+// code); verifying needs the hub's key (hub/links.ts keeps it beside the index).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** A code links within this many minutes of the end of the minute it was issued in (the hub's clock). */
+export const LINK_CODE_TTL_MINUTES = 10;
+/** Characters of a code once normalised. */
+export const LINK_CODE_CHARS = 29;
+/** The longest `code` a `link` event (or the command line) may carry, dashes and blanks included. */
+export const LINK_CODE_MAX_CHARS = 64;
+const PAYLOAD_BYTES = 12;
+const MAC_BYTES = 6;
+const CODE_BYTES = PAYLOAD_BYTES + MAC_BYTES;
+const U64_MAX = (1n << 64n) - 1n;
+const U32_MAX = 2 ** 32 - 1;
+
+/** What a well-formed code says (before its signature is checked). */
+export interface LinkCode {
+  /** The 29 characters, upper case, no dashes: the code's identity (a used code is recorded by it). */
+  canonical: string;
+  /** The Discord user the code was issued to (decimal, as Discord writes ids). */
+  discordId: string;
+  /** When it was issued, in whole minutes since the epoch (the hub's clock). */
+  issuedMinutes: number;
+  payload: Buffer;
+  mac: Buffer;
+}
+
+export type ParsedLinkCode = { ok: true; code: LinkCode } | { ok: false; reason: string };
+
+/** Upper case, without '-' and blanks, O → 0 and I, L → 1. */
+export function normaliseLinkCode(text: string): string {
+  return text.replace(/[\s-]+/g, '').toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1');
+}
+
+/** "ABCDE-FGHJK-MNPQR-STVWX-YZ012-3456": groups of five, the last of four, for reading aloud. */
+export function formatLinkCode(canonical: string): string {
+  return (canonical.match(/.{1,5}/g) ?? []).join('-');
+}
+
+function encode(bytes: Buffer): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/** The bytes of a normalised code, or why not. */
+function decode(s: string): Buffer | string {
+  const out = Buffer.alloc(CODE_BYTES);
+  let acc = 0;
+  let bits = 0;
+  let n = 0;
+  for (const ch of s) {
+    const v = ALPHABET.indexOf(ch);
+    if (v < 0) return `"${ch}" is not a letter or digit a code uses`;
+    acc = (acc << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out[n++] = (acc >> bits) & 0xff;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  // 29 × 5 = 145 bits: one padding bit, which a code flurm made leaves at zero.
+  if (acc !== 0) return 'its last character is not one a code can end with';
+  return out;
+}
+
+/** Parse a code as a person typed or pasted it. Never throws; the reason says what is wrong. */
+export function parseLinkCode(text: string): ParsedLinkCode {
+  if (text.length > LINK_CODE_MAX_CHARS) return { ok: false, reason: `it is ${text.length} characters long (at most ${LINK_CODE_MAX_CHARS})` };
+  const canonical = normaliseLinkCode(text);
+  if (canonical.length === 0) return { ok: false, reason: 'it is empty' };
+  const bad = [...canonical].find((ch) => !ALPHABET.includes(ch));
+  if (bad !== undefined) return { ok: false, reason: `"${bad}" is not a letter or digit a code uses` };
+  if (canonical.length !== LINK_CODE_CHARS) return { ok: false, reason: `it has ${canonical.length} letters and digits, not ${LINK_CODE_CHARS}` };
+  const bytes = decode(canonical);
+  if (typeof bytes === 'string') return { ok: false, reason: bytes };
+  const payload = bytes.subarray(0, PAYLOAD_BYTES);
+  const id = payload.readBigUInt64BE(0);
+  if (id === 0n) return { ok: false, reason: 'it names no Discord user' };
+  return { ok: true, code: { canonical, discordId: id.toString(), issuedMinutes: payload.readUInt32BE(8), payload, mac: bytes.subarray(PAYLOAD_BYTES) } };
+}
+
+/** A Discord id (decimal snowflake) that fits a code: 1 to 20 digits, at most 2^64 - 1. */
+export function isCodeDiscordId(id: string): boolean {
+  if (!/^\d{1,20}$/.test(id)) return false;
+  const n = BigInt(id);
+  return n > 0n && n <= U64_MAX;
+}
+
+function macOf(key: Buffer, payload: Buffer): Buffer {
+  return createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES);
+}
+
+/** The canonical code (29 characters) for `discordId`, issued at `issuedMinutes`, signed with `key`. */
+export function signLinkCode(key: Buffer, discordId: string, issuedMinutes: number): string {
+  if (!isCodeDiscordId(discordId)) throw new RangeError(`not a Discord id: "${discordId}"`);
+  if (!Number.isInteger(issuedMinutes) || issuedMinutes < 0 || issuedMinutes > U32_MAX) throw new RangeError(`issue minute out of range: ${issuedMinutes}`);
+  const payload = Buffer.alloc(PAYLOAD_BYTES);
+  payload.writeBigUInt64BE(BigInt(discordId), 0);
+  payload.writeUInt32BE(issuedMinutes, 8);
+  return encode(Buffer.concat([payload, macOf(key, payload)]));
+}
+
+/** True when `code` was signed with `key` (constant-time comparison). */
+export function verifyLinkCode(key: Buffer, code: LinkCode): boolean {
+  return timingSafeEqual(macOf(key, code.payload), code.mac);
+}
