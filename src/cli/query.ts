@@ -70,8 +70,8 @@ const WAIT_EVERY_MS = Number(process.env.FLURM_WAIT_EVERY_MS) > 0 ? Number(proce
 /** Run one entry with CLI-shaped input (raw strings and flags by field name). Returns the exit code. */
 export async function runQuery(def: CommandDef, raw: Record<string, unknown>, strings: Record<string, string>, opts: { json?: boolean; hub?: string; waitMinutes?: number }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    const source = createCliSource({ ...(opts.hub ? { hub: opts.hub } : {}), env });
-    const ask = () => invoke(def, raw, source, { user: userName(env), warn: stderrWarn }, { frontEnd: 'cli' });
+    // A fresh source each time: one source fetches each hub document once.
+    const ask = () => invoke(def, raw, createCliSource({ ...(opts.hub ? { hub: opts.hub } : {}), env }), { user: userName(env), warn: stderrWarn }, { frontEnd: 'cli' });
     let answer = await ask();
     if (opts.waitMinutes !== undefined && answer.exitCode !== 0) {
       // --wait: ask again every WAIT_EVERY_MS (the agents' own interval) until yes or the deadline.

@@ -169,7 +169,7 @@ export class DiscordHub implements DiscordDmTransport {
       const m = (await rest.post(Routes.channelMessages(channel), { body: dmBody(message, { nonce, buttons }), signal })) as { id: string };
       this.count(nonce, m.id);
     } catch (err) {
-      if (err instanceof DiscordAPIError && err.code === 50007) return this.fallback(discordId, message, nonce, signal, err);
+      if (err instanceof DiscordAPIError && err.code === 50007) return this.fallback(discordId, message, nonce, signal, err, buttons);
       if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: err.retryAfter / 1000, cause: err });
       if (signal.aborted) throw new DeliveryError(`Discord did not answer within ${opts.timeoutMs} ms`, { retryable: true, cause: err });
       throw toDeliveryError(err, DiscordAPIError);
@@ -185,7 +185,7 @@ export class DiscordHub implements DiscordDmTransport {
   }
 
   /** 50007: this person does not take DMs from the bot. Mention them in the lab channel instead. */
-  private async fallback(discordId: string, message: Message, nonce: string, signal: AbortSignal, cause: Error): Promise<void> {
+  private async fallback(discordId: string, message: Message, nonce: string, signal: AbortSignal, cause: Error, buttons: ReturnType<typeof failureButtons> | undefined): Promise<void> {
     const who = this.d.links.userOf(discordId) ?? discordId;
     if (!this.dm.cannot_dm.includes(who)) this.dm.cannot_dm.push(who);
     this.d.problems.report(`discord-cannot-dm:${discordId}`, `Discord will not let the bot DM ${who} (error 50007: DMs from server members are off); ${this.d.cfg.channel_id ? 'they are mentioned in the lab channel instead' : 'set [discord] channel_id to mention them in the lab channel instead'}`, { nowMs: this.d.now() });
@@ -193,7 +193,7 @@ export class DiscordHub implements DiscordDmTransport {
     if (!channel) throw new DeliveryError(`cannot DM ${who} (Discord error 50007) and no lab channel is set`, { retryable: false, cause });
     const rest = await this.restClient();
     const { Routes } = await import('discord-api-types/v10');
-    const body = dmBody(message, { nonce: dmNonce(`lab:${nonce}`), mention: discordId, note: 'I could not DM you (your DMs from server members are off):' });
+    const body = dmBody(message, { nonce: dmNonce(`lab:${nonce}`), mention: discordId, note: 'I could not DM you (your DMs from server members are off):', buttons });
     const m = (await rest.post(Routes.channelMessages(channel), { body, signal })) as { id: string };
     this.dm.channel_fallbacks++;
     this.count(`lab:${nonce}`, m.id);
