@@ -102,7 +102,8 @@
 //
 // Time: `atMs` fields are Date.now(). waitForReady() resolves as soon as READY or RESUMED was sent
 // on a live connection (it does not wait for a heartbeat: waitForHeartbeat() does that). waitFor()
-// re-checks a condition on every change of state (request, frame, interaction): no polling sleeps.
+// re-checks a condition on every change of state (request, frame, interaction) and every 20 ms (for
+// conditions on the client's side), so tests wait on observable state instead of sleeping.
 //
 // Only node built-ins, `ws`, discord-api-types and ./fake-services.js, so esbuild can bundle it.
 import { createHash, randomBytes } from 'node:crypto';
@@ -247,7 +248,7 @@ export interface RecordedRequest {
   method: string;
   /** The path as requested, without the query, e.g. /api/v10/channels/1/messages */
   path: string;
-  /** The path below /api/v10 ('' when outside it). */
+  /** The path below /api/v10, percent-decoded ('' when outside it), e.g. /users/@me */
   route: string;
   query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
@@ -294,6 +295,10 @@ export interface GatewaySessionInfo {
   connected: boolean;
   identifiedAtMs: number;
   resumes: number;
+  /** Seq of the last READY or RESUMED sent. */
+  readySeq: number;
+  /** The highest seq the bot's heartbeats have carried: it has processed dispatches up to there. */
+  ackedSeq: number;
 }
 
 export interface GatewayCloseRecord {
@@ -416,15 +421,19 @@ export interface DiscordServer {
   readonly sessions: readonly GatewaySessionInfo[];
   readonly closes: readonly GatewayCloseRecord[];
   readonly frames: readonly GatewayFrame[];
-  /** Resolves when READY or RESUMED was sent on a live connection (not waiting for a heartbeat). */
-  waitForReady(timeoutMs?: number): Promise<GatewaySessionInfo>;
+  /**
+   * Resolves when READY or RESUMED was sent on a live connection — immediately, not waiting for the
+   * bot to have read it. With `acked`, only once a heartbeat of the bot carried that READY's seq
+   * (it has processed it; up to one heartbeat interval later).
+   */
+  waitForReady(timeoutMs?: number, opts?: { acked?: boolean }): Promise<GatewaySessionInfo>;
   /** Resolves at the next heartbeat acked. */
   waitForHeartbeat(timeoutMs?: number): Promise<void>;
   /** Sends op 1 to the bot; resolves when its heartbeat came back (and was acked). */
   requestHeartbeat(timeoutMs?: number): Promise<void>;
   /** Sends (or buffers for replay) a dispatch; returns its seq. Not filtered by intents. */
   dispatch(event: GatewayDispatchEvents | string, data: unknown, opts?: { shard?: number }): number;
-  /** Resolves with check()'s first truthy value, re-checked at every change of state. */
+  /** Resolves with check()'s first truthy value, re-checked at every change of state (and every 20 ms, for client-side state). */
   waitFor<T>(check: () => T | false | null | undefined, timeoutMs?: number, what?: string): Promise<T>;
 
   dropConnection(): void;
@@ -1073,6 +1082,8 @@ interface SessionRec {
   state: GatewaySessionInfo['state'];
   identifiedAtMs: number;
   resumes: number;
+  readySeq: number;
+  ackedSeq: number;
 }
 
 interface InteractionRec {
@@ -1380,7 +1391,7 @@ class DiscordServerImpl implements DiscordServer {
   }
 
   get sessions(): GatewaySessionInfo[] {
-    return this.sessionRecs.map((s) => ({ id: s.id, shard: s.shard, intents: s.intents, seq: s.seq, state: s.state, connected: !!s.conn, identifiedAtMs: s.identifiedAtMs, resumes: s.resumes }));
+    return this.sessionRecs.map((s) => ({ id: s.id, shard: s.shard, intents: s.intents, seq: s.seq, state: s.state, connected: !!s.conn, identifiedAtMs: s.identifiedAtMs, resumes: s.resumes, readySeq: s.readySeq, ackedSeq: s.ackedSeq }));
   }
 
   get interactions(): InteractionHandle[] {
@@ -1391,6 +1402,7 @@ class DiscordServerImpl implements DiscordServer {
     return new Promise<T>((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.changes.off('change', test);
       };
       const test = () => {
@@ -1410,12 +1422,18 @@ class DiscordServerImpl implements DiscordServer {
         reject(new Error(`discord server: ${what} not reached within ${timeoutMs} ms (${this.describe()})`));
       }, timeoutMs);
       this.changes.on('change', test);
+      // Conditions on the client's side change without the server knowing: look again now and then.
+      const poll = setInterval(test, 20);
       test();
     });
   }
 
-  waitForReady(timeoutMs = 10_000): Promise<GatewaySessionInfo> {
-    return this.waitFor(() => this.sessions.find((s) => s.state === 'ready' && s.connected), timeoutMs, 'a ready gateway session');
+  waitForReady(timeoutMs = 10_000, opts: { acked?: boolean } = {}): Promise<GatewaySessionInfo> {
+    return this.waitFor(
+      () => this.sessions.find((s) => s.state === 'ready' && s.connected && (!opts.acked || s.ackedSeq >= s.readySeq)),
+      timeoutMs,
+      opts.acked ? 'a ready gateway session whose READY the bot acknowledged' : 'a ready gateway session',
+    );
   }
 
   waitForHeartbeat(timeoutMs = 10_000): Promise<void> {
@@ -1752,7 +1770,15 @@ class DiscordServerImpl implements DiscordServer {
     const u = new URL(req.url ?? '/', 'http://discord.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
     const path = u.pathname;
-    const route = path === API_PREFIX || path.startsWith(`${API_PREFIX}/`) ? path.slice(API_PREFIX.length) || '/' : '';
+    const raw = path === API_PREFIX || path.startsWith(`${API_PREFIX}/`) ? path.slice(API_PREFIX.length) || '/' : '';
+    // Clients percent-encode segments (`%40me`); routes are matched on the decoded path.
+    const route = raw.split('/').map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg;
+      }
+    }).join('/');
     const rec: RecordedRequest = {
       method,
       path,
@@ -1886,7 +1912,7 @@ class DiscordServerImpl implements DiscordServer {
     for (const def of this.routes) {
       const m = def.re.exec(route);
       if (!m) continue;
-      const params = Object.fromEntries(def.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
+      const params = Object.fromEntries(def.keys.map((k, i) => [k, m[i + 1]!]));
       if (def.method === method) return { def, params };
       other ??= { def, params };
     }
@@ -2475,6 +2501,8 @@ class DiscordServerImpl implements DiscordServer {
     if (conn.ending) return;
     conn.ending = { by: 'server', code, reason };
     clearTimeout(conn.heartbeatTimer);
+    // Recorded now: the client may act on the close before the closing handshake ends here.
+    this.closes.push({ connection: conn.id, code, reason, by: 'server', atMs: Date.now() });
     if (conn.session && SESSION_ENDING_CLOSES.has(code)) conn.session.state = 'invalid';
     this.detach(conn);
     this.log(`discord gateway #${conn.id} closing ${code} ${reason}`);
@@ -2497,7 +2525,7 @@ class DiscordServerImpl implements DiscordServer {
     const by = conn.ending?.by ?? 'client';
     if (by === 'client' && conn.session && (code === 1000 || code === 1001)) conn.session.state = 'invalid';
     this.detach(conn);
-    this.closes.push({ connection: conn.id, code: conn.ending?.by === 'server' ? conn.ending.code : code, reason: conn.ending?.reason ?? reason, by, atMs: Date.now() });
+    if (by === 'client') this.closes.push({ connection: conn.id, code, reason, by, atMs: Date.now() });
     this.changed();
   }
 
@@ -2522,6 +2550,7 @@ class DiscordServerImpl implements DiscordServer {
       case GatewayOpcodes.Heartbeat:
         this.armHeartbeat(conn);
         this.heartbeats++;
+        if (conn.session && typeof p.d === 'number') conn.session.ackedSeq = Math.max(conn.session.ackedSeq, p.d);
         this.sendRaw(conn, { op: GatewayOpcodes.HeartbeatAck });
         break;
       case GatewayOpcodes.Identify:
@@ -2553,7 +2582,7 @@ class DiscordServerImpl implements DiscordServer {
     const shard = d.shard ?? [0, 1];
     if (!Array.isArray(shard) || shard.length !== 2 || !shard.every(Number.isInteger) || shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) return this.closeConn(conn, 4010);
     this.sessionStartsLeft = Math.max(0, this.sessionStartsLeft - 1);
-    const s: SessionRec = { id: randomBytes(16).toString('hex'), shard: [shard[0], shard[1]], intents: d.intents, seq: 0, events: [], conn, state: 'ready', identifiedAtMs: Date.now(), resumes: 0 };
+    const s: SessionRec = { id: randomBytes(16).toString('hex'), shard: [shard[0], shard[1]], intents: d.intents, seq: 0, events: [], conn, state: 'ready', identifiedAtMs: Date.now(), resumes: 0, readySeq: 1, ackedSeq: 0 };
     this.sessionRecs.push(s);
     conn.session = s;
     conn.authed = true;
@@ -2587,7 +2616,8 @@ class DiscordServerImpl implements DiscordServer {
     if (s.conn && s.conn !== conn) {
       // A resume takes the session over; the old connection goes.
       const old = s.conn;
-      old.ending = { by: 'server', code: 4000, reason: 'Session resumed elsewhere.' };
+      old.ending = { by: 'drop', code: 1006, reason: 'session resumed on another connection' };
+      this.closes.push({ connection: old.id, code: 1006, reason: old.ending.reason, by: 'drop', atMs: Date.now() });
       this.detach(old);
       old.ws.terminate();
     }
@@ -2599,7 +2629,7 @@ class DiscordServerImpl implements DiscordServer {
     s.state = 'ready';
     s.resumes++;
     this.resumes++;
-    this.sendDispatch(s, GatewayDispatchEvents.Resumed, {});
+    s.readySeq = this.sendDispatch(s, GatewayDispatchEvents.Resumed, {});
   }
 
   private liveConns(): Conn[] {
@@ -2610,6 +2640,7 @@ class DiscordServerImpl implements DiscordServer {
   dropConnection(): void {
     for (const c of this.liveConns()) {
       c.ending = { by: 'drop', code: 1006, reason: 'dropped (no close frame)' };
+      this.closes.push({ connection: c.id, code: 1006, reason: c.ending.reason, by: 'drop', atMs: Date.now() });
       clearTimeout(c.heartbeatTimer);
       this.detach(c);
       c.ws.terminate();
