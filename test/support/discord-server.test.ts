@@ -175,12 +175,15 @@ describe('gateway', () => {
     expect(b.srv.closes[0]).toMatchObject({ by: 'client', code: 4200 });
   });
 
-  it('a resumable close (closeWith 4000) is resumed; op 9 (not resumable) forces a fresh IDENTIFY', async () => {
+  it('a resumable close (closeWith 4000) and op 9 (resumable) are resumed; op 9 (not resumable) forces a fresh IDENTIFY', async () => {
     const b = await boot();
     const readies: string[] = [];
     b.gateway.on(WebSocketShardEvents.Ready, ({ session_id }: { session_id: string }) => void readies.push(session_id));
     b.srv.closeWith(4000);
     await b.srv.waitFor(() => b.srv.resumes === 1 && b.srv.sessions[0]!.state === 'ready', 5000, 'a resume after 4000');
+    b.srv.sendInvalidSession(true); // @discordjs/ws resumes on the same connection
+    await b.srv.waitFor(() => b.srv.resumes === 2 && b.srv.sessions[0]!.state === 'ready', 5000, 'a resume after op 9 (true)');
+    expect(b.srv.connections).toBe(2);
     const first = b.srv.sessions[0]!.id;
     b.srv.sendInvalidSession(false);
     // @discordjs/ws waits out Discord's identify rate (one per 5 s) before identifying again.
@@ -189,7 +192,7 @@ describe('gateway', () => {
     expect(b.srv.sessions.map((s) => s.state)).toEqual(['invalid', 'ready']);
     expect(readies[0]).toBe(b.srv.sessions[1]!.id);
     expect(readies[0]).not.toBe(first);
-    expect(b.srv.resumes).toBe(1);
+    expect(b.srv.resumes).toBe(2);
   }, 20_000);
 });
 
@@ -216,9 +219,14 @@ describe('interactions', () => {
   it('a slash command with typed options, answered with type 4: final() is the reply, in the channel', async () => {
     const b = await boot();
     await withCommands(b);
-    b.onInteraction((i, api) => api.interactions.reply(i.id, i.token, { content: 'n1 has 4 free CPUs' }));
+    let callback: { resource?: { message?: { id: string } } } | undefined;
+    b.onInteraction(async (i, api) => {
+      callback = await api.interactions.reply(i.id, i.token, { content: 'n1 has 4 free CPUs', with_response: true });
+    });
     const h = b.srv.command('best', { cpus: 4, node: 'n1' });
     const answer = await h.final();
+    await b.srv.waitFor(() => callback, 3000, 'the callback answer at the bot');
+    expect(callback!.resource!.message!.id).toBe(h.message!.id); // with_response=true: the message comes back
     expect(answer).toMatchObject({ via: 'callback', callbackType: InteractionResponseType.ChannelMessageWithSource, ephemeral: false });
     expect(answer.data.content).toBe('n1 has 4 free CPUs');
     expect(h.latencyMs).toBeGreaterThan(0);
@@ -337,6 +345,46 @@ describe('interactions', () => {
     expect(b.srv.message(posted.id)).toMatchObject({ content: 'job 42 resubmitted as 43', components: [] });
     expect(b.srv.message(posted.id)!.edited_timestamp).not.toBeNull();
     expect(() => b.srv.button('rerun:42', { message: posted })).toThrow(/no component/); // the button is gone
+  });
+});
+
+describe('interaction tokens and components', () => {
+  it('@original before any callback is an unknown webhook (10015); after the token life (15 min, here 400 ms) 401 50027', async () => {
+    const b = await boot({ interactionTokenTtlMs: 400 });
+    await withCommands(b);
+    b.onInteraction((i, api) => api.interactions.editReply(i.application_id, i.token, { content: 'too early' }));
+    b.srv.command('jobs');
+    await b.srv.waitFor(() => b.errors.length === 1, 3000, 'the early edit refused');
+    expect([(b.errors[0] as DiscordAPIError).status, (b.errors[0] as DiscordAPIError).code]).toEqual([404, 10015]);
+
+    b.onInteraction(async (i, api) => {
+      const t = Date.now();
+      await api.interactions.reply(i.id, i.token, { content: 'queued' });
+      await b.srv.waitFor(() => Date.now() - t > 450, 2000, "the token's end");
+      await api.interactions.editReply(i.application_id, i.token, { content: 'running' });
+    });
+    const h = b.srv.command('jobs');
+    await b.srv.waitFor(() => b.errors.length === 2, 3000, 'the late edit refused');
+    expect([(b.errors[1] as DiscordAPIError).status, (b.errors[1] as DiscordAPIError).code]).toEqual([401, 50027]);
+    expect(h.message!.content).toBe('queued');
+    expect(h.edits).toEqual([]);
+  });
+
+  it('a string select: the values chosen reach the bot; an ephemeral reply is final', async () => {
+    const b = await boot();
+    const posted = (await b.rest.post(Routes.channelMessages(b.srv.channelIds()[0]!), {
+      body: {
+        content: 'which node?',
+        components: [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.StringSelect, custom_id: 'node', options: ['n1', 'n2'].map((n) => ({ label: n, value: n })) }] }],
+      },
+    })) as APIMessage;
+    b.onInteraction((i, api) => api.interactions.reply(i.id, i.token, { content: `watching ${(i.data as { values: string[] }).values.join(',')}`, flags: MessageFlags.Ephemeral }));
+    expect(() => b.srv.select('node', ['n9'], { message: posted })).toThrow(/no option "n9"/);
+    const h = b.srv.select('node', ['n2'], { message: posted, userId: BOB });
+    const answer = await h.final();
+    expect(answer).toMatchObject({ ephemeral: true, data: { content: 'watching n2' } });
+    expect(b.received[0]).toMatchObject({ data: { custom_id: 'node', component_type: ComponentType.StringSelect, values: ['n2'] }, member: { user: { id: BOB } } });
+    expect(b.srv.messages(undefined, { includeInteractions: true }).find((m) => m.content === 'watching n2')!.flags).toBe(MessageFlags.Ephemeral);
   });
 });
 
@@ -461,6 +509,27 @@ describe('REST', () => {
     expect((await post({ content: 'x', nonce: 'n'.repeat(26) })).message).toContain('nonce[BASE_TYPE_MAX_LENGTH]');
     expect((await post({})).code).toBe(50006);
     expect(b.srv.messages(channel)).toEqual([]);
+  });
+
+  it('the message was created but the answer never came (hang + commit): a retry with the nonce gets it, no duplicate', async () => {
+    const b = await boot();
+    const channel = b.srv.channelIds()[0]!;
+    const impatient = new REST({ version: '10', api: `${b.srv.url}/api`, timeout: 300, retries: 0 }).setToken(b.srv.token);
+    cleanups.push(async () => {
+      impatient.clearHashSweeper();
+      impatient.clearHandlerSweeper();
+    });
+    b.srv.failNext('POST', `/channels/${channel}/messages`, [{ hang: true, commit: true }]);
+    const body = { content: 'job 5 ended', nonce: 'job5-end', enforce_nonce: true };
+    await expect(impatient.post(Routes.channelMessages(channel), { body })).rejects.toThrow(/abort/i);
+    expect(b.srv.messages(channel)).toHaveLength(1); // Discord has it; the client never saw a 2xx
+    const retry = (await b.rest.post(Routes.channelMessages(channel), { body })) as APIMessage;
+    expect(retry.id).toBe(b.srv.messages(channel)[0]!.id);
+    expect(b.srv.messages(channel)).toHaveLength(1);
+    expect(b.srv.requests.filter((r) => r.route.endsWith('/messages')).map((r) => [r.status, r.note])).toEqual([
+      [undefined, undefined],
+      [200, 'nonce-duplicate'],
+    ]);
   });
 
   it('beforeRespond runs after the message was recorded and before the client has the answer', async () => {

@@ -66,7 +66,7 @@
 //   after the dispatch (401 50027 Invalid Webhook Token). After a type 5, the first follow-up fills
 //   the deferred message (its ephemerality is the defer's), as Discord does.
 //   Rate limits (opt-in `rateLimits`): real buckets with X-RateLimit-Limit/Remaining/Reset/
-//   Reset-After/Bucket on answers and 429 {message, retry_after, global} + Retry-After (whole
+//   Reset-After/Bucket on Create Message answers and 429 {message, retry_after, global} + Retry-After (whole
 //   seconds, rounded up) + X-RateLimit-Scope (and X-RateLimit-Global) past them: Create Message per
 //   DM channel and per guild channel (5 per 5 s), all the bot's authenticated requests (50 per s;
 //   interaction and webhook routes are exempt, as on Discord).
@@ -101,7 +101,10 @@
 // wrong type, a value outside choices/min/max, a missing required option) throws in the helper.
 //
 // Time: `atMs` fields are Date.now(). waitForReady() resolves as soon as READY or RESUMED was sent
-// on a live connection (it does not wait for a heartbeat: waitForHeartbeat() does that). waitFor()
+// on a live connection, not waiting for the bot to have read it; waitForReady(ms, {acked: true})
+// waits until a heartbeat of the bot carried that seq (it processed READY: up to one heartbeat
+// interval). Destroying a @discordjs/ws shard that has not read READY yet makes it hang, so a test
+// waits for the client's own ready (gateway.connect() resolving) before destroying it. waitFor()
 // re-checks a condition on every change of state (request, frame, interaction) and every 20 ms (for
 // conditions on the client's side), so tests wait on observable state instead of sleeping.
 //
@@ -670,7 +673,7 @@ function checkComponents(errs: FormErrors, path: Array<string | number>, comps: 
     const rowPath = [...path, i];
     if (!isObject(rawRow)) return errs.add(rowPath, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
     if (rawRow.type !== ComponentType.ActionRow) {
-      return errs.add([...rowPath, 'type'], 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', `Component type ${String(rawRow.type)} is invalid here: a message's top level takes action rows (type 1) without IS_COMPONENTS_V2.`);
+      return errs.add([...rowPath, 'type'], 'COMPONENT_TYPE_INVALID', `Component type ${String(rawRow.type)} is invalid here: a message's top level takes action rows (type 1) without IS_COMPONENTS_V2.`);
     }
     const children = rawRow.components;
     if (!Array.isArray(children) || children.length === 0) return errs.add([...rowPath, 'components'], 'BASE_TYPE_MIN_LENGTH', 'Must be 1 or more in length.');
@@ -943,7 +946,7 @@ function checkBasicOption(errs: FormErrors, at: (...p: Array<string | number>) =
           str(errs, at('choices', k, 'value'), ch.value, { min: 1, max: 100, required: true });
           if (typeof ch.value === 'string') size += chars(ch.value);
         } else {
-          if (!numberOk(ch.value)) errs.add(at('choices', k, 'value'), type === ApplicationCommandOptionType.Integer ? 'NUMBER_TYPE_COERCE' : 'NUMBER_TYPE_COERCE', `Value "${String(ch.value)}" is not ${type === ApplicationCommandOptionType.Integer ? 'int' : 'a number'}.`);
+          if (!numberOk(ch.value)) errs.add(at('choices', k, 'value'), 'NUMBER_TYPE_COERCE', `Value "${String(ch.value)}" is not ${type === ApplicationCommandOptionType.Integer ? 'int' : 'a number'}.`);
           else size += String(ch.value).length;
         }
       });
@@ -1424,6 +1427,7 @@ class DiscordServerImpl implements DiscordServer {
       this.changes.on('change', test);
       // Conditions on the client's side change without the server knowing: look again now and then.
       const poll = setInterval(test, 20);
+      poll.unref();
       test();
     });
   }
@@ -2127,14 +2131,13 @@ class DiscordServerImpl implements DiscordServer {
   }
 
   /** Stores normalized commands, keeping the id (and version, when unchanged) of a name that stays. */
-  private stored(scope: CommandScope, n: Omit<APIApplicationCommand, 'id' | 'application_id' | 'version'>, old: APIApplicationCommand | undefined): APIApplicationCommand {
+  private stored(n: Omit<APIApplicationCommand, 'id' | 'application_id' | 'version'>, old: APIApplicationCommand | undefined): APIApplicationCommand {
     const strip = (c: APIApplicationCommand) => {
       const { id: _i, application_id: _a, version: _v, ...rest } = c;
       return JSON.stringify(rest);
     };
     const cmd = { id: old?.id ?? snowflake(), application_id: this.applicationId, version: old?.version ?? snowflake(), ...n } as APIApplicationCommand;
     if (old && strip(old) !== strip(cmd)) cmd.version = snowflake();
-    void scope;
     return cmd;
   }
 
@@ -2176,7 +2179,7 @@ class DiscordServerImpl implements DiscordServer {
     const find = (n: { type: ApplicationCommandType; name: string }) => existing.find((e) => e.type === n.type && e.name === n.name);
     const list = normalized as NonNullable<(typeof normalized)[number]>[];
     this.checkDailyCreates(scope, list.filter((n) => !find(n)).length);
-    const cmds = list.map((n) => this.stored(scope, n, find(n)));
+    const cmds = list.map((n) => this.stored(n, find(n)));
     this.commandsByScope.set(scope, cmds);
     this.commandWrites++;
     return { status: 200, body: cmds };
@@ -2193,7 +2196,7 @@ class DiscordServerImpl implements DiscordServer {
       if (list.filter((c) => c.type === n.type).length >= max) throw fail(400, RESTJSONErrorCodes.MaximumNumberOfApplicationCommandsReached, `Maximum number of application commands reached (${max})`);
       this.checkDailyCreates(scope, 1);
     }
-    const cmd = this.stored(scope, n, old);
+    const cmd = this.stored(n, old);
     this.commandsByScope.set(scope, old ? list.map((c) => (c === old ? cmd : c)) : [...list, cmd]);
     return { status: old ? 200 : 201, body: cmd };
   }
@@ -2210,7 +2213,7 @@ class DiscordServerImpl implements DiscordServer {
       errs.add(['name'], 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Application command names must be unique');
       throw new HttpError(400, errs.body());
     }
-    const cmd = this.stored(scope, n, old);
+    const cmd = this.stored(n, old);
     this.commandsByScope.set(scope, list.map((c) => (c === old ? cmd : c)));
     return { status: 200, body: cmd };
   }
