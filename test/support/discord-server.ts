@@ -65,11 +65,11 @@
 //   @original and follow-ups need a 4/5/6/7 callback (else 404 10015 Unknown Webhook), and die 15 min
 //   after the dispatch (401 50027 Invalid Webhook Token). After a type 5, the first follow-up fills
 //   the deferred message (its ephemerality is the defer's), as Discord does.
-//   Rate limits (opt-in `rateLimits`): real buckets with X-RateLimit-Limit/Remaining/Reset/
-//   Reset-After/Bucket on Create Message answers and 429 {message, retry_after, global} + Retry-After (whole
-//   seconds, rounded up) + X-RateLimit-Scope (and X-RateLimit-Global) past them: Create Message per
-//   DM channel and per guild channel (5 per 5 s), all the bot's authenticated requests (50 per s;
-//   interaction and webhook routes are exempt, as on Discord).
+//   Rate limits (opt-in `rateLimits`): real buckets — Create Message per DM channel and per guild
+//   channel (5 per 5 s), all the bot's authenticated requests (50 per s; interaction and webhook
+//   routes exempt, as on Discord). Create Message answers carry X-RateLimit-Limit/Remaining/Reset/
+//   Reset-After/Bucket; past a bucket: 429 {message, retry_after, global} with Retry-After (whole
+//   seconds, rounded up) and X-RateLimit-Scope (and X-RateLimit-Global).
 //
 // Gateway: HELLO (heartbeat_interval), then IDENTIFY (wrong token → close 4004 "Authentication
 // failed."; unknown intent bits → 4013; privileged GUILD_MEMBERS/GUILD_PRESENCES/MESSAGE_CONTENT
@@ -82,6 +82,11 @@
 // 4008. Sessions die with closes 1000/1001 from the client, with 4007/4009 and the fatal codes from
 // the server; a dropped socket or any other code leaves them resumable. Transport compression is
 // not offered (frames are text, which @discordjs/ws reads either way). Every dispatch has a seq.
+// The bot's own messages come back as MESSAGE_CREATE/UPDATE/DELETE with GUILD_MESSAGES (guild
+// channels) or DIRECT_MESSAGES (DMs); INTERACTION_CREATE needs no intent.
+//
+// Users: without the `users` option any snowflake is a known user (one "alice" is the default
+// invoker); with it, only those (others are 10013 Unknown User / 50033 Invalid Recipient(s)).
 //
 // Fault injection: dropConnection() (socket destroyed, no close frame: the client resumes),
 // closeWith(code, reason?), sendReconnect() (op 7), sendInvalidSession(resumable) (op 9),
