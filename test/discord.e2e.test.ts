@@ -76,8 +76,7 @@ token_file = "${tokenFile}"
 guild_ids = ["${srv.guildIds[0]}"]
 channel_id = "${srv.channelIds()[0]}"
 api = "${srv.url}"
-[users.${ME}]
-discord = "${opts.link ?? ALICE}"
+${opts.link === '' ? '' : `[users.${ME}]\ndiscord = "${opts.link ?? ALICE}"`}
 ${opts.extra ?? ''}
 `,
     });
@@ -173,6 +172,46 @@ ${opts.extra ?? ''}
     expect(again.code).toBe(1);
     await waitUntil(() => h.text().includes('second'), 15_000, 'the second job delivered to its own --to');
     expect(srv.messages(srv.dmChannelId(ALICE))).toHaveLength(1);
+  });
+
+  it('/link → `flurm link CODE` on a node → a "linked" DM, then job ends as DMs; /unlink ends them', async () => {
+    // No config link for this one: the person links themselves.
+    const { config, alice } = await setup({ link: '' });
+    const h = await hub(config);
+    await ready(h);
+    const link = await srv.command('link', {}, { userId: BOB }).final();
+    expect(link.ephemeral).toBe(true);
+    const line = /flurm link ([0-9A-Z-]{29,40})/.exec(embedsText(link.data))?.[1];
+    expect(line, embedsText(link.data)).toBeTruthy();
+    const linked = await runFlurm(['link', line!], { env: { ...alice.env, FLURM_HUB_URL: h.url } });
+    expect(linked.code, linked.stderr).toBe(0);
+    const hello = await srv.waitFor(() => srv.messages(srv.dmChannelId(BOB)).find((m) => embedsText(m).includes(`Linked to ${ME}`)), 15_000, 'the "linked" DM');
+    expect(hello).toBeTruthy();
+    const st = await runFlurm(['link', '--status'], { env: { ...alice.env, FLURM_HUB_URL: h.url } });
+    expect(st.stdout).toContain(BOB);
+    await runFlurm(['run', '-t', 'bobs-job', '--', 'true'], { env: alice.env });
+    await srv.waitFor(() => srv.messages(srv.dmChannelId(BOB)).find((m) => embedsText(m).includes('bobs-job')), 15_000, 'the job DM');
+    const jobs = await srv.command('jobs', {}, { userId: BOB }).final();
+    expect(embedsText(jobs.data)).toContain('bobs-job');
+    const un = await srv.command('unlink', {}, { userId: BOB }).final();
+    expect(embedsText(un.data)).toContain(`Unlinked from **${ME}**`);
+    const st2 = await runFlurm(['link', '--status'], { env: { ...alice.env, FLURM_HUB_URL: h.url } });
+    expect(st2.code).toBe(1);
+  });
+
+  it('a Discord that cannot be reached delays nothing else: the hub starts, other destinations deliver, DMs wait', async () => {
+    const { config, alice } = await setup();
+    await srv.close();
+    const h = await hub(config);
+    await waitUntil(async () => ['down', 'reconnecting', 'connecting'].includes((await discordHealth(h)).bot.state) && (await discordHealth(h)).bot.state !== 'connecting', 10_000, 'the bot down');
+    const t0 = Date.now();
+    await runFlurm(['run', '-t', 'while-discord-is-down', '--to', 'console://stderr', '--', 'true'], { env: alice.env });
+    await waitUntil(() => h.text().includes('while-discord-is-down'), 10_000, 'the console destination delivered');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // The DM is queued and retried, not lost.
+    await waitUntil(async () => (await getJson<{ outbox: Record<string, number> }>(`${h.url}/healthz`)).outbox.pending === 1, 10_000, 'the DM pending');
+    const d = await discordHealth(h);
+    expect(d.bot.state).not.toBe('ready');
   });
 
   it('resumes after a dropped connection and a RECONNECT, and waits out a 429 on a DM', async () => {

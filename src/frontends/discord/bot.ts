@@ -265,7 +265,7 @@ export class DiscordBot {
     this.stopping = true;
     this.wakeRetry?.();
     await Promise.allSettled([...this.inFlight]);
-    if (this.gateway) await Promise.resolve(this.gateway.destroy()).catch(() => undefined);
+    // The connect loop destroys its own gateway (twice at once can hang @discordjs/ws).
     await this.connectLoop;
     this.gateway = null;
     this.client = null;
