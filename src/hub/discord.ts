@@ -47,6 +47,8 @@ export interface LinkLookup {
 export const MUTE_MS = 3_600_000;
 /** REST waits out a rate limit this short itself; longer ones go back to the outbox. */
 const RATE_LIMIT_WAIT_MS = 1000;
+/** REST waits this much beyond a bucket's reset (clock slack); not part of what Discord asked. */
+const REST_OFFSET_MS = 50;
 export const WHEN_FREE_TTL_MS = 24 * 3_600_000;
 /** One person may wait for this many fits at once. */
 export const WHEN_FREE_MAX = 5;
@@ -119,6 +121,7 @@ export class DiscordHub implements DiscordDmTransport {
         version: '10',
         api: `${this.d.cfg.api.replace(/\/+$/, '')}/api`,
         timeout: this.d.timeoutSeconds * 1000,
+        offset: REST_OFFSET_MS,
         // Short waits (a bucket's next second, the global 50/s) REST sits out itself; a longer
         // Retry-After comes back as an error, and the outbox reschedules that queue's head.
         rejectOnRateLimit: (r) => r.retryAfter > RATE_LIMIT_WAIT_MS,
@@ -170,7 +173,7 @@ export class DiscordHub implements DiscordDmTransport {
       this.count(nonce, m.id);
     } catch (err) {
       if (err instanceof DiscordAPIError && err.code === 50007) return this.fallback(discordId, message, nonce, signal, err, buttons);
-      if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: err.retryAfter / 1000, cause: err });
+      if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: Math.max(0, err.retryAfter - REST_OFFSET_MS) / 1000, cause: err });
       if (signal.aborted) throw new DeliveryError(`Discord did not answer within ${opts.timeoutMs} ms`, { retryable: true, cause: err });
       throw toDeliveryError(err, DiscordAPIError);
     }

@@ -17,6 +17,15 @@ import { createConsoleNotifier } from './console.js';
 import { createDesktopNotifier } from './desktop.js';
 import { listNotifiers, parseDestination } from './registry.js';
 import type { Destination } from './types.js';
+import { startDiscordServer, type DiscordServer } from '../../test/support/discord-server.js';
+import { DiscordHub } from '../hub/discord.js';
+import { openDb } from '../store/db.js';
+import { JobStore } from '../store/jobs.js';
+import { OutboxStore, ProblemStore } from '../store/outbox.js';
+import { MuteStore, WhenFreeStore } from '../store/bot.js';
+import { Enqueuer } from '../hub/enqueue.js';
+import { createLogger } from '../lib/logger.js';
+import { COMMANDS } from '../commands/registry.js';
 
 type Scenario = 'success' | 'rate-limited' | 'server-error' | 'not-found' | 'hang';
 
@@ -45,6 +54,10 @@ const SEND_TIMEOUT_MS = 5000;
 const HANG_TIMEOUT_MS = 400;
 
 let fake: FakeServices;
+/** The local Discord, and the hub's DM transport against it (discord-dm:// needs the bot's REST client). */
+let discord: DiscordServer;
+let dmHub: DiscordHub;
+const DM_USER = '1180000000000001001';
 let sink: SmtpSink;
 let tmp: string;
 let notifySend: string;
@@ -63,6 +76,26 @@ const broken = new Writable({
 
 beforeAll(async () => {
   fake = await startFakeServices();
+  discord = await startDiscordServer();
+  const db = openDb(':memory:');
+  const log = createLogger({ level: 'error', write: () => undefined });
+  const problems = new ProblemStore(db);
+  dmHub = new DiscordHub({
+    cfg: { api: discord.url, guild_ids: [], token_env: 'X' },
+    token: discord.token,
+    db,
+    jobs: new JobStore(db),
+    links: { discordOf: () => null, userOf: () => null, issueCode: () => ({ code: '', command: '', expiresMs: 0 }), unlinkDiscord: () => null },
+    mutes: new MuteStore(db),
+    whenFree: new WhenFreeStore(db),
+    problems,
+    enqueuer: new Enqueuer(new OutboxStore(db), { routes: [], patterns: [], fallback: [], maxPerUserPerMinute: 30, log, now: Date.now }),
+    commands: COMMANDS,
+    log,
+    now: Date.now,
+    timeoutSeconds: 5,
+    wake: () => undefined,
+  });
   sink = await startSmtpSink();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flurm-notifiers-'));
   notifySend = path.join(tmp, 'notify-send');
@@ -89,6 +122,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fake.close();
+  await discord.close();
   await sink.close();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -251,6 +285,30 @@ const cases: Case[] = [
         secrets: [':pw@', 'abc123'],
       },
       { input: 'json://10.0.0.5:8080/notify', canonical: 'json://10.0.0.5:8080/notify', redacted: 'json://10.0.0.5:8080/notify', secrets: [] },
+    ],
+  },
+  {
+    name: 'discord-dm',
+    // The outbox hands the hub's bot to the destination; the row does the same.
+    destination: () => {
+      const d = parseDestination(`discord-dm://${DM_USER}`);
+      return { ...d, send: (m, ctx) => d.send(m, { ...ctx, discordBot: dmHub }) };
+    },
+    arrange(scenario) {
+      const msgs = /^\/channels\/\d+\/messages$/;
+      if (scenario === 'rate-limited') discord.failNext('POST', msgs, [{ status: 429, retryAfter: 1.5 }]);
+      // @discordjs/rest retries a 5xx 3 times itself before giving up.
+      if (scenario === 'server-error') discord.failNext('POST', msgs, [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }]);
+      if (scenario === 'not-found') discord.failNext('POST', msgs, [{ status: 404, code: 10003 }]);
+      if (scenario === 'hang') discord.failNext('POST', msgs, [{ hang: true }]);
+    },
+    async delivered(m) {
+      const got = await discord.waitFor(() => discord.dms(DM_USER).find((x) => JSON.stringify(x.embeds).includes(m.title)), 2000, 'the DM');
+      expect(got.nonce).toHaveLength(25);
+    },
+    urls: () => [
+      { input: `discord-dm://${DM_USER}`, canonical: `discord-dm://${DM_USER}`, redacted: `discord-dm://${DM_USER}`, secrets: [] },
+      { input: 'discord:dm', canonical: 'discord:dm', redacted: 'discord:dm', secrets: [] },
     ],
   },
   {
