@@ -131,8 +131,13 @@ export class DiscordHub implements DiscordDmTransport {
   }
 
   /** Connect the bot (the hub became active). Never waits for Discord. */
-  async start(source: DataSource): Promise<void> {
+  /** The command table's data (the hub's in-process source), for answers and /when-free checks. */
+  attach(source: DataSource): void {
     this.source = source;
+  }
+
+  async start(source: DataSource): Promise<void> {
+    this.attach(source);
     this.active = true;
     const rest = await this.restClient();
     if (!this.active) return;
