@@ -320,11 +320,15 @@ ${opts.extra ?? ''}
   }, 240_000);
 
   it('failover: the standby\'s bot connects when the active hub dies; no interaction is answered twice', async () => {
-    const { config } = await setup({ lease: 2 });
+    const { config, alice } = await setup({ lease: 2, link: '' });
     const a = await hub(config);
     await ready(a);
     const b = await hub(config);
     await waitUntil(async () => (await discordHealth(b)).bot.state === 'standby', 10_000, 'b on standby');
+    // A link made through the active hub is one the standby verifies too (one key, in the cluster dir).
+    const code = /flurm link ([0-9A-Z-]{29,40})/.exec(embedsText((await srv.command('link', {}, { userId: BOB }).final()).data))![1]!;
+    expect((await runFlurm(['link', code], { env: { ...alice.env, FLURM_HUB_URL: a.url } })).code).toBe(0);
+    await waitUntil(async () => (await getJson<{ linked: boolean }>(`${b.url}/api/v1/links/${ME}`)).linked, 10_000, 'the standby has the link');
     expect(srv.identifies).toBe(1);
     const first = await srv.command('help', {}, { userId: BOB }).final();
     expect(first.callbackType).toBe(4);
@@ -334,6 +338,11 @@ ${opts.extra ?? ''}
     expect(srv.identifies).toBe(2);
     const second = await srv.command('help', {}, { userId: BOB }).final();
     expect(embedsText(second.data)).toContain('/status');
+    await runFlurm(['run', '-t', 'after-failover', '--', 'true'], { env: alice.env });
+    await srv.waitFor(() => srv.messages(srv.dmChannelId(BOB)).find((m) => embedsText(m).includes('after-failover')), 15_000, 'the DM from the new active hub');
+    // The "linked" DM came once, though both hubs read the link event.
+    await waitUntil(async () => (await getJson<{ outbox: Record<string, number> }>(`${b.url}/healthz`)).outbox.pending === 0, 10_000, 'b\'s outbox drained');
+    expect(srv.messages(srv.dmChannelId(BOB)).filter((m) => embedsText(m).includes(`Linked to ${ME}`))).toHaveLength(1);
     // Every interaction got exactly one callback (a second one would have been refused with 40060).
     const callbacks = srv.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/callback'));
     expect(callbacks.every((r) => r.status === 204 || r.status === 200)).toBe(true);

@@ -23,7 +23,7 @@ afterEach(async () => {
 
 /** A code as /link issues it `agoMinutes` ago, signed with this lab hub's key. */
 function codeFor(discordId: string, agoMinutes = 0): string {
-  const key = loadOrCreateLinkKey(`${lab.index}.link-key`);
+  const key = loadOrCreateLinkKey(path.join(lab.cluster, 'link.key'));
   return formatLinkCode(signLinkCode(key, discordId, Math.floor(Date.now() / 60_000) - agoMinutes));
 }
 
@@ -77,7 +77,7 @@ describe('flurm link', () => {
     const linked = await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`);
     expect(linked.linked).toBe(true);
     await hub.stop();
-    for (const f of fs.readdirSync(path.dirname(lab.index))) if (f.startsWith('index.db') && !f.endsWith('.link-key')) fs.rmSync(path.join(path.dirname(lab.index), f));
+    for (const f of fs.readdirSync(path.dirname(lab.index))) if (f.startsWith('index.db')) fs.rmSync(path.join(path.dirname(lab.index), f));
     expect(fs.existsSync(lab.index)).toBe(false);
     hub = await startHub(lab.hubConfig());
     // Wait for the observable state: the rebuilt index has read the spool (the link line is an event).

@@ -26,7 +26,7 @@ describe('the bot token', () => {
     fs.writeFileSync(path.join(dir, 'empty'), '\n');
     expect(readToken({ ...base, token_file: 'tok' }, dir)).toBe('secret.token');
     expect(() => readToken({ ...base, token_file: 'empty' }, dir)).toThrow(/token_file: .*empty is empty/);
-    expect(() => readToken({ ...base, token_file: 'missing' }, dir)).toThrow(/missing/);
+    expect(() => readToken({ ...base, token_file: 'missing' }, dir)).toThrow(/\[discord\] token_file: cannot read .*missing: no such file/);
     fs.writeFileSync(path.join(dir, 'two'), 'two words\n');
     expect(() => readToken({ ...base, token_file: 'two' }, dir)).toThrow(/one word/);
     fs.rmSync(dir, { recursive: true });

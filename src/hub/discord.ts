@@ -68,7 +68,12 @@ export function readToken(cfg: DiscordConfig, configDir: string, env: NodeJS.Pro
     if (!token) throw new UserError(`[discord] token_env: the environment variable ${cfg.token_env} is not set (or empty)`);
   } else {
     const file = cfg.token_file!.startsWith('~/') ? path.join(os.homedir(), cfg.token_file!.slice(2)) : path.resolve(configDir, cfg.token_file!);
-    token = readBoundedText(file, 4096).trim();
+    try {
+      token = readBoundedText(file, 4096).trim();
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' || /ENOENT/.test(errorMessage(err)) ? 'no such file' : errorMessage(err);
+      throw new UserError(`[discord] token_file: cannot read ${file}: ${why}`, { cause: err });
+    }
     if (!token) throw new UserError(`[discord] token_file: ${file} is empty`);
   }
   if (/\s/.test(token)) throw new UserError(`[discord] the bot token ${cfg.token_env ? `in $${cfg.token_env}` : 'in token_file'} has spaces in it; it should be one word`);

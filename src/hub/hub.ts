@@ -96,7 +96,7 @@ export class Hub {
     const receipts = new Receipts(o.clusterDir ? path.join(o.clusterDir, 'receipts') : null);
     this.mutes = new MuteStore(this.db);
     this.whenFree = new WhenFreeStore(this.db);
-    this.links = new LinkService(this.db, { keyFile: linkKeyFile(o.indexPath), problems: this.problems, configUsers: cfg.users, log: o.log, now });
+    this.links = new LinkService(this.db, { keyFile: linkKeyFile(o.indexPath, o.clusterDir), problems: this.problems, configUsers: cfg.users, log: o.log, now });
     this.deliverer = new Deliverer(this.outbox, receipts, o.log, {
       maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
       timeoutSeconds: cfg.delivery.timeout_seconds,
@@ -143,7 +143,8 @@ export class Hub {
       if (info.silent || !this.discord) return;
       const t = now();
       const message: Message = { title: `Linked to ${user}`, severity: 'success', summary: `Your jobs' ends as ${user} come here as DMs${info.movedFrom ? ` (no longer for ${info.movedFrom})` : ''}. /unlink ends it.` };
-      if (enqueuer.direct(user, `link:${discordId}:${t}`, `link:${user}`, dmUrl(discordId), message, t)) this.deliverer.wake();
+      // Keyed by the event: a standby that read the same event finds the receipt, not a second DM.
+      if (enqueuer.direct(user, `link:${info.eventId}`, `link:${user}`, dmUrl(discordId), message, t)) this.deliverer.wake();
     };
     const sources = (): SpoolSource[] => [
       ...(o.extraSources ?? []),

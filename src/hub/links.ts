@@ -8,9 +8,9 @@
 // spool links and are re-applied at every start. The Discord bot calls the rest: discordOf,
 // userOf, unlinkDiscord, status, list, and listens through onLinked / onRefused.
 //
-// The key (32 random bytes) lives beside the index on the hub's local disk (`<index>.link-key`,
-// mode 0600), never in the cluster dir every user can read: whoever reads it can make codes.
-// Deleting the index for a rebuild keeps it.
+// The key (32 random bytes) lives in the cluster dir (`<cluster>/link.key`, mode 0600, the hub's
+// user only), so both hubs of a pair verify the same codes; without a cluster dir beside the index
+// (`<index>.link-key`). Whoever reads it can make codes. Deleting the index for a rebuild keeps it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -74,10 +74,12 @@ export interface LinkedInfo {
   silent: boolean;
   /** The unix user this Discord account was linked to before, if another. */
   movedFrom: string | null;
+  /** The `link` event's id: the same on every hub that reads it (a stable key for the "linked" DM). */
+  eventId: string;
 }
 
 export interface LinkServiceOptions {
-  /** `<index>.link-key` (linkKeyFile()); null: a key in memory for this process only (an in-memory index). */
+  /** linkKeyFile(): `<cluster>/link.key` or `<index>.link-key`; null: a key in memory for this process only (an in-memory index). */
   keyFile: string | null;
   problems: ProblemStore;
   /** The hub config's `users` table: `[users.alice] discord = "…"`. */
@@ -89,7 +91,10 @@ export interface LinkServiceOptions {
 }
 
 /** The key file of an index: beside it, on the same local disk. Null for an in-memory index. */
-export function linkKeyFile(indexPath: string): string | null {
+export function linkKeyFile(indexPath: string, clusterDir: string | null = null): string | null {
+  // In the cluster dir (mode 0600, the hub's user only) both hubs of a pair verify the same codes,
+  // so a standby that takes over has every link; without one, beside the index.
+  if (clusterDir) return path.join(clusterDir, 'link.key');
   return indexPath === ':memory:' ? null : `${indexPath}.link-key`;
 }
 
@@ -329,7 +334,7 @@ export class LinkService {
       if (!opts.silent) {
         const movedFrom = other?.user ?? null;
         // Told once the row is committed (a claim inside the ingest's transaction that rolls back is not told).
-        this.after(() => this.discordOf(user) === code.discordId && this.onLinked?.(user, code.discordId, { silent: false, movedFrom }));
+        this.after(() => this.discordOf(user) === code.discordId && this.onLinked?.(user, code.discordId, { silent: false, movedFrom, eventId: ev.id }));
       }
     }
     this.o.log?.info('linked a Discord account', { user, discord_id: code.discordId, host: ev.host, silent: opts.silent, moved_from: other?.user, overridden: overridden !== null });
