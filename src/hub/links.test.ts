@@ -122,7 +122,7 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
     expect(w.links.discordOf('alice')).toBe(ALICE_DISCORD);
     expect(w.links.userOf(ALICE_DISCORD)).toBe('alice');
     expect(w.links.status('alice')).toEqual({ user: 'alice', discord_id: ALICE_DISCORD, source: 'spool', linked_ms: clock.ms, host: 'node3' });
-    expect(w.linked).toEqual([{ user: 'alice', discordId: ALICE_DISCORD, info: { silent: false, movedFrom: null } }]);
+    expect(w.linked).toEqual([{ user: 'alice', discordId: ALICE_DISCORD, info: { silent: false, movedFrom: null, eventId: expect.any(String) } }]);
     expect(w.refused).toEqual([]);
   });
 
@@ -204,7 +204,7 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
     expect(r).toMatchObject({ ok: true, kind: 'linked', movedFrom: 'alice' });
     expect(w.links.userOf(ALICE_DISCORD)).toBe('bob');
     expect(w.links.discordOf('alice')).toBeNull();
-    expect(w.linked.at(-1)).toEqual({ user: 'bob', discordId: ALICE_DISCORD, info: { silent: false, movedFrom: 'alice' } });
+    expect(w.linked.at(-1)).toEqual({ user: 'bob', discordId: ALICE_DISCORD, info: { silent: false, movedFrom: 'alice', eventId: expect.any(String) } });
     expect(w.links.list().map((l) => l.user)).toEqual(['bob']);
   });
 
@@ -294,7 +294,7 @@ describe('link events through the ingest', () => {
     expect(hub.links.discordOf('mallory')).toBeNull();
     // The bot is told after the ingest's transaction has committed.
     await Promise.resolve();
-    expect(hub.linked).toEqual([{ user: me, discordId: ALICE_DISCORD, info: { silent: false, movedFrom: null } }]);
+    expect(hub.linked).toEqual([{ user: me, discordId: ALICE_DISCORD, info: { silent: false, movedFrom: null, eventId: expect.any(String) } }]);
   });
 
   it('a malformed code is an invalid line, reported with the field, and links no one', async () => {
