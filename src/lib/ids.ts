@@ -5,7 +5,9 @@
 // /dev/urandom; within one millisecond ids stay monotonic by incrementing the random part.
 import fs from 'node:fs';
 
-const ENCODING = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Crockford's base32 alphabet (ULIDs, link codes). */
+export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ENCODING = CROCKFORD;
 const TIME_MAX = 2 ** 48 - 1;
 
 function randomBytes(n: number): Uint8Array {
@@ -39,11 +41,15 @@ function encodeRandom(digits: number[]): string {
 }
 
 function randomDigits(): number[] {
-  const b = randomBytes(10);
+  return base32Digits(randomBytes(10));
+}
+
+/** Bytes as 5-bit digits, most significant first; a last partial digit is padded with zero bits. */
+export function base32Digits(bytes: Uint8Array): number[] {
   const out: number[] = [];
   let acc = 0;
   let bits = 0;
-  for (const byte of b) {
+  for (const byte of bytes) {
     acc = (acc << 8) | byte;
     bits += 8;
     while (bits >= 5) {
@@ -52,6 +58,7 @@ function randomDigits(): number[] {
     }
     acc &= (1 << bits) - 1;
   }
+  if (bits > 0) out.push((acc << (5 - bits)) & 31);
   return out;
 }
 

@@ -10,8 +10,9 @@
 // I, L as 1 (Crockford). Parsing needs no key (the CLI and the event validator refuse a malformed
 // code); verifying needs the hub's key (hub/links.ts keeps it beside the index).
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { base32Digits, CROCKFORD } from '../lib/ids.js';
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ALPHABET = CROCKFORD;
 /** A code links within this many minutes of the end of the minute it was issued in (the hub's clock). */
 export const LINK_CODE_TTL_MINUTES = 10;
 /** Characters of a code once normalised. */
@@ -49,20 +50,9 @@ export function formatLinkCode(canonical: string): string {
 }
 
 function encode(bytes: Buffer): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(acc >> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
-  return out;
+  return base32Digits(bytes)
+    .map((d) => ALPHABET[d])
+    .join('');
 }
 
 /** The bytes of a normalised code, or why not. */
