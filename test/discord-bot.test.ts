@@ -28,14 +28,14 @@ function hubSource(): DataSource {
   return createHubSource(api, () => 'http://hub.test:7077');
 }
 
-async function startBot(source: DataSource, hashes = new Map<string, string>()): Promise<void> {
+async function startBot(source: DataSource, hashes = new Map<string, string>(), guilds?: readonly string[]): Promise<void> {
   srv ??= await startDiscordServer({ heartbeatIntervalMs: 1000 });
   const s = srv;
   const rest = new REST({ version: '10', api: `${s.url}/api` }).setToken(s.token);
   bot = new DiscordBot({
     token: s.token,
     api: s.url,
-    guildIds: s.guildIds,
+    guildIds: guilds ?? s.guildIds,
     rest,
     services: {
       source,
@@ -94,5 +94,12 @@ describe('DiscordBot in-process', () => {
     await bot!.stop();
     await startBot(hubSource(), hashes);
     await srv!.waitFor(() => srv!.commandWrites === 2, 5000, 'a second overwrite');
+  });
+
+  it('with no guild_ids, registers global commands (one bulk overwrite) and none in the guild', async () => {
+    await startBot(hubSource(), new Map(), []);
+    expect(srv!.commands().map((c) => c.name)).toContain('when-free');
+    expect(srv!.commands(srv!.guildIds[0])).toEqual([]);
+    expect(srv!.commandWrites).toBe(1);
   });
 });
