@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../model/message.js';
 import { validateDiscordBody } from '../../../test/support/fake-services.js';
-import { answerBodies, buttonId, dmBody, failureButtons, MESSAGE_EMBEDS, parseButtonId, splitTable } from './answer.js';
+import { answerBodies, buttonId, dmBody, failureButtons, MESSAGE_EMBEDS, parseButtonId } from './answer.js';
+import { splitTable } from '../text/render.js';
 import { DISCORD_LIMITS, embedSize } from './render.js';
 import { dmNonce } from '../../hub/discord.js';
 
@@ -37,8 +38,8 @@ describe('answers within Discord limits', () => {
   });
 
   it('a table that fits stays one message; row states travel with their rows', () => {
-    expect(splitTable({ ...status, table: { ...status.table!, rows: status.table!.rows.slice(0, 5) } })).toHaveLength(1);
-    const parts = splitTable(status);
+    expect(splitTable({ ...status, table: { ...status.table!, rows: status.table!.rows.slice(0, 5) } }, 3600)).toHaveLength(1);
+    const parts = splitTable(status, 3600);
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.flatMap((p) => p.table!.rows)).toEqual(status.table!.rows);
     expect(parts.flatMap((p) => p.table!.states!)).toEqual(status.table!.states);

@@ -3,8 +3,8 @@
 // follow-ups), argument errors and refusals, /help, and the buttons a failure DM carries. Pure:
 // no connection here (bot.ts sends), so it is tested on its own against the documented limits.
 import type { APIActionRowComponent, APIButtonComponent, APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import type { CellState, Message } from '../../model/message.js';
-import { formatTable } from '../text/render.js';
+import type { Message } from '../../model/message.js';
+import { splitTable } from '../text/render.js';
 import { truncate } from '../../lib/format.js';
 import { DISCORD_COLOURS, DISCORD_LIMITS, embedSize, renderDiscord } from './render.js';
 
@@ -16,6 +16,9 @@ export interface BotBody {
   allowed_mentions: { parse: []; users?: string[] };
 }
 
+/** A table part per embed: an embed's description holds 4096 characters. */
+const DISCORD_TABLE_PART_CHARS = 3600;
+
 /** Per message: 10 embeds, 6000 characters over all of them. */
 export const MESSAGE_EMBEDS = 10;
 
@@ -25,43 +28,9 @@ function nonEmpty(e: APIEmbed): APIEmbed {
   return { ...e, description: '\u200b' };
 }
 
-/** A table is split into parts of at most this many characters (an embed's description is 4096). */
-export const TABLE_PART_CHARS = 3600;
-
-/**
- * A message whose table does not fit one embed, as several: the first with the title, summary
- * and fields, each further one "(continued)", the footer and hints on the last. Every row is
- * shown (100 nodes in /status are 100 rows), none cut in the middle.
- */
-export function splitTable(m: Message, maxChars = TABLE_PART_CHARS): Message[] {
-  const t = m.table;
-  if (!t || t.rows.length < 2 || formatTable(t).length <= maxChars) return [m];
-  const parts: { rows: string[][]; states?: (CellState | null)[][] }[] = [];
-  let rows: string[][] = [];
-  let states: (CellState | null)[][] = [];
-  t.rows.forEach((row, i) => {
-    const next = [...rows, row];
-    if (rows.length && formatTable({ ...t, rows: next }).length > maxChars) {
-      parts.push({ rows, ...(t.states ? { states } : {}) });
-      rows = [];
-      states = [];
-    }
-    rows.push(row);
-    if (t.states) states.push(t.states[i] ?? []);
-  });
-  if (rows.length) parts.push({ rows, ...(t.states ? { states } : {}) });
-  const { footer, hints, table: _t, ...head } = m;
-  return parts.map((p, i) => {
-    const last = i === parts.length - 1;
-    const table = { ...t, rows: p.rows, ...(p.states ? { states: p.states } : {}) };
-    const base: Message = i === 0 ? { ...head, table } : { title: `${m.title || 'continued'} (${i + 1}/${parts.length})`, severity: m.severity, table };
-    return last ? { ...base, ...(footer ? { footer } : {}), ...(hints ? { hints } : {}) } : base;
-  });
-}
-
 /** A command's messages as one or more bodies (the first is the reply, the rest follow-ups). */
 export function answerBodies(messages: readonly Message[]): BotBody[] {
-  const embeds = messages.flatMap((m) => splitTable(m)).map((m) => nonEmpty(renderDiscord(m).embeds![0]!));
+  const embeds = messages.flatMap((m) => splitTable(m, DISCORD_TABLE_PART_CHARS)).map((m) => nonEmpty(renderDiscord(m).embeds![0]!));
   const bodies: BotBody[] = [];
   let cur: APIEmbed[] = [];
   let size = 0;

@@ -3,7 +3,7 @@
 // the rest is cut at the end. The message's time is shown in the hub's zone, named (lib/time.ts:
 // the reader's zone is not known here). Also exports the table layout and fence neutraliser that
 // the chat renderers reuse, and the footer line e-mail uses.
-import type { Message, MessageTable } from '../../model/message.js';
+import type { CellState, Message, MessageTable } from '../../model/message.js';
 import { cutEndToFit, keepLastLines, truncate, utf8Bytes } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 
@@ -110,4 +110,35 @@ export function renderText(m: Message, opts: TextRenderOptions = {}): string {
   const out = join(headKept, cutEndToFit(tailText, Math.max(0, room), measure), footerKept);
   // Rounding in the split above can leave a few units over; the final cut guarantees the limit.
   return cutEndToFit(out, limit, measure);
+}
+
+/**
+ * A message whose table is longer than `maxChars` once formatted (a chat's block or embed), as several: the first with the title, summary
+ * and fields, each further one "(continued)", the footer and hints on the last. Every row is
+ * shown (100 nodes in /status are 100 rows), none cut in the middle.
+ */
+export function splitTable(m: Message, maxChars: number): Message[] {
+  const t = m.table;
+  if (!t || t.rows.length < 2 || formatTable(t).length <= maxChars) return [m];
+  const parts: { rows: string[][]; states?: (CellState | null)[][] }[] = [];
+  let rows: string[][] = [];
+  let states: (CellState | null)[][] = [];
+  t.rows.forEach((row, i) => {
+    const next = [...rows, row];
+    if (rows.length && formatTable({ ...t, rows: next }).length > maxChars) {
+      parts.push({ rows, ...(t.states ? { states } : {}) });
+      rows = [];
+      states = [];
+    }
+    rows.push(row);
+    if (t.states) states.push(t.states[i] ?? []);
+  });
+  if (rows.length) parts.push({ rows, ...(t.states ? { states } : {}) });
+  const { footer, hints, table: _t, ...head } = m;
+  return parts.map((p, i) => {
+    const last = i === parts.length - 1;
+    const table = { ...t, rows: p.rows, ...(p.states ? { states: p.states } : {}) };
+    const base: Message = i === 0 ? { ...head, table } : { title: `${m.title || 'continued'} (${i + 1}/${parts.length})`, severity: m.severity, table };
+    return last ? { ...base, ...(footer ? { footer } : {}), ...(hints ? { hints } : {}) } : base;
+  });
 }
