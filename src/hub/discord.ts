@@ -8,11 +8,9 @@
 // Discord with the message it already made, not a second one. A user who cannot be DMed (50007)
 // is mentioned in the lab channel instead, and named in /healthz and `flurm doctor`.
 import crypto from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import type { REST } from '@discordjs/rest';
 import type { HubConfig } from '../config/schema.js';
-import { readBoundedText } from '../config/load.js';
+import { readSecret } from '../config/secret.js';
 import type { DataSource } from '../commands/source.js';
 import { invoke } from '../commands/invoke.js';
 import type { CommandDef } from '../commands/table.js';
@@ -62,22 +60,7 @@ export function dmNonce(key: string): string {
 
 /** The bot token, from the file or the variable the config names (never logged). */
 export function readToken(cfg: DiscordConfig, configDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  let token: string | undefined;
-  if (cfg.token_env) {
-    token = env[cfg.token_env]?.trim();
-    if (!token) throw new UserError(`[discord] token_env: the environment variable ${cfg.token_env} is not set (or empty)`);
-  } else {
-    const file = cfg.token_file!.startsWith('~/') ? path.join(os.homedir(), cfg.token_file!.slice(2)) : path.resolve(configDir, cfg.token_file!);
-    try {
-      token = readBoundedText(file, 4096).trim();
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' || /ENOENT/.test(errorMessage(err)) ? 'no such file' : errorMessage(err);
-      throw new UserError(`[discord] token_file: cannot read ${file}: ${why}`, { cause: err });
-    }
-    if (!token) throw new UserError(`[discord] token_file: ${file} is empty`);
-  }
-  if (/\s/.test(token)) throw new UserError(`[discord] the bot token ${cfg.token_env ? `in $${cfg.token_env}` : 'in token_file'} has spaces in it; it should be one word`);
-  return token;
+  return readSecret({ field: '[discord] token', file: cfg.token_file, env: cfg.token_env, what: 'the bot token' }, configDir, env);
 }
 
 export interface DiscordHubDeps {
