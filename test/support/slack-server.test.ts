@@ -11,6 +11,8 @@ let apps: App[] = [];
 afterEach(async () => {
   for (const a of apps) await a.stop().catch(() => {});
   apps = [];
+  // Let a stopped Socket Mode client finish its close handshake before the server goes away.
+  await srv?.waitFor(() => srv!.openConnections === 0, 3000, 'the clients to close').catch(() => {});
   await srv?.close();
   srv = undefined;
 });
@@ -122,7 +124,7 @@ describe('slack server with Bolt in Socket Mode', () => {
     expect(seen.filter((x) => x.startsWith('command:'))).toEqual(['command:gpu', 'command:after']);
   });
 
-  it('records a late ack as late and a missing one as not acked', async () => {
+  it('records an ack after the deadline as late, with its payload (a missing ack: see fault injection)', async () => {
     srv = await startSlackServer({ ackDeadlineMs: 300 });
     const s = srv;
     const clientOptions = { slackApiUrl: s.apiUrl };
@@ -168,7 +170,7 @@ describe('slack server Web API with WebClient', () => {
 
     const tooLong = await platformError(c.chat.postMessage({ channel, text: 'x', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }] }));
     expect(tooLong.error).toBe('invalid_blocks');
-    expect(await platformError(c.chat.postMessage({ channel }))).toMatchObject({ error: 'no_text' });
+    expect(await platformError(c.apiCall('chat.postMessage', { channel }))).toMatchObject({ error: 'no_text' });
     expect(await platformError(c.chat.postMessage({ channel: 'C0NOWHERE', text: 'x' }))).toMatchObject({ error: 'channel_not_found' });
     expect(await platformError(c.users.info({ user: 'U0ALICE001' }))).toMatchObject({ error: 'missing_scope', needed: 'users:read' });
     expect(await platformError(client(s, 'xoxb-wrong').auth.test())).toMatchObject({ error: 'invalid_auth' });
@@ -226,6 +228,44 @@ describe('slack server Web API with WebClient', () => {
     const sixth = await post({ text: 'too many' });
     expect([sixth.status, await sixth.text()]).toEqual([404, 'used_url']);
     expect(h.responses.map((r) => r.text)).toEqual(['answer 0', 'answer 1', 'answer 2', 'answer 3', 'answer 4']);
+  });
+});
+
+describe('slack server fault injection', () => {
+  it('beforeRespond sees the stored message before the answer; hang, 500 and a missing ack', async () => {
+    srv = await startSlackServer({ ackDeadlineMs: 300 });
+    const s = srv;
+    const c = new WebClient(s.botToken, { slackApiUrl: s.apiUrl, logLevel: LogLevel.ERROR, timeout: 300, retryConfig: { retries: 0 } });
+    let storedBeforeAnswer: string[] | undefined;
+    const off = s.beforeRespond(
+      (r) => r.method === 'chat.postMessage',
+      (r) => {
+        storedBeforeAnswer = s.messages('general').map((m) => m.text ?? '');
+        expect(r.status).toBeUndefined();
+      },
+    );
+    const res = await c.chat.postMessage({ channel: 'general', text: 'hooked' });
+    off();
+    expect(storedBeforeAnswer).toEqual(['hooked']);
+    expect(s.requests.at(-1)).toMatchObject({ method: 'chat.postMessage', status: 200, response: { ok: true, ts: res.ts } });
+
+    s.failNext('chat.postMessage', [{ hang: true }, { status: 500 }]);
+    const hung = (await c.chat.postMessage({ channel: 'general', text: 'never' }).catch((e: unknown) => e)) as { code: string };
+    expect(hung.code).toBe(ErrorCode.RequestError);
+    const http500 = (await c.chat.postMessage({ channel: 'general', text: 'boom' }).catch((e: unknown) => e)) as { code: string; statusCode: number };
+    expect(http500).toMatchObject({ code: ErrorCode.HTTPError, statusCode: 500 });
+    expect(s.messages('general').map((m) => m.text)).toEqual(['hooked']);
+
+    // An app that never acks: the user would see an error; the envelope says so.
+    const clientOptions = { slackApiUrl: s.apiUrl };
+    const app = new App({ token: s.botToken, appToken: s.appToken, socketMode: true, logLevel: LogLevel.ERROR, clientOptions, installerOptions: { clientOptions } });
+    app.command('/mute', async () => {});
+    apps.push(app);
+    await app.start();
+    await s.waitForConnection(1);
+    const h = s.slashCommand('/mute', '');
+    expect(await h.ack).toMatchObject({ acked: false, late: true });
+    expect(s.envelopes.find((e) => e.envelope_id === h.envelopeId)?.ack?.acked).toBe(false);
   });
 });
 

@@ -1177,6 +1177,9 @@ class SlackServerImpl extends EventEmitter implements SlackServer {
     this.closed = true;
     clearInterval(this.pingTimer);
     for (const p of this.pending.values()) clearTimeout(p.timer);
+    // A close frame first (clients see 1001), then whatever is left is cut.
+    for (const s of this.sockets) s.ws.close(1001, 'server closing');
+    if (this.sockets.length) await this.waitFor(() => this.sockets.length === 0, 500, 'sockets to close').catch(() => {});
     for (const s of this.sockets) s.ws.terminate();
     for (const r of this.hung) r.destroy();
     await new Promise<void>((r) => this.wss.close(() => r()));
