@@ -159,6 +159,7 @@ describe('slack server Web API with WebClient', () => {
     const dm2 = await c.conversations.open({ users: 'U0ALICE001' });
     expect(dm.channel?.id).toMatch(/^D/);
     expect(dm2.channel?.id).toBe(dm.channel?.id);
+    expect(dm2).toMatchObject({ no_op: true, already_open: true });
     const channel = dm.channel!.id!;
     const metadata = { event_type: 'job_finished', event_payload: { job: '4242', state: 'COMPLETED' } };
     const posted = await c.chat.postMessage({ channel, text: 'job 4242 done', metadata });

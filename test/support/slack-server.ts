@@ -77,9 +77,16 @@
 // Tier 3 (50/min) and Tier 2 (20/min) for the others (see DEFAULT_SLACK_RATE_LIMITS); past them:
 // HTTP 429, Retry-After (whole seconds), {ok:false, error:'ratelimited'}.
 //
+// State: messages() lists what the bot posted (chat.*, files shared, in_channel and ephemeral
+// response_url answers), oldest first, ephemeral ones with `ephemeralTo` (history never shows them);
+// homeView(user) the last published home tab; files the uploads; envelopes every dispatch with its
+// ack; connectionsLog every Socket Mode connection (connections counts them, openConnections the
+// live ones). The response_url error bodies (used_url, expired_url) are this server's choice of
+// wording: Slack documents the 5-uses/30-minutes limit, not the exact error text.
+//
 // Time: `atMs` fields are Date.now(). waitFor() re-checks on every change of state and every 20 ms.
 //
-// Known gaps: no OAuth (oauth.v2.access), no Events API url_verification challenge, no modals
+// Known gaps: link_disabled does not stop later apps.connections.open calls; no OAuth (oauth.v2.access), no Events API url_verification challenge, no modals
 // (views.open/update/push, view_submission), no threads listing (conversations.replies), no
 // pagination cursors (has_more is always false), no mrkdwn parsing, no rich_text/input blocks,
 // Block Kit checks only what is listed above, no enterprise grid. Socket Mode retries of unacked
@@ -471,6 +478,7 @@ class SlackServerImpl extends EventEmitter implements SlackServer {
   connectionsLog: SocketConnectionRecord[] = [];
   msgs: SlackMessage[] = [];
   private dms = new Map<string, string>();
+  openedDms = new Set<string>();
   homeViews = new Map<string, Record<string, unknown>>();
   private tickets = new Set<string>();
   private sockets: { ws: WebSocket; rec: SocketConnectionRecord }[] = [];
@@ -546,7 +554,9 @@ class SlackServerImpl extends EventEmitter implements SlackServer {
   dmChannel(userId: string): string {
     let id = this.dms.get(userId);
     if (!id) {
-      id = `D0${userId.replace(/^U0?/, '').slice(0, 8).padStart(8, '0')}`;
+      const taken = new Set(this.dms.values());
+      id = `D0${userId.replace(/^[UW]0?/, '').slice(0, 8).padStart(8, '0')}`;
+      for (let n = 1; taken.has(id); n++) id = `D0${String(n).padStart(8, '0')}`;
       this.dms.set(userId, id);
     }
     return id;
@@ -1247,9 +1257,10 @@ const METHODS: Record<string, MethodSpec> = {
       if (ids.length > 1) return [{ ok: false, error: 'not_implemented', detail: 'multi-person DMs are not simulated' }, {}];
       const u = s.users.find((x) => x.id === ids[0]);
       if (!u) return [{ ok: false, error: 'user_not_found' }, {}];
-      const had = s.messages().some((m) => m.channel === s.dmChannel(u.id));
+      const had = s.openedDms.has(u.id);
+      s.openedDms.add(u.id);
       const id = s.dmChannel(u.id);
-      return [{ ok: true, ...(had ? { already_open: true } : { no_op: false }), channel: { id, created: 1700000000, is_im: true, is_org_shared: false, user: u.id, last_read: '0000000000.000000', latest: null, unread_count: 0, unread_count_display: 0, is_open: true, priority: 0 } }, {}];
+      return [{ ok: true, ...(had ? { no_op: true, already_open: true } : {}), channel: { id, created: 1700000000, is_im: true, is_org_shared: false, user: u.id, last_read: '0000000000.000000', latest: null, unread_count: 0, unread_count_display: 0, is_open: true, priority: 0 } }, {}];
     },
   },
   'conversations.history': {
