@@ -3,7 +3,7 @@ import net from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSlackServer, type SlackServer } from './slack-server.js';
+import { startSlackServer, validateSlackMessage, type SlackServer } from './slack-server.js';
 
 let srv: SlackServer | undefined;
 let apps: App[] = [];
@@ -229,6 +229,46 @@ describe('slack server Web API with WebClient', () => {
     const sixth = await post({ text: 'too many' });
     expect([sixth.status, await sixth.text()]).toEqual([404, 'used_url']);
     expect(h.responses.map((r) => r.text)).toEqual(['answer 0', 'answer 1', 'answer 2', 'answer 3', 'answer 4']);
+  });
+});
+
+describe('validateSlackMessage (Block Kit limits)', () => {
+  const btn = (id: string, extra: Record<string, unknown> = {}) => ({ type: 'button', action_id: id, text: { type: 'plain_text', text: 'Go' }, ...extra });
+  const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+  const field = { type: 'mrkdwn', text: 'f' };
+  it.each([
+    ['51 blocks', { blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })) }, 'invalid_blocks'],
+    ['section text 3001', { blocks: [section('x'.repeat(3001))] }, 'invalid_blocks'],
+    ['11 fields', { blocks: [{ type: 'section', fields: Array.from({ length: 11 }, () => field) }] }, 'invalid_blocks'],
+    ['field of 2001', { blocks: [{ type: 'section', fields: [{ type: 'mrkdwn', text: 'x'.repeat(2001) }] }] }, 'invalid_blocks'],
+    ['header mrkdwn', { blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'h' } }] }, 'invalid_blocks'],
+    ['26 action elements', { blocks: [{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => btn(`b${i}`)) }] }, 'invalid_blocks'],
+    ['duplicate action_id', { blocks: [{ type: 'actions', elements: [btn('a')] }, { type: 'section', text: { type: 'mrkdwn', text: 't' }, accessory: btn('a') }] }, 'invalid_blocks'],
+    ['action_id of 256', { blocks: [{ type: 'actions', elements: [btn('a'.repeat(256))] }] }, 'invalid_blocks'],
+    ['value of 2001', { blocks: [{ type: 'actions', elements: [btn('a', { value: 'v'.repeat(2001) })] }] }, 'invalid_blocks'],
+    ['11 context elements', { blocks: [{ type: 'context', elements: Array.from({ length: 11 }, () => field) }] }, 'invalid_blocks'],
+    ['unknown block type', { blocks: [{ type: 'rich_text_nonsense' }] }, 'invalid_blocks'],
+    ['text of 40001', { text: 'x'.repeat(40_001) }, 'msg_too_long'],
+    ['nothing', {}, 'no_text'],
+  ])('%s → %s', (_what, body, error) => {
+    expect(validateSlackMessage(body as Record<string, unknown>)?.[0]).toBe(error);
+  });
+  it('accepts the limits themselves, and 100 blocks for a view', () => {
+    const ok = {
+      text: 'x'.repeat(40_000),
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(150) } },
+        section('x'.repeat(3000)),
+        { type: 'section', fields: Array.from({ length: 10 }, () => ({ type: 'mrkdwn', text: 'x'.repeat(2000) })) },
+        { type: 'actions', elements: Array.from({ length: 25 }, (_, i) => btn(`b${i}`, { value: 'v'.repeat(2000) })) },
+        { type: 'context', elements: Array.from({ length: 10 }, () => field) },
+        { type: 'divider' },
+      ],
+    };
+    expect(validateSlackMessage(ok)).toBeUndefined();
+    const view = { blocks: Array.from({ length: 100 }, () => ({ type: 'divider' })) };
+    expect(validateSlackMessage(view, 100)).toBeUndefined();
+    expect(validateSlackMessage(view)?.[0]).toBe('invalid_blocks');
   });
 });
 
