@@ -9,6 +9,8 @@ export const OUTCOMES = ['success', 'failure', 'note', 'all'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const url = z.string().min(1, 'must be a destination URL');
+/** The name of an environment variable holding a secret. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 /** A Discord id (a snowflake): 17 to 20 digits, as a string. */
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17-20 digits, as a string)');
 
@@ -141,7 +143,7 @@ export const hubConfigSchema = z.strictObject({
       /** A file holding the bot token (read at start; never logged). */
       token_file: z.string().min(1).optional(),
       /** Or the name of an environment variable holding it. */
-      token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+      token_env: envName.optional(),
       /** Guilds to register the commands in (instant); none: global commands. */
       guild_ids: z.array(snowflake).default([]),
       /** The lab channel: DM fallback (a mention) for users who cannot be DMed. */
@@ -151,8 +153,36 @@ export const hubConfigSchema = z.strictObject({
     })
     .refine((d) => (d.token_file === undefined) !== (d.token_env === undefined), { message: 'needs exactly one of token_file or token_env' })
     .optional(),
+  /**
+   * The Slack app (docs/slack.md): over Socket Mode (the active hub connects out with the app
+   * token), or in HTTP mode (Slack POSTs to the hub's /slack/events, checked with the signing
+   * secret); it answers `/flurm …` and the aliases. Absent: no Slack app.
+   */
+  slack: z
+    .strictObject({
+      /** The bot token (xoxb-…), from a file or an environment variable. */
+      bot_token_file: z.string().min(1).optional(),
+      bot_token_env: envName.optional(),
+      /** The app-level token (xapp-…, connections:write) for Socket Mode. */
+      app_token_file: z.string().min(1).optional(),
+      app_token_env: envName.optional(),
+      /** HTTP mode instead of Socket Mode: Slack POSTs to the hub's /slack/events, signed with this. */
+      signing_secret_file: z.string().min(1).optional(),
+      signing_secret_env: envName.optional(),
+      /** The lab channel (C…), for alerts. */
+      channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)').optional(),
+      /** Slack's Web API base; tests and local servers point it elsewhere. */
+      api: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://slack.com/api/'),
+      /** More slash commands, each answering one command: `sciencecluster = "best"`. */
+      aliases: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a slash command name (lowercase, up to 32)'), z.string().min(1)).default({}),
+    })
+    .refine((d) => (d.bot_token_file === undefined) !== (d.bot_token_env === undefined), { message: 'needs exactly one of bot_token_file or bot_token_env' })
+    .refine((d) => [d.app_token_file, d.app_token_env, d.signing_secret_file, d.signing_secret_env].filter((x) => x !== undefined).length === 1, {
+      message: 'needs exactly one of app_token_file or app_token_env (Socket Mode), or signing_secret_file or signing_secret_env (HTTP mode)',
+    })
+    .optional(),
   /** Per-user settings the admin owns: `[users.alice] discord = "…"` links alice to a Discord user. */
-  users: z.record(z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'must be a unix user name'), z.strictObject({ discord: snowflake.optional() })).default({}),
+  users: z.record(z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'must be a unix user name'), z.strictObject({ discord: snowflake.optional(), slack: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U…)').optional() })).default({}),
   diagnose: z.strictObject({ patterns: z.array(z.unknown()).default([]) }).prefault({}),
 });
 export type HubConfig = z.infer<typeof hubConfigSchema>;

@@ -24,6 +24,9 @@ import { SlurmPoller, findSlurm } from './slurm-poller.js';
 import { withJobName } from '../model/job-name.js';
 import { MuteStore, WhenFreeStore } from '../store/bot.js';
 import { DiscordHub, readToken } from './discord.js';
+import { SlackApp } from '../frontends/slack/app.js';
+import { readSecret } from '../config/secret.js';
+import { ConfigError } from '../lib/errors.js';
 import { dmUrl } from '../notifiers/discord-dm.js';
 import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
@@ -82,6 +85,10 @@ export class Hub {
   /** The command table's data, in-process (POST /api/v1/commands, the bot). */
   private source: DataSource | null = null;
   private whenFreeTicker: Ticker | null = null;
+  /** The Slack app's tokens when [slack] is set (read at construction: a bad one stops start-up). */
+  private readonly slackTokens: { bot: string; app?: string; signingSecret?: string } | null = null;
+  /** The Slack app while this hub is active. */
+  private slackApp: SlackApp | null = null;
   private readonly enqueuer: Enqueuer;
   url: string | null = null;
   private readonly startedMs = Date.now();
@@ -137,6 +144,19 @@ export class Hub {
         timeoutSeconds: cfg.delivery.timeout_seconds,
         wake: () => this.deliverer.wake(),
       });
+    }
+    if (cfg.slack) {
+      for (const [alias, target] of Object.entries(cfg.slack.aliases)) {
+        if (!COMMANDS.some((c) => c.name === target)) throw new ConfigError(`slack.aliases.${alias}`, `"${target}" is not a flurm command (${COMMANDS.map((c) => c.name).join(', ')})`);
+        if (alias === 'flurm') throw new ConfigError(`slack.aliases.${alias}`, '/flurm is the app\'s own command');
+      }
+      const dir = o.configDir ?? process.cwd();
+      this.slackTokens = {
+        bot: readSecret({ field: '[slack] bot_token', file: cfg.slack.bot_token_file, env: cfg.slack.bot_token_env, what: 'the bot token' }, dir, o.env),
+        ...(cfg.slack.signing_secret_file || cfg.slack.signing_secret_env
+          ? { signingSecret: readSecret({ field: '[slack] signing_secret', file: cfg.slack.signing_secret_file, env: cfg.slack.signing_secret_env, what: 'the signing secret' }, dir, o.env) }
+          : { app: readSecret({ field: '[slack] app_token', file: cfg.slack.app_token_file, env: cfg.slack.app_token_env, what: 'the app token' }, dir, o.env) }),
+      };
     }
     // "Linked" as a DM, so the person sees in Discord that `flurm link` worked.
     this.links.onLinked = (user, discordId, info) => {
@@ -264,6 +284,8 @@ export class Hub {
       slurm: () => this.slurm?.view() ?? null,
       selfUrl: () => this.url ?? null,
       link: (user) => this.links.status(user),
+      // A standby (or a hub without the app) answers 503: Slack retries, and the active hub answers.
+      slackEvents: this.o.config.slack ? (req) => (this.slackApp ? this.slackApp.handleHttp(req) : Promise.resolve(new Response('standby hub: no Slack app here', { status: 503 }))) : undefined,
     };
     const app = createApp(api);
     this.source = createHubSource(api, () => this.url ?? null);
@@ -300,6 +322,12 @@ export class Hub {
    * interaction a second time. Connecting never waits for Discord.
    */
   private startFrontEnds(): void {
+    const slack = this.o.config.slack;
+    if (slack && this.slackTokens && this.source && !this.slackApp) {
+      const bySlack = new Map(Object.entries(this.o.config.users).flatMap(([u, v]) => (v.slack ? [[v.slack, u] as const] : [])));
+      this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source, commands: COMMANDS, userOf: (id) => bySlack.get(id) ?? null, log: this.o.log });
+      void this.slackApp.start().catch((err) => this.o.log.error('the Slack app did not start', { error: errorMessage(err) }));
+    }
     const d = this.discord;
     if (!d || !this.source) return;
     void d.start(this.source).catch((err) => this.o.log.error('the Discord bot did not start', { error: errorMessage(err) }));
@@ -313,6 +341,9 @@ export class Hub {
   }
 
   private async stopFrontEnds(): Promise<void> {
+    const slack = this.slackApp;
+    this.slackApp = null;
+    await slack?.stop();
     await this.whenFreeTicker?.stop();
     await this.discord?.stop();
   }
@@ -335,6 +366,7 @@ export class Hub {
       nodes: this.nodes?.summary() ?? null,
       slurm: this.slurm ? this.slurm.health() : { enabled: false, reason: this.slurmOff },
       discord: this.discord ? this.discord.health() : null,
+      slack: this.o.config.slack ? (this.slackApp?.health() ?? { state: 'standby' }) : null,
     };
   }
 

@@ -73,6 +73,7 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
       await checkNodes(url);
       checkSlurm(h.slurm as SlurmHealthAnswer | undefined, add);
       checkDiscord(h.discord as DiscordHealthAnswer | null | undefined, add);
+      checkSlack(h.slack as SlackHealthAnswer | null | undefined, add);
     } catch (err) {
       add('fail', `hub ${url}`, `not reachable: ${errorMessage(err)} — jobs are still recorded in your spool; messages go out when a hub runs`);
     }
@@ -141,6 +142,30 @@ function checkDiscord(d: DiscordHealthAnswer | null | undefined, add: (level: 'o
   else add(b.state === 'down' ? 'fail' : 'warn', 'discord bot', `${b.state} since ${b.since ?? '?'}${b.last_error ? `: ${b.last_error}` : ''}`);
   if (b.commands?.error) add('warn', 'discord commands', `not registered: ${b.commands.error}`);
   if (d.dm.cannot_dm.length) add('warn', 'discord DMs', `Discord will not let the bot DM ${d.dm.cannot_dm.join(', ')} (their DMs from server members are off): ${d.dm.channel_fallbacks ? 'they are mentioned in the lab channel instead' : 'set [discord] channel_id to mention them there'}`);
+}
+
+/** What the hub's /healthz says of its Slack app (frontends/slack/app.ts health()). */
+interface SlackHealthAnswer {
+  state: string;
+  since?: string;
+  last_error?: string | null;
+  team?: string | null;
+  bot_user?: string | null;
+  scopes?: string[];
+  mode?: 'socket' | 'http';
+  refused?: number;
+}
+
+/** Scopes the Slack app uses (docs/slack.md's manifest): commands, and chat:write to answer. */
+const SLACK_SCOPES = ['commands', 'chat:write'];
+
+function checkSlack(s: SlackHealthAnswer | null | undefined, add: (level: 'ok' | 'warn' | 'fail', what: string, detail?: string) => void): void {
+  if (!s) return;
+  if (s.state === 'standby') return add('ok', 'slack app', 'this hub is standby: the active hub runs the app');
+  if (s.state !== 'ready') return add(s.state === 'down' ? 'fail' : 'warn', 'slack app', `${s.state} since ${s.since ?? '?'}${s.last_error ? `: ${s.last_error}` : ''}`);
+  const missing = SLACK_SCOPES.filter((x) => !(s.scopes ?? []).includes(x));
+  const how = s.mode === 'http' ? `HTTP mode at the hub's /slack/events${s.refused ? `, ${s.refused} unsigned or badly signed request(s) refused` : ''}` : 'Socket Mode';
+  add(missing.length ? 'warn' : 'ok', 'slack app', `connected as ${s.bot_user ?? '?'} in ${s.team ?? '?'} (${how}); scopes ${(s.scopes ?? []).join(', ') || 'none'}${missing.length ? `; missing ${missing.join(', ')}` : ''}`);
 }
 
 /** What the hub's /healthz says of its SLURM poller (hub/slurm-poller.ts SlurmHealth). */

@@ -34,6 +34,8 @@ export interface HubApi {
   selfUrl?(): string | null;
   /** The Discord link in effect for a user (hub/links.ts), or null. */
   link?(user: string): { discord_id: string; source: 'spool' | 'config'; linked_ms: number; host: string | null } | null;
+  /** The Slack app in HTTP mode: a request Slack POSTed (verified there, by its signature). */
+  slackEvents?(req: Request): Promise<Response>;
 }
 
 /** The largest POST /api/v1/commands/NAME body. */
@@ -72,6 +74,9 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, ...api.health() }));
+
+  // Slack's HTTP mode (docs/slack.md): Bolt's default path. No app, or Socket Mode: not here.
+  app.post('/slack/events', (c) => (api.slackEvents ? api.slackEvents(c.req.raw) : c.json({ error: 'this hub runs no Slack app in HTTP mode' }, 404)));
 
   app.get('/api/v1/jobs', (c) => {
     const user = c.req.query('user') || undefined;

@@ -1,0 +1,256 @@
+// The Slack app (issue 12, first part): a front end of the command table that the ACTIVE hub runs
+// over Socket Mode (@slack/bolt 5: no inbound port). `/flurm NAME [args]` and the lab's aliases
+// (`[slack.aliases] sciencecluster = "best"`) are parsed by command-text.ts, acknowledged at once
+// (Slack's 3 s), and answered through response_url in Block Kit within Slack's limits (50 blocks
+// a message; a long table split across messages). Bolt is imported when the app starts.
+import type { KnownBlock } from '@slack/types';
+import type { CommandContext, CommandDef } from '../../commands/table.js';
+import { CommandArgsError } from '../../commands/table.js';
+import { invoke } from '../../commands/invoke.js';
+import type { DataSource } from '../../commands/source.js';
+import { errorMessage, UserError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Message } from '../../model/message.js';
+import { splitTable } from '../text/render.js';
+import { parseCommandText, usageOf } from './command-text.js';
+import { renderSlack, SLACK_LIMITS } from './render.js';
+
+/** A table part per section block (3000 characters, less the code fence). */
+const SLACK_TABLE_PART_CHARS = 2900;
+/** Slack lets a response_url be used 5 times. */
+const RESPONSES_MAX = 5;
+/** Entries whose answers are about the person asking. */
+const PERSONAL = new Set(['jobs', 'help']);
+
+/** What the receiver needs of Bolt's App. */
+interface BoltApp {
+  processEvent(event: { body: Record<string, unknown>; ack: (response?: unknown) => Promise<void> }): Promise<void>;
+}
+/** Slack's payloads are small; anything larger is not Slack. */
+const HTTP_BODY_MAX_BYTES = 1024 * 1024;
+/** Slack gives up after 3 s: answer 200 by then whatever the handler does. */
+const ACK_WAIT_MS = 2500;
+
+export type SlackState = 'off' | 'connecting' | 'ready' | 'down' | 'stopped';
+
+export interface SlackHealth {
+  state: SlackState;
+  since: string;
+  last_error: string | null;
+  team: string | null;
+  bot_user: string | null;
+  /** The bot token's scopes (auth.test's x-oauth-scopes). */
+  scopes: string[];
+  mode: 'socket' | 'http';
+  /** HTTP mode: requests refused for a missing, wrong or stale signature. */
+  refused: number;
+  commands: { answered: number; failed: number };
+}
+
+export interface SlackAppOptions {
+  botToken: string;
+  /** Socket Mode (the default): the app-level token. HTTP mode: the signing secret instead. */
+  appToken?: string;
+  signingSecret?: string;
+  /** Slack's Web API base ("https://slack.com/api/"). */
+  api: string;
+  /** Extra slash commands → the table entry each answers ("sciencecluster" → "best"). */
+  aliases: Readonly<Record<string, string>>;
+  source: DataSource;
+  commands: readonly CommandDef[];
+  /** The unix user linked to a Slack user id, or null. */
+  userOf(slackUserId: string): string | null;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface SlackBody {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** A command's messages as response bodies: ≤ 50 blocks each, a plain text fallback. */
+export function slackBodies(messages: readonly Message[]): SlackBody[] {
+  const parts = messages.flatMap((m) => splitTable(m, SLACK_TABLE_PART_CHARS)).map((m) => ({ m, r: renderSlack(m) }));
+  const bodies: SlackBody[] = [];
+  let cur: SlackBody | null = null;
+  for (const { r } of parts) {
+    if (!cur || cur.blocks.length + r.blocks.length > SLACK_LIMITS.blocks) {
+      cur = { text: r.text, blocks: [] };
+      bodies.push(cur);
+    }
+    cur.blocks.push(...r.blocks.slice(0, SLACK_LIMITS.blocks));
+  }
+  return bodies.length ? bodies : [{ text: 'Nothing to show.', blocks: [] }];
+}
+
+/** /flurm help: every command with how to ask it. */
+export function slackHelp(defs: readonly CommandDef[], aliases: Readonly<Record<string, string>>): Message {
+  const alias = Object.entries(aliases);
+  return {
+    title: 'flurm',
+    severity: 'info',
+    summary: 'Ask the lab\'s cluster: `/flurm NAME key=value …` (or `--key value`).',
+    fields: [
+      ...defs.map((d) => ({ name: usageOf(d), value: d.description, inline: false })),
+      ...alias.map(([a, c]) => ({ name: `/${a}`, value: `the same as /flurm ${c}`, inline: false })),
+    ],
+  };
+}
+
+function errorText(err: unknown): Message {
+  if (err instanceof CommandArgsError) return { title: `/flurm ${err.command}: bad option`, severity: 'warning', summary: err.issues.map((x) => `${x.field}: ${x.message}`).join('\n') };
+  if (err instanceof UserError) return { title: 'Cannot answer', severity: 'warning', summary: err.message };
+  return { title: 'Something went wrong', severity: 'failure', summary: `The hub could not answer: ${errorMessage(err)}` };
+}
+
+export class SlackApp {
+  private app: { start(): Promise<unknown>; stop(): Promise<unknown> } | null = null;
+  /** The Bolt app, as its receiver sees it (HTTP mode). */
+  private boltApp: BoltApp | null = null;
+  private readonly now: () => number;
+  private readonly h: SlackHealth;
+
+  constructor(private readonly o: SlackAppOptions) {
+    this.now = o.now ?? Date.now;
+    this.h = { state: 'off', since: new Date(this.now()).toISOString(), last_error: null, team: null, bot_user: null, scopes: [], mode: o.appToken ? 'socket' : 'http', refused: 0, commands: { answered: 0, failed: 0 } };
+  }
+
+  health(): SlackHealth {
+    return { ...this.h, scopes: [...this.h.scopes], commands: { ...this.h.commands } };
+  }
+
+  private setState(s: SlackState, error?: string): void {
+    if (this.h.state !== s) {
+      this.h.state = s;
+      this.h.since = new Date(this.now()).toISOString();
+      this.o.log.info('slack app', { state: s, ...(error ? { error } : {}) });
+    }
+    if (error !== undefined) this.h.last_error = error;
+  }
+
+  /** What `/flurm TEXT` (or `/ALIAS TEXT`) answers, and whether only the asker sees it. */
+  async answer(command: string, text: string, slackUserId: string): Promise<{ bodies: SlackBody[]; ephemeral: boolean }> {
+    const name = command.replace(/^\//, '');
+    const fixed = name === 'flurm' ? undefined : this.o.aliases[name];
+    const parsed = parseCommandText(text, this.o.commands, fixed ? { fixed } : {});
+    if (!parsed.ok) {
+      if (parsed.help) return { bodies: slackBodies([slackHelp(this.o.commands, this.o.aliases)]), ephemeral: true };
+      return { bodies: slackBodies([{ title: 'Usage', severity: 'warning', summary: parsed.usage }]), ephemeral: true };
+    }
+    const ctx: CommandContext = { user: this.o.userOf(slackUserId), warn: () => undefined };
+    try {
+      const a = await invoke(parsed.def, parsed.args, this.o.source, ctx, { frontEnd: 'other' });
+      // An alias answers in the channel, as the lab's own command always did.
+      return { bodies: slackBodies(a.messages), ephemeral: fixed === undefined && PERSONAL.has(parsed.def.name) };
+    } catch (err) {
+      return { bodies: slackBodies([errorText(err)]), ephemeral: true };
+    }
+  }
+
+  /** Connect over Socket Mode in the background; Bolt reconnects by itself once connected. */
+  async start(): Promise<void> {
+    if (this.app) return;
+    this.setState('connecting');
+    const { App, LogLevel } = await import('@slack/bolt');
+    // Bolt's own lines go to the hub's log (a reconnect is a warning, not a stack on stderr).
+    const log = this.o.log;
+    const said = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (...a: unknown[]) => log.warn('slack', { said: said(a) }),
+      error: (...a: unknown[]) => log.warn('slack', { said: said(a) }),
+      setLevel: () => undefined,
+      getLevel: () => LogLevel.WARN,
+      setName: () => undefined,
+    };
+    const clientOptions = { slackApiUrl: this.o.api, logger };
+    const http = !this.o.appToken;
+    // HTTP mode: this object is Bolt's receiver, fed by the hub's own HTTP server (handleHttp).
+    const receiver = { init: (a: unknown) => void (this.boltApp = a as BoltApp), start: async () => undefined, stop: async () => undefined };
+    const app = new App({
+      token: this.o.botToken,
+      ...(http ? { receiver } : { appToken: this.o.appToken, socketMode: true, installerOptions: { clientOptions } }),
+      logger,
+      clientOptions,
+    });
+    for (const c of ['flurm', ...Object.keys(this.o.aliases)]) {
+      app.command(`/${c}`, async ({ command, ack, respond }) => {
+        await ack();
+        try {
+          const { bodies, ephemeral } = await this.answer(command.command, command.text ?? '', command.user_id);
+          for (const b of bodies.slice(0, RESPONSES_MAX)) await respond({ response_type: ephemeral ? 'ephemeral' : 'in_channel', text: b.text, blocks: b.blocks });
+          this.h.commands.answered++;
+        } catch (err) {
+          this.h.commands.failed++;
+          this.o.log.warn('slack command failed', { command: command.command, error: errorMessage(err) });
+        }
+      });
+    }
+    this.app = app;
+    try {
+      const auth = (await app.client.auth.test()) as { team?: string; user?: string; response_metadata?: { scopes?: string[] } };
+      this.h.team = auth.team ?? null;
+      this.h.bot_user = auth.user ?? null;
+      this.h.scopes = auth.response_metadata?.scopes ?? [];
+      await app.start();
+      this.setState('ready');
+    } catch (err) {
+      this.boltApp = null;
+      this.setState('down', `cannot connect to Slack: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * HTTP mode: one request Slack POSTed to the hub's /slack/events. Verified with the signing
+   * secret and Slack's 5-minute window first (Bolt's verifySlackRequest); a missing, wrong or
+   * stale signature is 401 and a log line, and never reaches a command.
+   */
+  async handleHttp(req: Request): Promise<Response> {
+    const app = this.boltApp;
+    if (!app || !this.o.signingSecret) return new Response('the Slack app is not running here', { status: 503 });
+    const length = Number(req.headers.get('content-length') ?? 0);
+    if (length > HTTP_BODY_MAX_BYTES) return new Response('too large', { status: 413 });
+    const body = await req.text();
+    if (body.length > HTTP_BODY_MAX_BYTES) return new Response('too large', { status: 413 });
+    const signature = req.headers.get('x-slack-signature');
+    const ts = Number(req.headers.get('x-slack-request-timestamp'));
+    const { verifySlackRequest } = await import('@slack/bolt');
+    try {
+      if (!signature || !Number.isFinite(ts)) throw new Error('no Slack signature headers');
+      verifySlackRequest({ signingSecret: this.o.signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': ts }, nowMilliseconds: this.now() });
+    } catch (err) {
+      this.h.refused++;
+      this.o.log.warn('refused a request to /slack/events', { reason: errorMessage(err) });
+      return new Response('invalid signature', { status: 401 });
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      if ((req.headers.get('content-type') ?? '').includes('application/json')) parsed = JSON.parse(body) as Record<string, unknown>;
+      else {
+        const form = Object.fromEntries(new URLSearchParams(body));
+        parsed = typeof form.payload === 'string' ? (JSON.parse(form.payload) as Record<string, unknown>) : form;
+      }
+    } catch {
+      return new Response('not a Slack request body', { status: 400 });
+    }
+    if (parsed.type === 'url_verification') return Response.json({ challenge: parsed.challenge });
+    // The answer Slack waits for is the ack: resolve the HTTP response with it.
+    let answer: (r: Response) => void = () => undefined;
+    const acked = new Promise<Response>((r) => (answer = r));
+    const ack = async (response?: unknown) => answer(response === undefined || response === '' ? new Response(null, { status: 200 }) : typeof response === 'string' ? new Response(response, { status: 200 }) : Response.json(response));
+    void app.processEvent({ body: parsed, ack }).catch((err: unknown) => {
+      this.o.log.warn('slack request failed', { error: errorMessage(err) });
+      answer(new Response('failed', { status: 500 }));
+    });
+    return Promise.race([acked, new Promise<Response>((r) => setTimeout(() => r(new Response(null, { status: 200 })), ACK_WAIT_MS).unref())]);
+  }
+
+  async stop(): Promise<void> {
+    const app = this.app;
+    this.app = null;
+    if (app) await app.stop().catch(() => undefined);
+    this.setState('stopped');
+  }
+}

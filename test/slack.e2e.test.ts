@@ -1,0 +1,131 @@
+// The Slack app as the hub runs it: a real `flurm hub` process (and a real agent) against the
+// local Slack (test/support/slack-server.ts) over Socket Mode — /flurm and an alias answered
+// with the CLI's facts, the state in doctor, and only the active hub of a pair connected.
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { startSlackServer, type SlackServer } from './support/slack-server.js';
+
+interface SlackHealth {
+  state: string;
+  scopes?: string[];
+}
+
+describe('the Slack app, as the hub runs it', () => {
+  let lab: Lab;
+  let srv: SlackServer;
+  const hubs: HubProc[] = [];
+  const procs: Proc[] = [];
+
+  afterEach(async () => {
+    for (const p of procs.splice(0)) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+    for (const h of hubs.splice(0)) await h.stop();
+    await srv?.close();
+    lab?.cleanup();
+  });
+
+  async function setup(lease = 15, mode: 'socket' | 'http' = 'socket'): Promise<string> {
+    lab = makeLab('flurm-slack-');
+    srv = await startSlackServer();
+    const bot = path.join(lab.root, 'slack-bot');
+    const app = path.join(lab.root, 'slack-app');
+    fs.writeFileSync(bot, `${srv.botToken}\n`, { mode: 0o600 });
+    fs.writeFileSync(app, `${mode === 'http' ? srv.signingSecret : srv.appToken}\n`, { mode: 0o600 });
+    return lab.hubConfig({
+      extra: `
+[nodes]
+poll_interval_seconds = 0.3
+[lease]
+lease_seconds = ${lease}
+[slack]
+bot_token_file = "${bot}"
+${mode === 'http' ? 'signing_secret_file' : 'app_token_file'} = "${app}"
+api = "${srv.apiUrl}"
+[slack.aliases]
+sciencecluster = "best"
+`,
+    });
+  }
+
+  async function hub(config: string): Promise<HubProc> {
+    const h = await startHub(config);
+    hubs.push(h);
+    return h;
+  }
+  const slackHealth = async (h: HubProc) => (await getJson<{ slack: SlackHealth }>(`${h.url}/healthz`)).slack;
+
+  it('answers /flurm status and /sciencecluster with the facts the CLI prints; doctor shows the connection', async () => {
+    const config = await setup();
+    const agent = startFlurm(['agent', '--interval', '1s', '--cluster', lab.cluster], { env: { ...process.env, FLURM_HOST: 'cpu1', PATH: `/nonexistent:${process.env.PATH}` } });
+    procs.push(agent);
+    const h = await hub(config);
+    await waitUntil(async () => (await slackHealth(h)).state === 'ready', 15_000, 'the Slack app ready');
+    await srv.waitForConnection();
+    await waitUntil(async () => (await getJson<{ nodes: { host: string; state: string }[] }>(`${h.url}/api/v1/nodes`)).nodes.some((n) => n.host === 'cpu1' && n.state === 'fresh'), 15_000, 'cpu1 fresh');
+
+    const status = srv.slashCommand('/flurm', 'status');
+    expect((await status.ack).latencyMs).toBeLessThan(3000);
+    const answer = await status.final();
+    expect(answer.ephemeral).toBe(false);
+    expect(JSON.stringify(answer.blocks)).toContain('cpu1');
+    const alias = await srv.slashCommand('/sciencecluster', 'mem=1M').final();
+    expect(JSON.stringify(alias.blocks)).toMatch(/Best node: cpu1/);
+    const cli = await runFlurm(['best', '--mem', '1M', '--json', '--hub', h.url], { env: lab.home('alice').env });
+    expect(JSON.parse(cli.stdout).chosen.host).toBe('cpu1');
+
+    const doctor = await runFlurm(['doctor'], { env: { ...lab.home('alice').env, FLURM_HUB_URL: h.url } });
+    expect(doctor.stdout).toMatch(/slack app — connected as .* \(Socket Mode\); scopes .*commands/);
+  });
+
+  it('only the active hub of a pair connects; the standby connects when it takes over', async () => {
+    const config = await setup(2);
+    const a = await hub(config);
+    await waitUntil(async () => (await slackHealth(a)).state === 'ready', 15_000, 'a ready');
+    const b = await hub(config);
+    await waitUntil(async () => (await slackHealth(b)).state === 'standby', 10_000, 'b standby');
+    await srv.waitForConnection();
+    expect(srv.openConnections).toBe(1);
+    await a.kill9();
+    hubs.splice(hubs.indexOf(a), 1);
+    await waitUntil(async () => (await slackHealth(b)).state === 'ready', 15_000, 'b took over');
+    await srv.waitFor(() => srv.openConnections === 1 && srv.connections === 2, 15_000, 'b connected');
+    const answer = await srv.slashCommand('/flurm', 'help').final();
+    expect(JSON.stringify(answer)).toContain('/flurm best');
+  });
+
+  it('HTTP mode: a signed request to the hub\'s /slack/events is answered; unsigned, tampered and stale ones get 401 and reach no command', async () => {
+    const config = await setup(15, 'http');
+    const h = await hub(config);
+    await waitUntil(async () => (await slackHealth(h)).state === 'ready', 15_000, 'the Slack app ready');
+    const httpUrl = `${h.url}/slack/events`;
+    const good = srv.slashCommand('/flurm', 'help', { via: { httpUrl, sign: 'valid' } });
+    expect((await good.ack).status).toBe(200);
+    expect(JSON.stringify(await good.final())).toContain('/flurm best');
+    for (const sign of ['none', 'tampered', 'stale'] as const) {
+      const bad = srv.slashCommand('/flurm', 'status', { via: { httpUrl, sign } });
+      expect((await bad.ack).status, sign).toBe(401);
+    }
+    // Only the signed one was answered: the refusals are counted, no response_url was used for them.
+    await waitUntil(async () => ((await slackHealth(h)) as { refused?: number }).refused === 3, 5000, 'three refused');
+    expect(h.text()).toMatch(/refused a request to \/slack\/events/);
+    expect(srv.requests.filter((r) => r.path.startsWith('/respond/'))).toHaveLength(1);
+  });
+
+  it('a bad alias or a missing token stops start-up naming the field', async () => {
+    const config = await setup();
+    fs.appendFileSync(config, '');
+    const bad = fs.readFileSync(config, 'utf8').replace('sciencecluster = "best"', 'sciencecluster = "bets"');
+    fs.writeFileSync(config, bad);
+    const r = await runFlurm(['hub', '--config', config], { env: process.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/slack\.aliases\.sciencecluster: "bets" is not a flurm command/);
+    fs.rmSync(path.join(lab.root, 'slack-app'));
+    fs.writeFileSync(config, bad.replace('"bets"', '"best"'));
+    const r2 = await runFlurm(['hub', '--config', config], { env: process.env });
+    expect(r2.stderr).toMatch(/\[slack\] app_token_file: cannot read .*slack-app: no such file/);
+  });
+});
