@@ -5,7 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
-import { startSlackServer, type SlackServer } from './support/slack-server.js';
+import os from 'node:os';
+import { DEFAULT_SLACK_USERS, startSlackServer, type SlackServer } from './support/slack-server.js';
+
+/** The unix user running the tests owns every spool file: link them to the server's first user. */
+const ME = os.userInfo().username;
+const SLACK_ME = DEFAULT_SLACK_USERS[0]!.id;
 
 interface SlackHealth {
   state: string;
@@ -47,6 +52,8 @@ ${mode === 'http' ? 'signing_secret_file' : 'app_token_file'} = "${app}"
 api = "${srv.apiUrl}"
 [slack.aliases]
 sciencecluster = "best"
+[users.${ME}]
+slack = "${SLACK_ME}"
 `,
     });
   }
@@ -114,6 +121,42 @@ sciencecluster = "best"
     expect(h.text()).toMatch(/refused a request to \/slack\/events/);
     expect(srv.requests.filter((r) => r.path.startsWith('/respond/'))).toHaveLength(1);
   });
+
+  it('DMs a linked user when a job ends; killed between Slack\'s answer and the "sent" write 10 times, each DM shows once (found by its metadata)', async () => {
+    const config = await setup();
+    let h = await hub(config);
+    await waitUntil(async () => (await slackHealth(h)).state === 'ready', 15_000, 'the Slack app ready');
+    const alice = lab.home('alice');
+    await runFlurm(['run', '-t', 'first-slack-dm', '--', 'true'], { env: alice.env });
+    const dmChannel = srv.dmChannel(SLACK_ME);
+    const first = await srv.waitFor(() => srv.messages(dmChannel).find((m) => JSON.stringify(m.blocks).includes('first-slack-dm')), 15_000, 'the DM');
+    expect(first.metadata).toMatchObject({ event_type: 'flurm_message', event_payload: { key: expect.stringMatching(/^flurm-[0-9a-f]{32}$/) } });
+
+    const ROUNDS = 10;
+    let frozen = 0;
+    // Slack stores the message; the hub is frozen before it reads the answer, then killed.
+    srv.beforeRespond(
+      (r) => r.method === 'chat.postMessage',
+      () => {
+        process.kill(h.child.pid!, 'SIGSTOP');
+        frozen++;
+      },
+    );
+    for (let i = 0; i < ROUNDS; i++) {
+      await runFlurm(['run', '-t', `slack-round-${i}-end`, '--', 'true'], { env: alice.env });
+      await srv.waitFor(() => frozen === i + 1, 20_000, `round ${i}: the DM stored`);
+      process.kill(h.child.pid!, 'SIGKILL');
+      await h.exited;
+      hubs.splice(hubs.indexOf(h), 1);
+      h = await hub(config);
+      // The restarted hub knows the send was in flight: it looks in the DM's history and finds it.
+      await waitUntil(async () => (await getJson<{ outbox: Record<string, number> }>(`${h.url}/healthz`)).outbox.pending === 0, 20_000, `round ${i}: the outbox drained`);
+    }
+    const dms = srv.messages(dmChannel);
+    for (let i = 0; i < ROUNDS; i++) expect(dms.filter((m) => JSON.stringify(m.blocks).includes(`slack-round-${i}-end`)), `round ${i}`).toHaveLength(1);
+    expect(srv.requests.filter((r) => r.method === 'chat.postMessage')).toHaveLength(ROUNDS + 1);
+    expect(srv.requests.filter((r) => r.method === 'conversations.history').length).toBeGreaterThanOrEqual(ROUNDS);
+  }, 240_000);
 
   it('a bad alias or a missing token stops start-up naming the field', async () => {
     const config = await setup();

@@ -14,7 +14,7 @@ import { Ticker } from '../lib/ticker.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox.js';
 import type { Receipts } from './receipts.js';
 import { parseDestination } from '../notifiers/registry.js';
-import type { Destination, DiscordDmTransport } from '../notifiers/types.js';
+import type { Destination, DiscordDmTransport, SlackDmTransport } from '../notifiers/types.js';
 import { buildDigestMessage, DIGEST_MAX_ITEMS } from '../messages/digest-message.js';
 
 export interface DeliverOptions {
@@ -29,6 +29,8 @@ export interface DeliverOptions {
   fetch?: typeof fetch;
   /** The hub's Discord bot, for discord-dm:// destinations. */
   discordBot?: DiscordDmTransport;
+  /** The hub's Slack app, for slack-dm:// destinations. */
+  slackBot?: SlackDmTransport;
 }
 
 /** Delay before attempt n+1 (n = attempts made so far): full jitter over [50%, 100%] of base·2^n. */
@@ -207,8 +209,19 @@ export class Deliverer {
    */
   private async attempt(head: OutboxRow, rows: readonly OutboxRow[], dest: Destination, message: Message, key: string): Promise<void> {
     const redacted = head.dest_redacted;
+    // Recorded before the request: if the hub dies now, the next attempt knows it may be a repeat.
+    const maybeSent = head.sending_ms !== null && head.sending_ms !== undefined;
+    this.outbox.markSending(rows.map((r) => r.id), this.now());
     try {
-      await dest.send(message, { timeoutMs: this.opts.timeoutSeconds * 1000, fetch: this.opts.fetch, idempotencyKey: wireKey(key), refId: rows.length === 1 ? head.ref_id : undefined, discordBot: this.opts.discordBot });
+      await dest.send(message, {
+        timeoutMs: this.opts.timeoutSeconds * 1000,
+        fetch: this.opts.fetch,
+        idempotencyKey: wireKey(key),
+        refId: rows.length === 1 ? head.ref_id : undefined,
+        discordBot: this.opts.discordBot,
+        slackBot: this.opts.slackBot,
+        maybeSent,
+      });
       const now = this.now();
       // Mark first (synchronous SQLite write), then the receipts. A crash between the service's
       // answer and this write is the one window in which a message can be sent twice; the

@@ -26,7 +26,8 @@ import { MuteStore, WhenFreeStore } from '../store/bot.js';
 import { DiscordHub, readToken } from './discord.js';
 import { SlackApp } from '../frontends/slack/app.js';
 import { readSecret } from '../config/secret.js';
-import { ConfigError } from '../lib/errors.js';
+import { ConfigError, DeliveryError } from '../lib/errors.js';
+import { slackDmUrl } from '../notifiers/slack-dm.js';
 import { dmUrl } from '../notifiers/discord-dm.js';
 import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
@@ -114,6 +115,8 @@ export class Hub {
       now,
       // The bot exists once the config is read (below); DMs are only sent after start().
       discordBot: { sendDm: (id, m, x) => (this.discord ? this.discord.sendDm(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))) },
+      // The Slack app exists on the active hub (made before the outbox starts sending).
+      slackBot: { sendDm: (id, m, x) => (this.slackApp ? this.slackApp.sendDm(id, m, x) : Promise.reject(new DeliveryError('the Slack app is not running on this hub', { retryable: true }))) },
     });
     const enqueuer = new Enqueuer(this.outbox, {
       routes: cfg.routes,
@@ -124,6 +127,7 @@ export class Hub {
       now,
       receipts,
       dmOf: (user) => this.discord?.dmOf(user) ?? null,
+      slackDmOf: (user) => (cfg.slack && cfg.users[user]?.slack ? slackDmUrl(cfg.users[user]!.slack!) : null),
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;
@@ -300,8 +304,8 @@ export class Hub {
         me: { host: hostName(), pid: process.pid, url: this.url, version: this.o.version },
         log: this.o.log,
         onActive: () => {
-          this.deliverer.start();
           this.startFrontEnds();
+          this.deliverer.start();
         },
         onStandby: async () => {
           await this.stopFrontEnds();
@@ -311,8 +315,8 @@ export class Hub {
       await this.lease.start();
       this.nodes?.start();
     } else {
-      this.deliverer.start();
       this.startFrontEnds();
+      this.deliverer.start();
     }
     this.slurm?.start();
   }

@@ -145,3 +145,18 @@ describe('routing: Discord DMs and "Mute 1 h"', () => {
     expect(routeEvent({ user: 'muted', kind: 'failure', wallSeconds: 5, explicitTo: ['json://x/y'] }, withBot, u)).toEqual(['json://x/y']);
   });
 });
+
+describe('routing: Slack DMs', () => {
+  const both: RoutingPolicy = { ...upPolicy, dmOf: (u) => (u === 'alice' ? 'discord-dm://111111111111111111' : null), slackDmOf: (u) => (u === 'alice' || u === 'bob' ? `slack-dm://u0${u}` : null) };
+
+  it('a user linked in both chats with no `to` gets both DMs; in one, that one', () => {
+    const u = validateUserConfig({});
+    expect(routeEvent({ user: 'alice', kind: 'failure', wallSeconds: 5, explicitTo: [] }, both, u)).toEqual(['discord-dm://111111111111111111', 'slack-dm://u0alice']);
+    expect(routeEvent({ user: 'bob', kind: 'failure', wallSeconds: 5, explicitTo: [] }, both, u)).toEqual(['slack-dm://u0bob']);
+  });
+
+  it('slack:dm in `to` picks the Slack DM only', () => {
+    const u = validateUserConfig({ to: ['slack:dm'] });
+    expect(routeEvent({ user: 'alice', kind: 'success', wallSeconds: 5, explicitTo: [] }, both, u)).toEqual(['slack-dm://u0alice']);
+  });
+});

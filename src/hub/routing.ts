@@ -13,6 +13,7 @@
 //      the hub has none for anyone (no lab route, no user `to`) and the event names none.
 import type { Route, UserConfig } from '../config/schema.js';
 import { DM_ALIAS } from '../notifiers/discord-dm.js';
+import { SLACK_DM_ALIAS } from '../notifiers/slack-dm.js';
 
 /** What happened. `vanished` covers every "your job is in trouble" message; it routes like a failure. */
 export type EventKind = 'success' | 'failure' | 'note' | 'vanished';
@@ -40,6 +41,8 @@ export interface RoutingPolicy {
    * user with no `to` of their own gets it instead of the fallback.
    */
   dmOf?: (user: string) => string | null;
+  /** The same for Slack (slack-dm://ID, `slack:dm`), from [users.NAME] slack. */
+  slackDmOf?: (user: string) => string | null;
   /** True while the user pressed "Mute 1 h" (like `mute` in their config, for a while). */
   mutedNow?: (user: string) => boolean;
 }
@@ -64,10 +67,13 @@ function tooShort(wallSeconds: number | null, minMinutes: number): boolean {
 export function routeEvent(input: RoutingInput, policy: RoutingPolicy, user: UserConfig): string[] {
   const out = new Map<string, string>();
   const dm = policy.dmOf?.(input.user) ?? null;
+  const slackDm = policy.slackDmOf?.(input.user) ?? null;
   const add = (u: string) => {
-    if (u.trim().toLowerCase() === DM_ALIAS) {
-      if (!dm) return;
-      u = dm;
+    const alias = u.trim().toLowerCase();
+    if (alias === DM_ALIAS || alias === SLACK_DM_ALIAS) {
+      const to = alias === DM_ALIAS ? dm : slackDm;
+      if (!to) return;
+      u = to;
     }
     const c = policy.canonical(u);
     if (!out.has(c)) out.set(c, u);
@@ -77,7 +83,8 @@ export function routeEvent(input: RoutingInput, policy: RoutingPolicy, user: Use
   if (filteredByUser(input, user)) return [...out.values()];
 
   const outcome = routeOutcome(input.kind);
-  const own = user.to.length > 0 ? user.to : dm ? [dm] : policy.routes.length === 0 && input.explicitTo.length === 0 ? policy.fallback : [];
+  const dms = [dm, slackDm].filter((x): x is string => x !== null);
+  const own = user.to.length > 0 ? user.to : dms.length ? dms : policy.routes.length === 0 && input.explicitTo.length === 0 ? policy.fallback : [];
   for (const u of own) add(u);
   for (const r of policy.routes) {
     if (r.users && !r.users.includes(input.user)) continue;

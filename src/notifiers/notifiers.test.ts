@@ -18,6 +18,8 @@ import { createDesktopNotifier } from './desktop.js';
 import { listNotifiers, parseDestination } from './registry.js';
 import type { Destination } from './types.js';
 import { startDiscordServer, type DiscordServer } from '../../test/support/discord-server.js';
+import { startSlackServer, type SlackServer } from '../../test/support/slack-server.js';
+import { SlackApp } from '../frontends/slack/app.js';
 import { DiscordHub } from '../hub/discord.js';
 import { openDb } from '../store/db.js';
 import { JobStore } from '../store/jobs.js';
@@ -58,6 +60,10 @@ let fake: FakeServices;
 let discord: DiscordServer;
 let dmHub: DiscordHub;
 const DM_USER = '1180000000000001001';
+/** The local Slack, and the Slack app's DM transport against it. */
+let slack: SlackServer;
+let slackApp: SlackApp;
+const SLACK_USER = 'U0ALICE001';
 let sink: SmtpSink;
 let tmp: string;
 let notifySend: string;
@@ -77,6 +83,7 @@ const broken = new Writable({
 beforeAll(async () => {
   fake = await startFakeServices();
   discord = await startDiscordServer();
+  slack = await startSlackServer();
   const db = openDb(':memory:');
   const log = createLogger({ level: 'error', write: () => undefined });
   const problems = new ProblemStore(db);
@@ -95,6 +102,16 @@ beforeAll(async () => {
     now: Date.now,
     timeoutSeconds: 5,
     wake: () => undefined,
+  });
+  slackApp = new SlackApp({
+    botToken: slack.botToken,
+    appToken: slack.appToken,
+    api: slack.apiUrl,
+    aliases: {},
+    source: {} as never,
+    commands: COMMANDS,
+    userOf: () => null,
+    log: createLogger({ level: 'error', write: () => undefined }),
   });
   sink = await startSmtpSink();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flurm-notifiers-'));
@@ -123,6 +140,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
   await discord.close();
+  await slack.close();
   await sink.close();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -309,6 +327,28 @@ const cases: Case[] = [
     urls: () => [
       { input: `discord-dm://${DM_USER}`, canonical: `discord-dm://${DM_USER}`, redacted: `discord-dm://${DM_USER}`, secrets: [] },
       { input: 'discord:dm', canonical: 'discord:dm', redacted: 'discord:dm', secrets: [] },
+    ],
+  },
+  {
+    name: 'slack-dm',
+    destination: () => {
+      const d = parseDestination(`slack-dm://${SLACK_USER}`);
+      return { ...d, send: (m, ctx) => d.send(m, { ...ctx, slackBot: slackApp }) };
+    },
+    arrange(scenario) {
+      // Slack's Retry-After is whole seconds.
+      if (scenario === 'rate-limited') slack.failNext('chat.postMessage', [{ error: 'ratelimited', retryAfter: 2 }]);
+      if (scenario === 'server-error') slack.failNext('chat.postMessage', [{ status: 500 }]);
+      if (scenario === 'not-found') slack.failNext('chat.postMessage', [{ error: 'user_not_found' }]);
+      if (scenario === 'hang') slack.failNext('chat.postMessage', [{ hang: true }]);
+    },
+    async delivered(m) {
+      const got = await slack.waitFor(() => slack.messages(slack.dmChannel(SLACK_USER)).find((x) => JSON.stringify(x.blocks).includes(m.title)), 2000, 'the DM');
+      expect(got.metadata).toMatchObject({ event_payload: { key: 'outbox-42' } });
+    },
+    urls: () => [
+      { input: `slack-dm://${SLACK_USER}`, canonical: `slack-dm://${SLACK_USER.toLowerCase()}`, redacted: `slack-dm://${SLACK_USER.toLowerCase()}`, secrets: [] },
+      { input: 'slack:dm', canonical: 'slack:dm', redacted: 'slack:dm', secrets: [] },
     ],
   },
   {

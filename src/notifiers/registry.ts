@@ -6,6 +6,7 @@ import { consoleNotifier } from './console.js';
 import { desktopNotifier } from './desktop.js';
 import { discordNotifier } from './discord.js';
 import { DM_ALIAS, discordDmNotifier, dmAliasDestination } from './discord-dm.js';
+import { SLACK_DM_ALIAS, slackDmAliasDestination, slackDmNotifier } from './slack-dm.js';
 import { emailNotifier } from './email.js';
 import { jsonNotifier } from './json.js';
 import { ntfyNotifier } from './ntfy.js';
@@ -16,6 +17,7 @@ export const NOTIFIERS: readonly Notifier[] = [
   discordNotifier,
   discordDmNotifier,
   slackNotifier,
+  slackDmNotifier,
   ntfyNotifier,
   emailNotifier,
   jsonNotifier,
@@ -50,6 +52,7 @@ export function createRegistry(notifiers: readonly Notifier[]): NotifierRegistry
     const text = String(urlString ?? '').trim();
     if (!text) throw new ConfigError('', 'empty destination URL');
     if (text.toLowerCase() === DM_ALIAS) return dmAliasDestination;
+    if (text.toLowerCase() === SLACK_DM_ALIAS) return slackDmAliasDestination;
     let url: URL;
     try {
       url = new URL(text);

@@ -16,6 +16,19 @@ export interface SendContext {
   refId?: string;
   /** The hub's Discord bot, for discord-dm:// destinations (absent elsewhere). */
   discordBot?: DiscordDmTransport;
+  /** The hub's Slack app, for slack-dm:// destinations (absent elsewhere). */
+  slackBot?: SlackDmTransport;
+  /**
+   * An earlier request for this message went out and its outcome was never recorded (the hub
+   * died mid-request): the service may have it already. A destination that can look (Slack:
+   * the DM's history, by the key in the message metadata) looks before sending again.
+   */
+  maybeSent?: boolean;
+}
+
+/** What a Slack DM needs from the app: send to Slack user `userId`, once per key. */
+export interface SlackDmTransport {
+  sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void>;
 }
 
 /** What a DM needs from the bot: send `message` to Discord user `discordId`, exactly once per key. */

@@ -192,6 +192,11 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX when_free_open ON when_free(done, expires_ms);
   `,
+  `
+  -- Set just before a request goes out, cleared with its outcome: a row found with it set was in
+  -- flight when the hub died, so the destination may already have it (Slack DMs look first).
+  ALTER TABLE outbox ADD COLUMN sending_ms INTEGER;
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

@@ -23,6 +23,8 @@ export interface OutboxRow {
   event_ms: number;
   /** Past the per-user cap: sent as part of one digest once this window closes (ms); else null. */
   digest_ms: number | null;
+  /** When a request for it went out with no outcome recorded yet (null: none in flight). */
+  sending_ms: number | null;
 }
 
 export type NewOutboxRow = Pick<OutboxRow, 'key' | 'user' | 'ref_id' | 'dest' | 'dest_redacted' | 'message_json' | 'event_ms'> & {
@@ -49,6 +51,7 @@ export class OutboxStore {
   private readonly sentStmt: Statement;
   private readonly retryStmt: Statement;
   private readonly failStmt: Statement;
+  private readonly sendingStmt: Statement;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(`INSERT OR IGNORE INTO outbox (key, user, ref_id, dest, dest_redacted, message_json, status, created_ms, next_ms, event_ms, digest_ms, sent_ms)
@@ -56,9 +59,10 @@ export class OutboxStore {
     // A row waiting for its digest window does not hold the queue; everything else does, in order.
     this.headStmt = db.prepare(`SELECT * FROM outbox WHERE dest = ? AND status = 'pending' AND (digest_ms IS NULL OR digest_ms <= ?) ORDER BY id LIMIT 1`);
     this.groupStmt = db.prepare(`SELECT * FROM outbox WHERE dest = ? AND user = ? AND digest_ms = ? AND status = 'pending' ORDER BY id`);
-    this.sentStmt = db.prepare(`UPDATE outbox SET status = 'sent', sent_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ? AND status = 'pending'`);
-    this.retryStmt = db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_ms = ?, last_error = ? WHERE id = ? AND status = 'pending'`);
-    this.failStmt = db.prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`);
+    this.sentStmt = db.prepare(`UPDATE outbox SET status = 'sent', sent_ms = ?, attempts = attempts + 1, last_error = NULL, sending_ms = NULL WHERE id = ? AND status = 'pending'`);
+    this.retryStmt = db.prepare(`UPDATE outbox SET attempts = attempts + 1, next_ms = ?, last_error = ?, sending_ms = NULL WHERE id = ? AND status = 'pending'`);
+    this.sendingStmt = db.prepare(`UPDATE outbox SET sending_ms = ? WHERE id = ? AND status = 'pending'`);
+    this.failStmt = db.prepare(`UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, sending_ms = NULL WHERE id = ? AND status = 'pending'`);
   }
 
   /** Returns true when the row is new (false: this notification was already queued). */
@@ -90,6 +94,11 @@ export class OutboxStore {
 
   markSent(id: number, nowMs: number): void {
     this.sentStmt.run(nowMs, id);
+  }
+
+  /** A request for these rows goes out now (cleared by markSent / markRetry / markFailed). */
+  markSending(ids: readonly number[], nowMs: number): void {
+    for (const id of ids) this.sendingStmt.run(nowMs, id);
   }
 
   markRetry(id: number, nextMs: number, error: string): void {

@@ -8,7 +8,7 @@ import type { CommandContext, CommandDef } from '../../commands/table.js';
 import { CommandArgsError } from '../../commands/table.js';
 import { invoke } from '../../commands/invoke.js';
 import type { DataSource } from '../../commands/source.js';
-import { errorMessage, UserError } from '../../lib/errors.js';
+import { DeliveryError, errorMessage, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
 import { splitTable } from '../text/render.js';
@@ -21,6 +21,29 @@ const SLACK_TABLE_PART_CHARS = 2900;
 const RESPONSES_MAX = 5;
 /** Entries whose answers are about the person asking. */
 const PERSONAL = new Set(['jobs', 'help']);
+
+/** What a DM needs of the Web API. */
+type SlackDmClient = { conversations: { open(a: object): Promise<unknown>; history(a: object): Promise<unknown> }; chat: { postMessage(a: object): Promise<unknown> } };
+/** How many recent DM messages a possible repeat is looked for in. */
+const DM_HISTORY_LOOKBACK = 50;
+/** The metadata event type of flurm's DMs. */
+const DM_METADATA_EVENT = 'flurm_message';
+
+/** A Web API failure as the outbox's DeliveryError. */
+function slackDeliveryError(err: unknown): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  const e = err as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string } };
+  if (e.code === 'slack_webapi_rate_limited_error') return new DeliveryError('Slack rate limit', { status: 429, retryable: true, retryAfterSeconds: e.retryAfter ?? 1, cause: err });
+  if (e.code === 'slack_webapi_platform_error') {
+    const code = e.data?.error ?? 'error';
+    // A bad token is the destination's end (disabled until restart); a bad user or channel is this message's.
+    if (['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope'].includes(code)) return new DeliveryError(`Slack said ${code}`, { status: 401, retryable: false, cause: err });
+    if (['user_not_found', 'channel_not_found', 'cannot_dm_bot', 'user_disabled', 'invalid_blocks', 'msg_too_long', 'no_text'].includes(code)) return new DeliveryError(`Slack said ${code}`, { retryable: false, cause: err });
+    return new DeliveryError(`Slack said ${code}`, { retryable: true, cause: err });
+  }
+  if (e.code === 'slack_webapi_http_error') return new DeliveryError(`Slack answered HTTP ${e.statusCode}`, { retryable: (e.statusCode ?? 500) >= 500, cause: err });
+  return new DeliveryError(`cannot reach Slack: ${errorMessage(err)}`, { retryable: true, cause: err });
+}
 
 /** What the receiver needs of Bolt's App. */
 interface BoltApp {
@@ -45,6 +68,8 @@ export interface SlackHealth {
   /** HTTP mode: requests refused for a missing, wrong or stale signature. */
   refused: number;
   commands: { answered: number; failed: number };
+  /** DMs sent, and repeats avoided because the message was already in the DM's history. */
+  dm?: { sent: number; found_in_history: number };
 }
 
 export interface SlackAppOptions {
@@ -108,6 +133,9 @@ export class SlackApp {
   private app: { start(): Promise<unknown>; stop(): Promise<unknown> } | null = null;
   /** The Bolt app, as its receiver sees it (HTTP mode). */
   private boltApp: BoltApp | null = null;
+  private webClient: SlackDmClient | null = null;
+  private readonly dmChannels = new Map<string, string>();
+  private readonly dm = { sent: 0, found_in_history: 0 };
   private readonly now: () => number;
   private readonly h: SlackHealth;
 
@@ -117,7 +145,7 @@ export class SlackApp {
   }
 
   health(): SlackHealth {
-    return { ...this.h, scopes: [...this.h.scopes], commands: { ...this.h.commands } };
+    return { ...this.h, scopes: [...this.h.scopes], commands: { ...this.h.commands }, dm: { ...this.dm } };
   }
 
   private setState(s: SlackState, error?: string): void {
@@ -154,17 +182,7 @@ export class SlackApp {
     this.setState('connecting');
     const { App, LogLevel } = await import('@slack/bolt');
     // Bolt's own lines go to the hub's log (a reconnect is a warning, not a stack on stderr).
-    const log = this.o.log;
-    const said = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (...a: unknown[]) => log.warn('slack', { said: said(a) }),
-      error: (...a: unknown[]) => log.warn('slack', { said: said(a) }),
-      setLevel: () => undefined,
-      getLevel: () => LogLevel.WARN,
-      setName: () => undefined,
-    };
+    const logger = this.boltLogger(LogLevel.WARN);
     const clientOptions = { slackApiUrl: this.o.api, logger };
     const http = !this.o.appToken;
     // HTTP mode: this object is Bolt's receiver, fed by the hub's own HTTP server (handleHttp).
@@ -200,6 +218,21 @@ export class SlackApp {
       this.boltApp = null;
       this.setState('down', `cannot connect to Slack: ${errorMessage(err)}`);
     }
+  }
+
+  /** Slack's libraries log through this into the hub's log. */
+  private boltLogger(level?: unknown) {
+    const log = this.o.log;
+    const said = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    return {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (...a: unknown[]) => log.warn('slack', { said: said(a) }),
+      error: (...a: unknown[]) => log.warn('slack', { said: said(a) }),
+      setLevel: () => undefined,
+      getLevel: () => level as never,
+      setName: () => undefined,
+    };
   }
 
   /**
@@ -245,6 +278,65 @@ export class SlackApp {
       answer(new Response('failed', { status: 500 }));
     });
     return Promise.race([acked, new Promise<Response>((r) => setTimeout(() => r(new Response(null, { status: 200 })), ACK_WAIT_MS).unref())]);
+  }
+
+  /**
+   * One DM (the outbox's slack-dm:// transport). Slack has no idempotency key, so the message
+   * carries its outbox key in `metadata`; when the outbox says an earlier request may have landed
+   * (the hub died mid-send), the DM's recent history is searched for that key first, and a
+   * message found there is the one already sent.
+   */
+  async sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeliveryError(`Slack did not answer within ${opts.timeoutMs} ms`, { retryable: true })), opts.timeoutMs);
+    });
+    try {
+      await Promise.race([this.sendDmNow(userId, message, opts), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async sendDmNow(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
+    const client = await this.dmClient(opts.timeoutMs);
+    try {
+      let channel = this.dmChannels.get(userId);
+      if (!channel) {
+        const open = (await client.conversations.open({ users: userId })) as { channel?: { id?: string } };
+        channel = open.channel?.id;
+        if (!channel) throw new DeliveryError(`Slack opened no DM with ${userId}`, { retryable: true });
+        this.dmChannels.set(userId, channel);
+      }
+      if (opts.maybeSent && opts.key) {
+        const h = (await client.conversations.history({ channel, limit: DM_HISTORY_LOOKBACK, include_all_metadata: true })) as { messages?: { metadata?: { event_payload?: { key?: unknown } } }[] };
+        if ((h.messages ?? []).some((m) => m.metadata?.event_payload?.key === opts.key)) {
+          this.dm.found_in_history++;
+          return;
+        }
+      }
+      const [body] = slackBodies([message]);
+      await client.chat.postMessage({
+        channel,
+        text: body!.text,
+        blocks: body!.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+        ...(opts.key ? { metadata: { event_type: DM_METADATA_EVENT, event_payload: { key: opts.key } } } : {}),
+      });
+      this.dm.sent++;
+    } catch (err) {
+      throw slackDeliveryError(err);
+    }
+  }
+
+  /** A Web API client for DMs: no retries of its own (the outbox retries), rate limits back to it. */
+  private async dmClient(timeoutMs: number): Promise<SlackDmClient> {
+    if (!this.webClient) {
+      const { WebClient } = await import('@slack/web-api');
+      this.webClient = new WebClient(this.o.botToken, { slackApiUrl: this.o.api, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs, logger: this.boltLogger() as never }) as unknown as SlackDmClient;
+    }
+    return this.webClient;
   }
 
   async stop(): Promise<void> {
