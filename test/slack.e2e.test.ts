@@ -131,6 +131,13 @@ slack = "${SLACK_ME}"
     const dmChannel = srv.dmChannel(SLACK_ME);
     const first = await srv.waitFor(() => srv.messages(dmChannel).find((m) => JSON.stringify(m.blocks).includes('first-slack-dm')), 15_000, 'the DM');
     expect(first.metadata).toMatchObject({ event_type: 'flurm_message', event_payload: { key: expect.stringMatching(/^flurm-[0-9a-f]{32}$/) } });
+    // The App Home tab lists the linked user's jobs; someone unlinked is told how to get there.
+    srv.appHomeOpened(SLACK_ME);
+    const home = await srv.waitFor(() => srv.homeView(SLACK_ME), 10_000, 'the home view');
+    expect(JSON.stringify(home)).toContain('first-slack-dm');
+    srv.appHomeOpened(DEFAULT_SLACK_USERS[1]!.id);
+    const other = await srv.waitFor(() => srv.homeView(DEFAULT_SLACK_USERS[1]!.id), 10_000, 'the unlinked home view');
+    expect(JSON.stringify(other)).toMatch(/links your Slack account/);
 
     const ROUNDS = 10;
     let frozen = 0;

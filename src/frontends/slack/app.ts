@@ -17,6 +17,8 @@ import { renderSlack, SLACK_LIMITS } from './render.js';
 
 /** A table part per section block (3000 characters, less the code fence). */
 const SLACK_TABLE_PART_CHARS = 2900;
+/** A home view holds 100 blocks. */
+const HOME_BLOCKS = 100;
 /** Slack lets a response_url be used 5 times. */
 const RESPONSES_MAX = 5;
 /** Entries whose answers are about the person asking. */
@@ -176,6 +178,23 @@ export class SlackApp {
     }
   }
 
+  /** The App Home view for a Slack user: their running jobs, then their recent ones. */
+  async homeView(slackUserId: string): Promise<{ type: 'home'; blocks: KnownBlock[] }> {
+    const user = this.o.userOf(slackUserId);
+    const jobs = this.o.commands.find((d) => d.name === 'jobs');
+    if (!user || !jobs) {
+      return { type: 'home', blocks: renderSlack({ title: 'flurm', severity: 'info', summary: 'Ask the lab\'s cluster with `/flurm help`. Your jobs show here once the lab\'s admin links your Slack account to your unix user ([users.NAME] slack = "U…" in the hub config).' }).blocks };
+    }
+    const ctx: CommandContext = { user, warn: () => undefined };
+    const running = await invoke(jobs, { user, running: true, limit: 20 }, this.o.source, ctx, { frontEnd: 'other' });
+    const recent = await invoke(jobs, { user, limit: 20 }, this.o.source, ctx, { frontEnd: 'other' });
+    const titled = (m: Message, title: string): Message => ({ ...m, title });
+    const blocks = [...running.messages.map((m) => titled(m, `${user}: running`)), ...recent.messages.map((m) => titled(m, `${user}: recent jobs`))]
+      .flatMap((m) => splitTable(m, SLACK_TABLE_PART_CHARS))
+      .flatMap((m) => renderSlack(m).blocks);
+    return { type: 'home', blocks: blocks.slice(0, HOME_BLOCKS) };
+  }
+
   /** Connect over Socket Mode in the background; Bolt reconnects by itself once connected. */
   async start(): Promise<void> {
     if (this.app) return;
@@ -206,6 +225,15 @@ export class SlackApp {
         }
       });
     }
+    // The App Home tab: the person's running and recent jobs, from the same `jobs` entry.
+    app.event('app_home_opened', async ({ event, client }) => {
+      try {
+        const view = await this.homeView(event.user);
+        await client.views.publish({ user_id: event.user, view: view as never });
+      } catch (err) {
+        this.o.log.warn('slack home tab failed', { error: errorMessage(err) });
+      }
+    });
     this.app = app;
     try {
       const auth = (await app.client.auth.test()) as { team?: string; user?: string; response_metadata?: { scopes?: string[] } };
