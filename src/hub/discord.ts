@@ -27,10 +27,10 @@ import { getMeta, setMeta, type Db } from '../store/db.js';
 import type { JobStore } from '../store/jobs.js';
 import type { ProblemStore } from '../store/outbox.js';
 import type { MuteStore, WhenFreeStore } from '../store/bot.js';
-import { withJobName } from '../model/job-name.js';
 import { DiscordBot, type BotHealth, type BotServices } from '../frontends/discord/bot.js';
 import { dmBody, failureButtons } from '../frontends/discord/answer.js';
 import type { Enqueuer } from './enqueue.js';
+import { jobAction, jobButtons } from './job-actions.js';
 
 export type DiscordConfig = NonNullable<HubConfig['discord']>;
 
@@ -42,7 +42,6 @@ export interface LinkLookup {
   unlinkDiscord(discordId: string): string | null;
 }
 
-export const MUTE_MS = 3_600_000;
 /** REST waits out a rate limit this short itself; longer ones go back to the outbox. */
 const RATE_LIMIT_WAIT_MS = 1000;
 /** REST waits this much beyond a bucket's reset (clock slack); not part of what Discord asked. */
@@ -152,8 +151,8 @@ export class DiscordHub implements DiscordDmTransport {
     const { DiscordAPIError, RateLimitError } = await import('@discordjs/rest');
     const { Routes } = await import('discord-api-types/v10');
     const nonce = dmNonce(opts.key);
-    const job = opts.refId ? this.d.jobs.get(opts.refId) : null;
-    const buttons = job && (job.state === 'failed' || job.state === 'vanished') ? failureButtons(job.id, { diagnosis: (job.tail?.length ?? 0) > 0 }) : undefined;
+    const b = jobButtons(this.d.jobs, opts.refId);
+    const buttons = b ? failureButtons(b.jobId, { diagnosis: b.diagnosis }) : undefined;
     const signal = AbortSignal.timeout(opts.timeoutMs);
     try {
       let channel = this.dmChannels.get(discordId);
@@ -222,24 +221,7 @@ export class DiscordHub implements DiscordDmTransport {
       const n = d.whenFree.cancel(discordId, Number(ref), d.now());
       return { title: '/when-free', text: n ? 'Cancelled.' : 'That request was already answered, cancelled or expired.' };
     }
-    const raw = d.jobs.get(ref);
-    if (!raw) return { title: 'Unknown job', text: 'The hub no longer has that job.', severity: 'warning' };
-    const job = withJobName(raw);
-    if (!user) return { title: 'Not linked', text: 'Run /link first: only the job\'s owner may use these buttons.', severity: 'warning' };
-    if (user !== job.user) return { title: 'Not your job', text: `Only ${job.user} may use the buttons of this job.`, severity: 'warning' };
-    if (action === 'mute') {
-      const until = d.now() + MUTE_MS;
-      d.mutes.mute(user, until, discordId);
-      return { title: 'Muted for 1 hour', text: `No messages about ${user}'s jobs until ${formatLocalTime(new Date(until).toISOString())} (a job's own --to still goes out).` };
-    }
-    const tail = job.tail ?? [];
-    if (action === 'log') {
-      if (!tail.length) return { title: `Log of ${job.name}`, text: 'The job\'s end carried no log lines.' };
-      return { messages: [{ title: `Last lines of ${job.name}`, severity: 'info', logTail: tail }] };
-    }
-    const diagnosis = d.enqueuer.diagnose(tail, job.exit ?? null, job.signal ?? null);
-    if (!diagnosis.length) return { title: `Diagnosis of ${job.name}`, text: 'No known failure pattern in its last lines. "Log" shows them.' };
-    return { messages: [{ title: `Diagnosis of ${job.name}`, severity: 'failure', diagnosis }] };
+    return { messages: jobAction({ jobs: d.jobs, mutes: d.mutes, enqueuer: d.enqueuer, now: d.now }, action, ref, user, discordId, 'Run /link') };
   }
 
   private requirementsOf(args: Record<string, unknown>): Record<string, unknown> {
