@@ -29,6 +29,10 @@ import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
 import type { DataSource } from '../commands/source.js';
 import { COMMANDS } from '../commands/registry.js';
+import { labCommands } from '../commands/lab.js';
+import type { CommandDef } from '../commands/table.js';
+import { CHANNEL_ALIAS, channelUrl } from '../notifiers/discord-channel.js';
+import { Scheduler, checkScheduleCommands } from './schedule.js';
 import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
@@ -82,6 +86,8 @@ export class Hub {
   /** The command table's data, in-process (POST /api/v1/commands, the bot). */
   private source: DataSource | null = null;
   private whenFreeTicker: Ticker | null = null;
+  /** [[chat.schedule]] (hub/schedule.ts): runs with the front ends, on the active hub only; null without entries. */
+  readonly scheduler: Scheduler | null = null;
   private readonly enqueuer: Enqueuer;
   url: string | null = null;
   private readonly startedMs = Date.now();
@@ -106,7 +112,10 @@ export class Hub {
       fetch: o.fetch,
       now,
       // The bot exists once the config is read (below); DMs are only sent after start().
-      discordBot: { sendDm: (id, m, x) => (this.discord ? this.discord.sendDm(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))) },
+      discordBot: {
+        sendDm: (id, m, x) => (this.discord ? this.discord.sendDm(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))),
+        sendChannel: (id, m, x) => (this.discord ? this.discord.sendChannel(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))),
+      },
     });
     const enqueuer = new Enqueuer(this.outbox, {
       routes: cfg.routes,
@@ -120,6 +129,24 @@ export class Hub {
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;
+    // The chat front ends' commands: the table and the lab's own [[chat.commands]] (not the CLI's
+    // nor POST /api/v1/commands). A clashing name or an unknown scheduled command stops start-up.
+    const chatCommands: CommandDef[] = [...COMMANDS, ...labCommands(cfg.chat.commands)];
+    checkScheduleCommands(cfg.chat.schedule, chatCommands);
+    if (cfg.chat.schedule.length) {
+      this.scheduler = new Scheduler({
+        db: this.db,
+        enqueuer,
+        entries: cfg.chat.schedule,
+        commands: chatCommands,
+        source: () => this.source,
+        // The config check made sure discord:channel comes with [discord] channel_id.
+        resolveDest: (u) => (u.trim().toLowerCase() === CHANNEL_ALIAS && cfg.discord?.channel_id ? channelUrl(cfg.discord.channel_id) : u),
+        log: o.log,
+        now,
+        onQueued: () => this.deliverer.wake(),
+      });
+    }
     if (cfg.discord) {
       this.discord = new DiscordHub({
         cfg: cfg.discord,
@@ -131,7 +158,7 @@ export class Hub {
         whenFree: this.whenFree,
         problems: this.problems,
         enqueuer,
-        commands: COMMANDS,
+        commands: chatCommands,
         log: o.log,
         now,
         timeoutSeconds: cfg.delivery.timeout_seconds,
@@ -300,6 +327,7 @@ export class Hub {
    * interaction a second time. Connecting never waits for Discord.
    */
   private startFrontEnds(): void {
+    this.scheduler?.start();
     const d = this.discord;
     if (!d || !this.source) return;
     void d.start(this.source).catch((err) => this.o.log.error('the Discord bot did not start', { error: errorMessage(err) }));
@@ -313,6 +341,7 @@ export class Hub {
   }
 
   private async stopFrontEnds(): Promise<void> {
+    await this.scheduler?.stop();
     await this.whenFreeTicker?.stop();
     await this.discord?.stop();
   }

@@ -6,6 +6,7 @@ import { consoleNotifier } from './console.js';
 import { desktopNotifier } from './desktop.js';
 import { discordNotifier } from './discord.js';
 import { DM_ALIAS, discordDmNotifier, dmAliasDestination } from './discord-dm.js';
+import { CHANNEL_ALIAS, channelAliasDestination, discordChannelNotifier } from './discord-channel.js';
 import { emailNotifier } from './email.js';
 import { jsonNotifier } from './json.js';
 import { ntfyNotifier } from './ntfy.js';
@@ -15,6 +16,7 @@ import type { Destination, Notifier } from './types.js';
 export const NOTIFIERS: readonly Notifier[] = [
   discordNotifier,
   discordDmNotifier,
+  discordChannelNotifier,
   slackNotifier,
   ntfyNotifier,
   emailNotifier,
@@ -50,6 +52,7 @@ export function createRegistry(notifiers: readonly Notifier[]): NotifierRegistry
     const text = String(urlString ?? '').trim();
     if (!text) throw new ConfigError('', 'empty destination URL');
     if (text.toLowerCase() === DM_ALIAS) return dmAliasDestination;
+    if (text.toLowerCase() === CHANNEL_ALIAS) return channelAliasDestination;
     let url: URL;
     try {
       url = new URL(text);
