@@ -15,6 +15,7 @@ import { Enqueuer } from './enqueue.js';
 import { Deliverer } from './deliver.js';
 import { Receipts } from './receipts.js';
 import { Scheduler, scheduleEntryId, type ScheduleEntry } from './schedule.js';
+import type { TickerClock } from '../lib/ticker.js';
 import { COMMANDS } from '../commands/registry.js';
 import { labCommands } from '../commands/lab.js';
 
@@ -87,7 +88,7 @@ function setup() {
 
 const daily = (): ScheduleEntry => ({ cron: '0 9 * * *', tz: 'UTC', to: [sinkUrl], text: 'Stand-up', catch_up_minutes: 60 });
 const friday = (): ScheduleEntry => ({ cron: '0 9 * * FRI', tz: 'UTC', to: [sinkUrl], text: 'PAPER, MATT! PAPER!', catch_up_minutes: 60 });
-const byEntry = (rows: { key: string }[], e: ScheduleEntry) => rows.filter((r) => r.key.startsWith(`schedule:${scheduleEntryId(e)}:`));
+const byEntry = <T extends { key: string }>(rows: T[], e: ScheduleEntry): T[] => rows.filter((r) => r.key.startsWith(`schedule:${scheduleEntryId(e)}:`));
 const titles = (t: string) => received.filter((r) => r.title === t);
 
 describe('Scheduler', () => {
@@ -185,4 +186,62 @@ describe('Scheduler', () => {
     expect(scheduleEntryId({ ...daily(), tz: 'Europe/Berlin' })).not.toBe(scheduleEntryId(daily()));
     expect(scheduleEntryId({ ...daily(), catch_up_minutes: 5 })).toBe(scheduleEntryId(daily()));
   });
+
+  it('on its ticker with an injected clock: wakes at each occurrence, queues it on time, stops', async () => {
+    const s = setup();
+    const clock = new FakeClock(MONDAY);
+    const db = openDb(s.index('a'));
+    dbs.push(db);
+    const outbox = new OutboxStore(db);
+    const now = () => clock.t;
+    const enqueuer = new Enqueuer(outbox, { routes: [], patterns: [], fallback: [], maxPerUserPerMinute: 30, log, now, receipts: new Receipts(s.receipts) });
+    let woken = 0;
+    const scheduler = new Scheduler({ db, enqueuer, entries: [daily()], commands: COMMANDS, source: () => null, resolveDest: (u) => u, log, now, clock, onQueued: () => woken++ });
+    scheduler.start();
+    await clock.advance(2 * DAY);
+    const rows = db.prepare("SELECT created_ms, event_ms FROM outbox WHERE key LIKE 'schedule:%'").all() as { created_ms: number; event_ms: number }[];
+    expect(rows.map((r) => new Date(r.event_ms).toISOString())).toEqual(['2026-01-05T09:00:00.000Z', '2026-01-06T09:00:00.000Z']);
+    // Queued at the occurrence itself: the ticker slept exactly until it.
+    expect(rows.every((r) => r.created_ms === r.event_ms)).toBe(true);
+    expect(woken).toBe(2);
+    await scheduler.stop();
+    await clock.advance(DAY);
+    expect(db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE key LIKE 'schedule:%'").get()).toEqual({ n: 2 });
+  });
 });
+
+/** Timers that fire only when the test advances time (as in lib/ticker.test.ts). */
+class FakeClock implements TickerClock {
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+  constructor(public t: number) {}
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== handle);
+  }
+  now(): number {
+    return this.t;
+  }
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await settle();
+      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+    await settle();
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}

@@ -126,10 +126,12 @@ export class Scheduler {
         if (missed && missed.getTime() < from) this.d.log.info('scheduled message(s) missed while no hub ran, older than catch_up_minutes: not sent', { entry: c.id, first: missed.toISOString(), catch_up_minutes: c.entry.catch_up_minutes });
       }
       let at = c.cron.nextRun(new Date(from));
-      for (let n = 0; at && at.getTime() <= now && n < MAX_PER_TICK; n++) {
+      let n = 0;
+      for (; at && at.getTime() <= now && n < MAX_PER_TICK; n++) {
         queued += await this.occurrence(c, at);
         at = c.cron.nextRun(at);
       }
+      if (n === MAX_PER_TICK && at && at.getTime() <= now) this.d.log.warn('too many scheduled occurrences due at once; the rest of this catch-up is not sent', { entry: c.id, limit: MAX_PER_TICK, catch_up_minutes: c.entry.catch_up_minutes });
     }
     setMeta(this.d.db, CHECKED_META, String(Math.max(now, Number.isFinite(saved) ? saved : 0)));
     if (queued) this.d.onQueued?.();
