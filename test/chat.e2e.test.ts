@@ -113,6 +113,8 @@ reply = "clash"
     await expect(hub(config)).rejects.toThrow(/chat\.commands\[1\]\.name: "status" is taken/);
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('name = "status"\nreply = "clash"', 'name = "disk"\nrun = ["dff-not-here"]'));
     await expect(hub(config)).rejects.toThrow(/chat\.commands\[1\]\.run\[0\]: "dff-not-here" is not found on the hub's PATH/);
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('name = "disk"\nrun = ["dff-not-here"]', 'name = "disk"\nrun = ["df"]') + '\n[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["discord:channel"]\ncommand = "disk-usage"\n');
+    await expect(hub(config)).rejects.toThrow(/chat\.schedule\[0\]\.command: "disk-usage" is not a command/);
   });
 
   it('an every-second schedule posts in the lab channel once per occurrence, across a restart', async () => {

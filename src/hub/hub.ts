@@ -94,6 +94,11 @@ export class Hub {
 
   constructor(private readonly o: HubOptions) {
     const cfg = o.config;
+    // The chat front ends' commands: the table and the lab's own [[chat.commands]] (not the CLI's
+    // nor POST /api/v1/commands). A clashing name or an unknown scheduled command stops start-up
+    // (before the index is opened).
+    const chatCommands: CommandDef[] = [...COMMANDS, ...labCommands(cfg.chat.commands)];
+    checkScheduleCommands(cfg.chat.schedule, chatCommands);
     this.db = openDb(o.indexPath);
     this.jobs = new JobStore(this.db);
     this.outbox = new OutboxStore(this.db);
@@ -129,10 +134,6 @@ export class Hub {
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;
-    // The chat front ends' commands: the table and the lab's own [[chat.commands]] (not the CLI's
-    // nor POST /api/v1/commands). A clashing name or an unknown scheduled command stops start-up.
-    const chatCommands: CommandDef[] = [...COMMANDS, ...labCommands(cfg.chat.commands)];
-    checkScheduleCommands(cfg.chat.schedule, chatCommands);
     if (cfg.chat.schedule.length) {
       this.scheduler = new Scheduler({
         db: this.db,

@@ -14,7 +14,7 @@ import { createLogger } from '../lib/logger.js';
 import { Enqueuer } from './enqueue.js';
 import { Deliverer } from './deliver.js';
 import { Receipts } from './receipts.js';
-import { Scheduler, scheduleEntryId, type ScheduleEntry } from './schedule.js';
+import { Scheduler, checkScheduleCommands, scheduleEntryId, type ScheduleEntry } from './schedule.js';
 import type { TickerClock } from '../lib/ticker.js';
 import { COMMANDS } from '../commands/registry.js';
 import { labCommands } from '../commands/lab.js';
@@ -178,6 +178,12 @@ describe('Scheduler', () => {
     expect(byEntry(rows, ny).map((r) => new Date(r.event_ms).toISOString())).toEqual(['2026-01-05T14:00:00.000Z']);
     expect(byEntry(rows, motto)).toHaveLength(1);
     expect(titles('/motto')).toHaveLength(1);
+  });
+
+  it('a scheduled command must be a table or a lab command, named by its field', () => {
+    const commands = [...COMMANDS, ...labCommands([{ name: 'motto', reply: 'x' }])];
+    expect(() => checkScheduleCommands([{ ...daily(), text: undefined, command: 'motto' }, { ...daily(), text: undefined, command: 'status' }], commands)).not.toThrow();
+    expect(() => checkScheduleCommands([daily(), { ...daily(), text: undefined, command: 'stats' }], commands)).toThrow(/chat\.schedule\[1\]\.command: "stats" is not a command/);
   });
 
   it('the entry id is stable, and changes with what the entry says', () => {
