@@ -4,8 +4,13 @@ import fs from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError, UserError } from '../lib/errors.js';
 import { readSmallText } from '../lib/small-file.js';
+import { findExecutable } from '../lib/exec.js';
+import { expandHomePath } from '../lib/users.js';
+import path from 'node:path';
+import { Cron } from 'croner';
 import { validateHubConfig, validateUserConfig, type HubConfig, type UserConfig } from './schema.js';
 import { parseDestination } from '../notifiers/registry.js';
+import { CHANNEL_ALIAS } from '../notifiers/discord-channel.js';
 import { loadPatterns } from '../diagnose/diagnose.js';
 
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -56,6 +61,7 @@ export function loadHubConfig(file: string): HubConfig {
 /** Start-up checks beyond the schema: destination URLs parse, patterns compile. */
 export function checkHubConfig(cfg: HubConfig, file?: string): void {
   cfg.routes.forEach((r, i) => checkDestinations(r.to, `routes[${i}].to`, file));
+  checkChat(cfg, file);
   try {
     loadPatterns(cfg.diagnose.patterns);
   } catch (err) {
@@ -70,4 +76,58 @@ export function loadUserConfig(file: string): UserConfig {
   const cfg = validateUserConfig(parseTomlText(readBoundedText(file), file), file);
   checkDestinations(cfg.to, 'to', file);
   return cfg;
+}
+
+/** The most a lab command's file may hold. */
+export const MAX_LAB_FILE_BYTES = 256 * 1024;
+
+/**
+ * [chat]: each lab command's file readable (its path made absolute: `~/`, `~user/`, relative to
+ * the config's folder) and its `run` command on the PATH; each schedule's cron and tz valid, its
+ * destinations parse, and `discord:channel` only with a lab channel. Names clashing with the
+ * command table and unknown `command`s are checked by the hub, which has the table.
+ */
+export function checkChat(cfg: HubConfig, file?: string): void {
+  const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
+  cfg.chat.commands.forEach((c, i) => {
+    const at = `chat.commands[${i}]`;
+    if (cfg.chat.commands.findIndex((o) => o.name === c.name) !== i) throw new ConfigError(`${at}.name`, `"${c.name}" is used by another lab command`, { file });
+    if (c.file !== undefined) {
+      let abs: string;
+      try {
+        abs = expandHomePath(c.file, baseDir);
+        readSmallText(abs, MAX_LAB_FILE_BYTES);
+      } catch (err) {
+        throw new ConfigError(`${at}.file`, `cannot read ${c.file}: ${(err as Error).message}`, { file, cause: err });
+      }
+      c.file = abs;
+    }
+    if (c.run !== undefined) {
+      const exe = findExecutable(c.run[0]!);
+      if (!exe) throw new ConfigError(`${at}.run[0]`, `"${c.run[0]}" is not found on the hub's PATH`, { file });
+    }
+  });
+  cfg.chat.schedule.forEach((e, i) => {
+    const at = `chat.schedule[${i}]`;
+    if (e.tz !== undefined && !validZone(e.tz)) throw new ConfigError(`${at}.tz`, `"${e.tz}" is not a known time zone (an IANA name such as "America/New_York")`, { file });
+    try {
+      const c = new Cron(e.cron, { timezone: e.tz, paused: true });
+      if (!c.nextRun()) throw new Error('it never fires');
+    } catch (err) {
+      throw new ConfigError(`${at}.cron`, `"${e.cron}" is not a valid cron expression: ${(err as Error).message}`, { file, cause: err });
+    }
+    e.to.forEach((u, j) => {
+      if (u.trim().toLowerCase() === CHANNEL_ALIAS && !cfg.discord?.channel_id) throw new ConfigError(`${at}.to[${j}]`, `"${CHANNEL_ALIAS}" needs [discord] channel_id (the bot's lab channel)`, { file });
+    });
+    checkDestinations(e.to, `${at}.to`, file);
+  });
+}
+
+function validZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -25,6 +25,47 @@ export const routeSchema = z.strictObject({
 });
 export type Route = z.infer<typeof routeSchema>;
 
+/** The bot's own commands beside the table's (frontends/discord/bot.ts): a lab command may not take these names. */
+export const BOT_COMMAND_NAMES = ['help', 'link', 'unlink', 'when-free'] as const;
+
+/** `[[chat.commands]]`: a lab's own slash command; exactly one of file, reply, run. */
+export const labCommandSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/, 'must be a Discord command name: 1-32 lowercase letters, digits, - or _')
+      .refine((n) => !(BOT_COMMAND_NAMES as readonly string[]).includes(n), { message: 'is one of the bot\'s own commands (help, link, unlink, when-free)' }),
+    description: z.string().min(1).max(100, 'must be at most 100 characters (Discord\'s limit)').optional(),
+    /** A file, one entry a line (blank lines and # comments skipped); `~/` and `~user/` expand. */
+    file: z.string().min(1).optional(),
+    /** With file: all lines (default), or one at random. */
+    pick: z.enum(['all', 'random']).default('all'),
+    /** A fixed answer. */
+    reply: z.string().min(1).max(4000).optional(),
+    /** A command (argv, no shell), run as the hub's user; its output is the answer. */
+    run: z.array(z.string().min(1)).min(1, 'needs the command to run').optional(),
+    timeout_seconds: z.number().positive().max(300).default(10),
+  })
+  .refine((c) => [c.file, c.reply, c.run].filter((x) => x !== undefined).length === 1, { message: 'needs exactly one of file, reply or run' });
+export type LabCommandConfig = z.infer<typeof labCommandSchema>;
+
+/** `[[chat.schedule]]`: a message (or a command's answer) sent on a cron schedule. */
+export const scheduleSchema = z
+  .strictObject({
+    /** croner syntax (5 or 6 fields; seconds first when 6). */
+    cron: z.string().min(1),
+    /** IANA zone; default the hub's. */
+    tz: z.string().min(1).optional(),
+    to: z.array(url).min(1, 'needs at least one destination URL'),
+    text: z.string().min(1).max(4000).optional(),
+    /** A command's answer: one of the table's or a lab command. */
+    command: z.string().min(1).optional(),
+    /** An occurrence missed while no hub ran is sent late only within this. */
+    catch_up_minutes: z.number().nonnegative().default(60),
+  })
+  .refine((e) => (e.text === undefined) !== (e.command === undefined), { message: 'needs exactly one of text or command' });
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;
+
 export const hubConfigSchema = z.strictObject({
   /** SQLite index on LOCAL disk (refused on NFS). */
   index: z.string().min(1).optional(),
@@ -181,6 +222,13 @@ export const hubConfigSchema = z.strictObject({
       message: 'needs exactly one of app_token_file or app_token_env (Socket Mode), or signing_secret_file or signing_secret_env (HTTP mode)',
     })
     .optional(),
+  /** The lab's own chat commands and scheduled messages (docs/chat.md). */
+  chat: z
+    .strictObject({
+      commands: z.array(labCommandSchema).default([]),
+      schedule: z.array(scheduleSchema).default([]),
+    })
+    .prefault({}),
   /** Per-user settings the admin owns: `[users.alice] discord = "…"` links alice to a Discord user. */
   users: z.record(z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'must be a unix user name'), z.strictObject({ discord: snowflake.optional(), slack: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U…)').optional() })).default({}),
   diagnose: z.strictObject({ patterns: z.array(z.unknown()).default([]) }).prefault({}),

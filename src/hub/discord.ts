@@ -171,6 +171,23 @@ export class DiscordHub implements DiscordDmTransport {
     }
   }
 
+  /** A post in a channel (a schedule's discord-channel:// row): nonce from the key, enforce_nonce, no mentions. */
+  async sendChannel(channelId: string, message: Message, opts: { key: string; timeoutMs: number }): Promise<void> {
+    const rest = await this.restClient();
+    const { DiscordAPIError, RateLimitError } = await import('@discordjs/rest');
+    const { Routes } = await import('discord-api-types/v10');
+    const nonce = dmNonce(`channel:${opts.key}`);
+    const signal = AbortSignal.timeout(opts.timeoutMs);
+    try {
+      const m = (await rest.post(Routes.channelMessages(channelId), { body: dmBody(message, { nonce }), signal })) as { id: string };
+      this.count(nonce, m.id);
+    } catch (err) {
+      if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: Math.max(0, err.retryAfter - REST_OFFSET_MS) / 1000, cause: err });
+      if (signal.aborted) throw new DeliveryError(`Discord did not answer within ${opts.timeoutMs} ms`, { retryable: true, cause: err });
+      throw toDeliveryError(err, DiscordAPIError);
+    }
+  }
+
   private count(nonce: string, messageId: string): void {
     // Discord answers a repeated nonce with the message it made first: count that as a dedup.
     if (this.sentNonces.get(nonce) === messageId) this.dm.deduplicated++;

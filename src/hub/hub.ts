@@ -33,6 +33,10 @@ import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
 import type { DataSource } from '../commands/source.js';
 import { COMMANDS } from '../commands/registry.js';
+import { labCommands } from '../commands/lab.js';
+import type { CommandDef } from '../commands/table.js';
+import { CHANNEL_ALIAS, channelUrl } from '../notifiers/discord-channel.js';
+import { Scheduler, checkScheduleCommands } from './schedule.js';
 import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
@@ -90,12 +94,22 @@ export class Hub {
   private readonly slackTokens: { bot: string; app?: string; signingSecret?: string } | null = null;
   /** The Slack app while this hub is active. */
   private slackApp: SlackApp | null = null;
+  /** The table's commands and the lab's own ([[chat.commands]]): what every chat offers. */
+  private readonly chatCommands: readonly CommandDef[];
+  /** [[chat.schedule]] (hub/schedule.ts): runs with the front ends, on the active hub only; null without entries. */
+  readonly scheduler: Scheduler | null = null;
   private readonly enqueuer: Enqueuer;
   url: string | null = null;
   private readonly startedMs = Date.now();
 
   constructor(private readonly o: HubOptions) {
     const cfg = o.config;
+    // The chat front ends' commands: the table and the lab's own [[chat.commands]] (not the CLI's
+    // nor POST /api/v1/commands). A clashing name or an unknown scheduled command stops start-up
+    // (before the index is opened).
+    const chatCommands: CommandDef[] = [...COMMANDS, ...labCommands(cfg.chat.commands)];
+    this.chatCommands = chatCommands;
+    checkScheduleCommands(cfg.chat.schedule, chatCommands);
     this.db = openDb(o.indexPath);
     this.jobs = new JobStore(this.db);
     this.outbox = new OutboxStore(this.db);
@@ -114,7 +128,10 @@ export class Hub {
       fetch: o.fetch,
       now,
       // The bot exists once the config is read (below); DMs are only sent after start().
-      discordBot: { sendDm: (id, m, x) => (this.discord ? this.discord.sendDm(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))) },
+      discordBot: {
+        sendDm: (id, m, x) => (this.discord ? this.discord.sendDm(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))),
+        sendChannel: (id, m, x) => (this.discord ? this.discord.sendChannel(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))),
+      },
       // The Slack app exists on the active hub (made before the outbox starts sending).
       slackBot: { sendDm: (id, m, x) => (this.slackApp ? this.slackApp.sendDm(id, m, x) : Promise.reject(new DeliveryError('the Slack app is not running on this hub', { retryable: true }))) },
     });
@@ -131,6 +148,20 @@ export class Hub {
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;
+    if (cfg.chat.schedule.length) {
+      this.scheduler = new Scheduler({
+        db: this.db,
+        enqueuer,
+        entries: cfg.chat.schedule,
+        commands: chatCommands,
+        source: () => this.source,
+        // The config check made sure discord:channel comes with [discord] channel_id.
+        resolveDest: (u) => (u.trim().toLowerCase() === CHANNEL_ALIAS && cfg.discord?.channel_id ? channelUrl(cfg.discord.channel_id) : u),
+        log: o.log,
+        now,
+        onQueued: () => this.deliverer.wake(),
+      });
+    }
     if (cfg.discord) {
       this.discord = new DiscordHub({
         cfg: cfg.discord,
@@ -142,7 +173,7 @@ export class Hub {
         whenFree: this.whenFree,
         problems: this.problems,
         enqueuer,
-        commands: COMMANDS,
+        commands: chatCommands,
         log: o.log,
         now,
         timeoutSeconds: cfg.delivery.timeout_seconds,
@@ -151,7 +182,7 @@ export class Hub {
     }
     if (cfg.slack) {
       for (const [alias, target] of Object.entries(cfg.slack.aliases)) {
-        if (!COMMANDS.some((c) => c.name === target)) throw new ConfigError(`slack.aliases.${alias}`, `"${target}" is not a flurm command (${COMMANDS.map((c) => c.name).join(', ')})`);
+        if (!chatCommands.some((c) => c.name === target)) throw new ConfigError(`slack.aliases.${alias}`, `"${target}" is not a flurm command (${chatCommands.map((c) => c.name).join(', ')})`);
         if (alias === 'flurm') throw new ConfigError(`slack.aliases.${alias}`, '/flurm is the app\'s own command');
       }
       const dir = o.configDir ?? process.cwd();
@@ -329,9 +360,10 @@ export class Hub {
     const slack = this.o.config.slack;
     if (slack && this.slackTokens && this.source && !this.slackApp) {
       const bySlack = new Map(Object.entries(this.o.config.users).flatMap(([u, v]) => (v.slack ? [[v.slack, u] as const] : [])));
-      this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source, commands: COMMANDS, userOf: (id) => bySlack.get(id) ?? null, log: this.o.log });
+      this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source, commands: this.chatCommands, userOf: (id) => bySlack.get(id) ?? null, log: this.o.log });
       void this.slackApp.start().catch((err) => this.o.log.error('the Slack app did not start', { error: errorMessage(err) }));
     }
+    this.scheduler?.start();
     const d = this.discord;
     if (!d || !this.source) return;
     void d.start(this.source).catch((err) => this.o.log.error('the Discord bot did not start', { error: errorMessage(err) }));
@@ -348,6 +380,7 @@ export class Hub {
     const slack = this.slackApp;
     this.slackApp = null;
     await slack?.stop();
+    await this.scheduler?.stop();
     await this.whenFreeTicker?.stop();
     await this.discord?.stop();
   }

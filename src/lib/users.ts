@@ -2,6 +2,7 @@
 // name is for display and routing. getent covers LDAP/NIS labs; /etc/passwd is the fallback.
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { execCommand } from './exec.js';
 
 const cache = new Map<number, string>();
@@ -45,4 +46,38 @@ export async function userNameOf(uid: number): Promise<string> {
   name ??= `uid${uid}`;
   cache.set(uid, name);
   return name;
+}
+
+/** A user's home directory from /etc/passwd (field 6), or null when the user is not listed. */
+export function homeOf(user: string, passwdText?: string): string | null {
+  let text = passwdText;
+  if (text === undefined) {
+    try {
+      if (user === os.userInfo().username) return os.homedir();
+    } catch {
+      /* no passwd entry for ourselves */
+    }
+    try {
+      text = fs.readFileSync('/etc/passwd', 'utf8').slice(0, 4 << 20);
+    } catch {
+      return null;
+    }
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === user && f.length >= 6 && f[5]) return f[5];
+  }
+  return null;
+}
+
+/**
+ * `~/x` → this user's home + x; `~user/x` → that user's home (from /etc/passwd) + x; a relative
+ * path → under `baseDir`. Throws an Error naming the user when their home is unknown.
+ */
+export function expandHomePath(p: string, baseDir: string): string {
+  const m = /^~([a-z_][a-z0-9_.-]*\$?)?(?:\/(.*))?$/i.exec(p);
+  if (!m) return path.resolve(baseDir, p);
+  const home = m[1] ? homeOf(m[1]) : os.homedir();
+  if (!home) throw new Error(`no home directory for user "${m[1]}" (not in /etc/passwd)`);
+  return path.join(home, m[2] ?? '');
 }

@@ -64,6 +64,8 @@ const DM_USER = '1180000000000001001';
 let slack: SlackServer;
 let slackApp: SlackApp;
 const SLACK_USER = 'U0ALICE001';
+/** Which guild channel the discord-channel row posts in (one per scenario). */
+let channelIndex = 0;
 let sink: SmtpSink;
 let tmp: string;
 let notifySend: string;
@@ -84,6 +86,8 @@ beforeAll(async () => {
   fake = await startFakeServices();
   discord = await startDiscordServer();
   slack = await startSlackServer();
+  // One guild channel per discord-channel scenario: a 429's bucket state stays with its channel.
+  discord = await startDiscordServer({ channels: ['general', 'rate-limited', 'server-error', 'not-found', 'hang'].map((name) => ({ name })) });
   const db = openDb(':memory:');
   const log = createLogger({ level: 'error', write: () => undefined });
   const problems = new ProblemStore(db);
@@ -349,6 +353,30 @@ const cases: Case[] = [
     urls: () => [
       { input: `slack-dm://${SLACK_USER}`, canonical: `slack-dm://${SLACK_USER.toLowerCase()}`, redacted: `slack-dm://${SLACK_USER.toLowerCase()}`, secrets: [] },
       { input: 'slack:dm', canonical: 'slack:dm', redacted: 'slack:dm', secrets: [] },
+    ],
+  },
+  {
+    name: 'discord-channel',
+    // Like discord-dm: the outbox hands the hub's bot to the destination; a post in the lab channel.
+    destination: () => {
+      const d = parseDestination(`discord-channel://${discord.channelIds()[channelIndex]}`);
+      return { ...d, send: (m, ctx) => d.send(m, { ...ctx, discordBot: dmHub }) };
+    },
+    arrange(scenario) {
+      channelIndex = Math.max(0, ['success', 'rate-limited', 'server-error', 'not-found', 'hang'].indexOf(scenario));
+      const msgs = new RegExp(`^/channels/${discord.channelIds()[channelIndex]}/messages$`);
+      if (scenario === 'rate-limited') discord.failNext('POST', msgs, [{ status: 429, retryAfter: 1.5 }]);
+      if (scenario === 'server-error') discord.failNext('POST', msgs, [{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }]);
+      if (scenario === 'not-found') discord.failNext('POST', msgs, [{ status: 404, code: 10003 }]);
+      if (scenario === 'hang') discord.failNext('POST', msgs, [{ hang: true }]);
+    },
+    async delivered(m) {
+      const got = await discord.waitFor(() => discord.messages(discord.channelIds()[0]).find((x) => JSON.stringify(x.embeds).includes(m.title)), 2000, 'the channel post');
+      expect(got.nonce).toHaveLength(25);
+    },
+    urls: () => [
+      { input: 'discord-channel://1180000000000000200', canonical: 'discord-channel://1180000000000000200', redacted: 'discord-channel://1180000000000000200', secrets: [] },
+      { input: 'discord:channel', canonical: 'discord:channel', redacted: 'discord:channel', secrets: [] },
     ],
   },
   {

@@ -7,6 +7,7 @@ import { desktopNotifier } from './desktop.js';
 import { discordNotifier } from './discord.js';
 import { DM_ALIAS, discordDmNotifier, dmAliasDestination } from './discord-dm.js';
 import { SLACK_DM_ALIAS, slackDmAliasDestination, slackDmNotifier } from './slack-dm.js';
+import { CHANNEL_ALIAS, channelAliasDestination, discordChannelNotifier } from './discord-channel.js';
 import { emailNotifier } from './email.js';
 import { jsonNotifier } from './json.js';
 import { ntfyNotifier } from './ntfy.js';
@@ -16,6 +17,7 @@ import type { Destination, Notifier } from './types.js';
 export const NOTIFIERS: readonly Notifier[] = [
   discordNotifier,
   discordDmNotifier,
+  discordChannelNotifier,
   slackNotifier,
   slackDmNotifier,
   ntfyNotifier,
@@ -53,6 +55,7 @@ export function createRegistry(notifiers: readonly Notifier[]): NotifierRegistry
     if (!text) throw new ConfigError('', 'empty destination URL');
     if (text.toLowerCase() === DM_ALIAS) return dmAliasDestination;
     if (text.toLowerCase() === SLACK_DM_ALIAS) return slackDmAliasDestination;
+    if (text.toLowerCase() === CHANNEL_ALIAS) return channelAliasDestination;
     let url: URL;
     try {
       url = new URL(text);

@@ -31,9 +31,10 @@ export interface SlackDmTransport {
   sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void>;
 }
 
-/** What a DM needs from the bot: send `message` to Discord user `discordId`, exactly once per key. */
+/** What a DM or a channel post needs from the bot: send `message` to Discord user `discordId` (or channel), exactly once per key. */
 export interface DiscordDmTransport {
   sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; timeoutMs: number }): Promise<void>;
+  sendChannel(channelId: string, message: Message, opts: { key: string; timeoutMs: number }): Promise<void>;
 }
 
 /** A parsed destination of one notifier kind. */

@@ -22,7 +22,7 @@ export async function run(opts: { config?: string; format: 'toml' | 'json' }, en
   };
   if (opts.config) {
     const hub = loadHubConfig(opts.config);
-    out.hub = { file: path.resolve(opts.config), ...hub, routes: hub.routes.map((r) => ({ ...r, to: r.to.map(redact) })) };
+    out.hub = { file: path.resolve(opts.config), ...hub, routes: hub.routes.map((r) => ({ ...r, to: r.to.map(redact) })), chat: { ...hub.chat, schedule: hub.chat.schedule.map((e) => ({ ...e, to: e.to.map(redact) })) } };
   }
   process.stdout.write(opts.format === 'json' ? JSON.stringify(out, null, 2) + '\n' : stringify(out) + '\n');
   return 0;
