@@ -139,6 +139,17 @@ slack = "${SLACK_ME}"
     const other = await srv.waitFor(() => srv.homeView(DEFAULT_SLACK_USERS[1]!.id), 10_000, 'the unlinked home view');
     expect(JSON.stringify(other)).toMatch(/links your Slack account/);
 
+    // A failure DM carries Log / Mute 1 h / Diagnosis; only the job's owner may use them.
+    await runFlurm(['run', '-t', 'slack-fail', '--', 'sh', '-c', 'echo "RuntimeError: CUDA out of memory"; exit 3'], { env: alice.env });
+    const fail = await srv.waitFor(() => srv.messages(dmChannel).find((m) => JSON.stringify(m.blocks).includes('slack-fail')), 15_000, 'the failure DM');
+    const actions = ((fail.blocks ?? []) as { type: string; elements?: { action_id: string; value: string }[] }[]).find((b) => b.type === 'actions')!;
+    expect(actions.elements!.map((e) => e.action_id.split(':')[1])).toEqual(['log', 'mute', 'diag']);
+    const log = await srv.blockAction(actions.elements![0]!.action_id, actions.elements![0]!.value, { userId: SLACK_ME, message: fail }).final();
+    expect(log.ephemeral).toBe(true);
+    expect(JSON.stringify(log.blocks)).toContain('CUDA out of memory');
+    const notYours = await srv.blockAction(actions.elements![0]!.action_id, actions.elements![0]!.value, { userId: DEFAULT_SLACK_USERS[1]!.id, message: fail }).final();
+    expect(JSON.stringify(notYours)).toMatch(/Not linked/);
+
     const ROUNDS = 10;
     let frozen = 0;
     // Slack stores the message; the hub is frozen before it reads the answer, then killed.
@@ -161,7 +172,7 @@ slack = "${SLACK_ME}"
     }
     const dms = srv.messages(dmChannel);
     for (let i = 0; i < ROUNDS; i++) expect(dms.filter((m) => JSON.stringify(m.blocks).includes(`slack-round-${i}-end`)), `round ${i}`).toHaveLength(1);
-    expect(srv.requests.filter((r) => r.method === 'chat.postMessage')).toHaveLength(ROUNDS + 1);
+    expect(srv.requests.filter((r) => r.method === 'chat.postMessage')).toHaveLength(ROUNDS + 2);
     expect(srv.requests.filter((r) => r.method === 'conversations.history').length).toBeGreaterThanOrEqual(ROUNDS);
   }, 240_000);
 

@@ -28,6 +28,7 @@ import { SlackApp } from '../frontends/slack/app.js';
 import { readSecret } from '../config/secret.js';
 import { ConfigError, DeliveryError } from '../lib/errors.js';
 import { slackDmUrl } from '../notifiers/slack-dm.js';
+import { jobAction, jobButtons } from './job-actions.js';
 import { dmUrl } from '../notifiers/discord-dm.js';
 import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
@@ -360,7 +361,13 @@ export class Hub {
     const slack = this.o.config.slack;
     if (slack && this.slackTokens && this.source && !this.slackApp) {
       const bySlack = new Map(Object.entries(this.o.config.users).flatMap(([u, v]) => (v.slack ? [[v.slack, u] as const] : [])));
-      this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source, commands: this.chatCommands, userOf: (id) => bySlack.get(id) ?? null, log: this.o.log });
+      this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source,
+        commands: this.chatCommands,
+        userOf: (id) => bySlack.get(id) ?? null,
+        jobButtons: (ref) => jobButtons(this.jobs, ref),
+        jobAction: (action, jobId, slackUser) => jobAction({ jobs: this.jobs, mutes: this.mutes, enqueuer: this.enqueuer, now: this.o.now ?? Date.now }, action, jobId, bySlack.get(slackUser) ?? null, slackUser, 'Ask the lab\'s admin to link your Slack account ([users.NAME] slack)'),
+        log: this.o.log,
+      });
       void this.slackApp.start().catch((err) => this.o.log.error('the Slack app did not start', { error: errorMessage(err) }));
     }
     this.scheduler?.start();

@@ -40,7 +40,7 @@ export const slackDmNotifier: Notifier = {
       toUrl: () => slackDmUrl(id),
       send: async (message: Message, ctx: SendContext) => {
         if (!ctx.slackBot) throw new DeliveryError('no Slack app in this hub ([slack] in the hub config)', { retryable: false });
-        await ctx.slackBot.sendDm(id, message, { key: ctx.idempotencyKey ?? '', maybeSent: ctx.maybeSent === true, timeoutMs: ctx.timeoutMs });
+        await ctx.slackBot.sendDm(id, message, { key: ctx.idempotencyKey ?? '', maybeSent: ctx.maybeSent === true, timeoutMs: ctx.timeoutMs, ...(ctx.refId ? { refId: ctx.refId } : {}) });
       },
     };
   },

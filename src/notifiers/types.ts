@@ -28,7 +28,7 @@ export interface SendContext {
 
 /** What a Slack DM needs from the app: send to Slack user `userId`, once per key. */
 export interface SlackDmTransport {
-  sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void>;
+  sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void>;
 }
 
 /** What a DM or a channel post needs from the bot: send `message` to Discord user `discordId` (or channel), exactly once per key. */

@@ -24,6 +24,12 @@ const RESPONSES_MAX = 5;
 /** Entries whose answers are about the person asking. */
 const PERSONAL = new Set(['jobs', 'help']);
 
+/** Log, Mute 1 h, Diagnosis under a failure DM; the job id rides in each action_id. */
+export function jobButtonsBlock(jobId: string, diagnosis: boolean): KnownBlock {
+  const button = (action: string, label: string) => ({ type: 'button' as const, text: { type: 'plain_text' as const, text: label }, action_id: `flurm:${action}:${jobId}`, value: jobId });
+  return { type: 'actions', elements: [button('log', 'Log'), button('mute', 'Mute 1 h'), ...(diagnosis ? [button('diag', 'Diagnosis')] : [])] };
+}
+
 /** What a DM needs of the Web API. */
 type SlackDmClient = { conversations: { open(a: object): Promise<unknown>; history(a: object): Promise<unknown> }; chat: { postMessage(a: object): Promise<unknown> } };
 /** How many recent DM messages a possible repeat is looked for in. */
@@ -87,6 +93,10 @@ export interface SlackAppOptions {
   commands: readonly CommandDef[];
   /** The unix user linked to a Slack user id, or null. */
   userOf(slackUserId: string): string | null;
+  /** Whether a DM about job `refId` gets the Log / Mute 1 h / Diagnosis buttons (hub/job-actions.ts). */
+  jobButtons?(refId: string | undefined): { jobId: string; diagnosis: boolean } | null;
+  /** A press of one of them, by Slack user `slackUserId`. */
+  jobAction?(action: 'log' | 'mute' | 'diag', jobId: string, slackUserId: string): Message[];
   log: Logger;
   now?: () => number;
 }
@@ -225,6 +235,19 @@ export class SlackApp {
         }
       });
     }
+    // The buttons under a failure DM: answered to the presser only.
+    app.action(/^flurm:(log|mute|diag):/, async ({ ack, body, action, respond }) => {
+      await ack();
+      const id = (action as { action_id?: string }).action_id ?? '';
+      const m = /^flurm:(log|mute|diag):(.+)$/.exec(id);
+      if (!m || !this.o.jobAction) return;
+      try {
+        const messages = this.o.jobAction(m[1] as 'log' | 'mute' | 'diag', m[2]!, body.user.id);
+        for (const x of slackBodies(messages).slice(0, RESPONSES_MAX)) await respond({ response_type: 'ephemeral', replace_original: false, text: x.text, blocks: x.blocks });
+      } catch (err) {
+        this.o.log.warn('slack button failed', { action: id, error: errorMessage(err) });
+      }
+    });
     // The App Home tab: the person's running and recent jobs, from the same `jobs` entry.
     app.event('app_home_opened', async ({ event, client }) => {
       try {
@@ -314,7 +337,7 @@ export class SlackApp {
    * (the hub died mid-send), the DM's recent history is searched for that key first, and a
    * message found there is the one already sent.
    */
-  async sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
+  async sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new DeliveryError(`Slack did not answer within ${opts.timeoutMs} ms`, { retryable: true })), opts.timeoutMs);
@@ -326,7 +349,7 @@ export class SlackApp {
     }
   }
 
-  private async sendDmNow(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
+  private async sendDmNow(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void> {
     const client = await this.dmClient(opts.timeoutMs);
     try {
       let channel = this.dmChannels.get(userId);
@@ -344,10 +367,12 @@ export class SlackApp {
         }
       }
       const [body] = slackBodies([message]);
+      const b = this.o.jobButtons?.(opts.refId) ?? null;
+      const blocks = b ? [...body!.blocks.slice(0, SLACK_LIMITS.blocks - 1), jobButtonsBlock(b.jobId, b.diagnosis)] : body!.blocks;
       await client.chat.postMessage({
         channel,
         text: body!.text,
-        blocks: body!.blocks,
+        blocks,
         unfurl_links: false,
         unfurl_media: false,
         ...(opts.key ? { metadata: { event_type: DM_METADATA_EVENT, event_payload: { key: opts.key } } } : {}),
