@@ -3,6 +3,7 @@
 // a failover mid-week (each occurrence still sent once), a hub down longer than catch_up, and
 // time zones.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,7 +16,6 @@ import { Enqueuer } from './enqueue.js';
 import { Deliverer } from './deliver.js';
 import { Receipts } from './receipts.js';
 import { Scheduler, checkScheduleCommands, scheduleEntryId, type ScheduleEntry } from './schedule.js';
-import type { TickerClock } from '../lib/ticker.js';
 import { COMMANDS } from '../commands/registry.js';
 import { labCommands } from '../commands/lab.js';
 
@@ -216,38 +216,3 @@ describe('Scheduler', () => {
   });
 });
 
-/** Timers that fire only when the test advances time (as in lib/ticker.test.ts). */
-class FakeClock implements TickerClock {
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  constructor(public t: number) {}
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
-  }
-  now(): number {
-    return this.t;
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await settle();
-      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}

@@ -1,49 +1,8 @@
 // The ticker, driven by a fake clock: when runs happen, that they never overlap, stop, wake, errors.
+import { FakeClock } from '../../test/support/fake-clock.js';
 import { describe, expect, it } from 'vitest';
-import { Ticker, type TickerClock, type TickResult } from './ticker.js';
+import { Ticker, type TickResult } from './ticker.js';
 
-/** A clock whose timers fire only when the test advances time. */
-class FakeClock implements TickerClock {
-  t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  /** Timers made so far. */
-  made = 0;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.made++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
-  }
-  now(): number {
-    return this.t;
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-  /** Move time forward, firing due timers in order and letting promises settle after each. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await settle();
-      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
 
 /** A run the test finishes by hand. */
 function gate(): { promise: Promise<TickResult>; open: (r?: TickResult) => void } {
