@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
 import { getJson, makeLab, runFlurm, startHub, waitUntil, type HubProc, type Lab } from './support/lab.js';
-import { startDiscordServer, type DiscordServer } from './support/discord-server.js';
+import { discordHubSection, startDiscordServer, type DiscordServer } from './support/discord-server.js';
 
 const embedsText = (data: Record<string, unknown> | APIMessage | undefined): string => JSON.stringify((data as { embeds?: APIEmbed[] } | undefined)?.embeds ?? []);
 
@@ -25,19 +25,13 @@ describe('lab commands and schedules, as the hub runs them', () => {
   async function setup(chat: string, opts: { lease?: number } = {}) {
     lab = makeLab('flurm-chat-');
     srv = await startDiscordServer({ heartbeatIntervalMs: 1000 });
-    const tokenFile = path.join(lab.root, 'discord-token');
-    fs.writeFileSync(tokenFile, `${srv.token}\n`, { mode: 0o600 });
     return lab.hubConfig({
       extra: `
 [delivery]
 backoff_base_seconds = 0.2
 [lease]
 lease_seconds = ${opts.lease ?? 15}
-[discord]
-token_file = "${tokenFile}"
-guild_ids = ["${srv.guildIds[0]}"]
-channel_id = "${srv.channelIds()[0]}"
-api = "${srv.url}"
+${discordHubSection(srv, lab.root)}
 ${chat}
 `,
     });

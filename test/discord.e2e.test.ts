@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
 import { fakeNvidiaSmi, getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
-import { startDiscordServer, type DiscordServer } from './support/discord-server.js';
+import { discordHubSection, startDiscordServer, type DiscordServer } from './support/discord-server.js';
 
 const ALICE = '1180000000000001001';
 const BOB = '1180000000000001002';
@@ -61,8 +61,6 @@ describe('the Discord bot, as the hub runs it', () => {
       ],
       undmable: opts.undmable ?? [],
     });
-    const tokenFile = path.join(lab.root, 'discord-token');
-    fs.writeFileSync(tokenFile, `${srv.token}\n`, { mode: 0o600 });
     const config = lab.hubConfig({
       extra: `
 [delivery]
@@ -71,12 +69,7 @@ backoff_base_seconds = 0.2
 poll_interval_seconds = 0.3
 [lease]
 lease_seconds = ${opts.lease ?? 15}
-[discord]
-token_file = "${tokenFile}"
-guild_ids = ["${srv.guildIds[0]}"]
-channel_id = "${srv.channelIds()[0]}"
-api = "${srv.url}"
-${opts.link === '' ? '' : `[users.${ME}]\ndiscord = "${opts.link ?? ALICE}"`}
+${discordHubSection(srv, lab.root)}${opts.link === '' ? '' : `[users.${ME}]\ndiscord = "${opts.link ?? ALICE}"`}
 ${opts.extra ?? ''}
 `,
     });

@@ -116,6 +116,7 @@
 // Only node built-ins, `ws`, discord-api-types and ./fake-services.js, so esbuild can bundle it.
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -3015,4 +3016,19 @@ export async function startDiscordServer(opts: DiscordServerOptions = {}): Promi
   const srv = new DiscordServerImpl(opts);
   await srv.listen();
   return srv;
+}
+
+/**
+ * The hub config's `[discord]` section for a bot against `srv` (its token written to a 0600 file
+ * under `dir`): what every hub test against the local Discord appends to its config.
+ */
+export function discordHubSection(srv: DiscordServer, dir: string): string {
+  const tokenFile = `${dir}/discord-token`;
+  fs.writeFileSync(tokenFile, `${srv.token}\n`, { mode: 0o600 });
+  return `[discord]
+token_file = "${tokenFile}"
+guild_ids = ["${srv.guildIds[0]}"]
+channel_id = "${srv.channelIds()[0]}"
+api = "${srv.url}"
+`;
 }

@@ -227,7 +227,9 @@ export class SlackApp {
         await ack();
         try {
           const { bodies, ephemeral } = await this.answer(command.command, command.text ?? '', command.user_id);
-          for (const b of bodies.slice(0, RESPONSES_MAX)) await respond({ response_type: ephemeral ? 'ephemeral' : 'in_channel', text: b.text, blocks: b.blocks });
+          // Slack takes 5 answers per command: past that, the last one says what is left out.
+          const shown = bodies.length > RESPONSES_MAX ? [...bodies.slice(0, RESPONSES_MAX - 1), slackBodies([{ title: '', severity: 'info', summary: `${bodies.length - RESPONSES_MAX + 1} more messages not shown (Slack allows ${RESPONSES_MAX} answers to a command); \`flurm ${command.text ?? ''}\` in a terminal shows all.` }])[0]!] : bodies;
+          for (const b of shown) await respond({ response_type: ephemeral ? 'ephemeral' : 'in_channel', text: b.text, blocks: b.blocks });
           this.h.commands.answered++;
         } catch (err) {
           this.h.commands.failed++;
