@@ -29,77 +29,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { FLURM, RESULTS_DIR, ROOT, configNumber, effectiveConfig, fmt, getJson, makeLab, median, pct, report, requireBuild, runMain, runProc, sleep, startHub, ulid, waitUntil, writeHubConfig } from './lib.mjs';
+import { FLURM, configNumber, effectiveConfig, fmt, getJson, makeLab, median, pct, report, requireBuild, runMain, runProc, sleep, startHub, ulid, waitUntil, writeHubConfig, importTs, killedOnExit, latencyStats, msLine, prng, syntheticSnapshot } from './lib.mjs';
 
 const ITER = Number(process.env.BENCH_ITER ?? 200);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const USERS = Number(process.env.BENCH_USERS ?? 100);
 const NODES = 100;
 const WARMUP = 10;
-const GiB = 1024 ** 3;
 const ME = os.userInfo().username;
 const LINKED = '1180000000000001001'; // the local server's default user ("alice")
 
-// Every hub and server this script started, stopped on the way out whatever happens.
-const hubs = new Set();
-process.on('exit', () => {
-  for (const h of hubs) {
-    try {
-      h.child.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-});
+// Every hub this script started, killed on the way out whatever happens.
+const hubs = killedOnExit();
 
-async function loadDiscordServer() {
-  const { build } = await import('esbuild');
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const outfile = path.join(RESULTS_DIR, `.discord-server-${process.pid}.mjs`);
-  try {
-    await build({ entryPoints: [path.join(ROOT, 'test/support/discord-server.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    fs.rmSync(outfile, { force: true });
-  }
-}
-
-/** 100 nodes of the agent's size (as bench/nodes-commands.mjs builds them), all fresh. */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-const PEOPLE = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar'];
-const CMDS = ['python train.py --config configs/resnet50.yaml --lr 0.1 --batch-size 256', 'torchrun --nproc_per_node 4 pretrain.py --model vit-l --precision bf16', 'Rscript fit_models.R --chains 8', 'julia --threads 16 simulate.jl'];
-function snapshot(i, rand) {
-  const host = `node${String(i).padStart(3, '0')}`;
-  const load = 64 * rand();
-  const total = 512 * GiB;
-  const busy = Array.from({ length: 200 }, (_, k) => {
-    const rss = Math.floor((0.05 + 8 * rand()) * GiB);
-    const user = PEOPLE[Math.floor(rand() * PEOPLE.length)];
-    const pid = 10_000 + i * 1000 + k;
-    return { pid, start: String(5_000_000 + pid), user, uid: 1000 + PEOPLE.indexOf(user), cpu_pct: Math.round(rand() * 16000) / 10, rss_bytes: rss, mem_pct: Math.round((rss / total) * 1000) / 10, elapsed_seconds: Math.floor(rand() * 259_200), cmd: CMDS[k % CMDS.length] };
-  });
-  const gpus = Array.from({ length: 8 }, (_, g) => {
-    const held = rand() < 0.6;
-    const procs = held ? Array.from({ length: 1 + Math.floor(rand() * 2) }, (_, p) => ({ pid: 10_000 + i * 1000 + g * 2 + p, user: PEOPLE[Math.floor(rand() * PEOPLE.length)], uid: 1001, mem_bytes: Math.floor((2 + 30 * rand()) * GiB), name: 'python' })) : [];
-    const used = held ? procs.reduce((s, p) => s + p.mem_bytes, 0) + 500 * 1024 ** 2 : 4 * 1024 ** 2;
-    return { index: g, uuid: `GPU-${i}-${g}-0000-0000-000000000000`, name: 'NVIDIA A100-SXM4-80GB', util_pct: held ? Math.round(rand() * 100) : 0, mem_used_bytes: used, mem_total_bytes: 80 * GiB, temp_c: 30 + Math.round(rand() * 45), power_w: 60 + Math.round(rand() * 300), procs };
-  });
-  return {
-    v: 1, host, seq: 5000 + i, ts: new Date().toISOString(), interval_seconds: 15,
-    agent: { version: '0.1.0', pid: 999, user: 'labadmin' }, uptime_seconds: 40 * 86_400,
-    cpus: 64, load: [load * 1.05, load, load * 0.95], cpu_busy_pct: Math.min(100, (load / 64) * 100),
-    mem: { total_bytes: total, available_bytes: Math.floor(total * (0.1 + 0.85 * rand())), swap_total_bytes: 16 * GiB, swap_free_bytes: 15 * GiB },
-    pids: Array.from({ length: 1000 }, (_, k) => [1 + k * 7 + i, String(24 + k * 13)]), pids_visible: 'all', busy, gpus,
-    collectors: { load: { ok: true, seconds: 0.001 }, mem: { ok: true, seconds: 0.001 }, procs: { ok: true, seconds: 0.08 }, gpu: { ok: true, seconds: 0.3 } },
-  };
-}
-
-const stats = (ms) => ({ p50_ms: median(ms), p95_ms: pct(ms, 95), max_ms: Math.max(...ms), n: ms.length });
-const msLine = (s) => `p50 ${fmt(s.p50_ms)} ms, p95 ${fmt(s.p95_ms)} ms, max ${fmt(s.max_ms)} ms (n=${s.n})`;
+const stats = latencyStats;
 const sLine = (s) => `p50 ${fmt(s.p50_ms / 1000, 3)} s, p95 ${fmt(s.p95_ms / 1000, 3)} s, max ${fmt(s.max_ms / 1000, 3)} s (n=${s.n})`;
 const isMessagePost = (r, channel) => r.method === 'POST' && r.route === `/channels/${channel}/messages`;
 
@@ -126,7 +69,7 @@ async function botReady(hub) {
 
 runMain(async () => {
   requireBuild();
-  const { startDiscordServer } = await loadDiscordServer();
+  const { startDiscordServer } = await importTs('test/support/discord-server.ts');
   const rep = report('discord');
   rep.header(`the Discord bot of a real hub against the local Discord: (a) ${ITER}× /status and /best on ${NODES} nodes, (b) ${RUNS} job ends → DM, (c) ${USERS} users DMed at once with Discord's rate limits`);
   const meta = { iterations: ITER, runs: RUNS, users: USERS };
@@ -140,7 +83,7 @@ runMain(async () => {
       const me = lab.home(ME);
       fs.mkdirSync(path.join(lab.cluster, 'nodes'), { recursive: true });
       const rand = prng(42);
-      const snaps = Array.from({ length: NODES }, (_, i) => snapshot(i, rand));
+      const snaps = Array.from({ length: NODES }, (_, i) => syntheticSnapshot(i, rand));
       const writeSnapshots = () => {
         for (const s of snaps) fs.writeFileSync(path.join(lab.cluster, 'nodes', `${s.host}.json`), JSON.stringify({ ...s, seq: s.seq++, ts: new Date().toISOString() }));
       };

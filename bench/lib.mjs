@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 /** The CLI under test: dist/ of this checkout, or BENCH_FLURM=/other/dist/cli/flurm.cjs to compare builds. */
@@ -348,3 +349,91 @@ export function runMain(main) {
     },
   );
 }
+
+// ---- synthetic nodes, local servers ---------------------------------------------------------
+
+/** A small deterministic PRNG, so every run measures the same cluster. */
+export function prng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+export const SYNTHETIC_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar'];
+export const SYNTHETIC_CMDS = [
+  'python train.py --config configs/resnet50.yaml --lr 0.1 --batch-size 256 --epochs 90 --data /scratch/imagenet',
+  'torchrun --nproc_per_node 4 pretrain.py --model vit-l --precision bf16 --grad-accum 8',
+  'Rscript fit_models.R --chains 8 --iter 20000 --seed 42',
+  'julia --threads 16 simulate.jl --steps 1000000',
+  '/usr/lib/jvm/java-17-openjdk/bin/java -Xmx64g -jar gatk.jar HaplotypeCaller -I sample.bam',
+  'python -m ipykernel_launcher -f /home/u/.local/share/jupyter/runtime/kernel-8c1f.json',
+];
+
+/**
+ * Node i's agent snapshot, of a realistic size: 64 cores, 512 GiB, 200 busy processes (the
+ * agent's cap), 1,000 live pids, 8 GPUs (some held, one or two compute processes each); fresh.
+ */
+export function syntheticSnapshot(i, rand) {
+  const host = `node${String(i).padStart(3, '0')}`;
+  const cpus = 64;
+  const load = 64 * rand();
+  const total = 512 * GiB;
+  const U = SYNTHETIC_USERS;
+  const busy = Array.from({ length: 200 }, (_, k) => {
+    const rss = Math.floor((0.05 + 8 * rand()) * GiB);
+    const user = U[Math.floor(rand() * U.length)];
+    const pid = 10_000 + i * 1000 + k;
+    return { pid, start: String(5_000_000 + pid), user, uid: 1000 + U.indexOf(user), cpu_pct: Math.round(rand() * 1600 * 10) / 10, rss_bytes: rss, mem_pct: Math.round((rss / total) * 1000) / 10, elapsed_seconds: Math.floor(rand() * 86_400 * 3), cmd: SYNTHETIC_CMDS[k % SYNTHETIC_CMDS.length] };
+  });
+  const gpus = Array.from({ length: 8 }, (_, g) => {
+    const held = rand() < 0.6;
+    const procs = held ? Array.from({ length: 1 + Math.floor(rand() * 2) }, (_, p) => ({ pid: 10_000 + i * 1000 + g * 2 + p, user: U[Math.floor(rand() * U.length)], uid: 1001, mem_bytes: Math.floor((2 + 30 * rand()) * GiB), name: 'python' })) : [];
+    const used = held ? procs.reduce((s, p) => s + p.mem_bytes, 0) + 500 * MiB : 4 * MiB;
+    return { index: g, uuid: `GPU-${i}-${g}-0000-0000-000000000000`, name: 'NVIDIA A100-SXM4-80GB', util_pct: held ? Math.round(rand() * 100) : 0, mem_used_bytes: used, mem_total_bytes: 80 * GiB, temp_c: 30 + Math.round(rand() * 45), power_w: 60 + Math.round(rand() * 300), procs };
+  });
+  return {
+    v: 1, host, seq: 5000 + i, ts: new Date().toISOString(), interval_seconds: 15,
+    agent: { version: '0.1.0', pid: 999, user: 'labadmin' }, uptime_seconds: 40 * 86_400,
+    cpus, load: [load * 1.05, load, load * 0.95], cpu_busy_pct: Math.min(100, (load / cpus) * 100),
+    mem: { total_bytes: total, available_bytes: Math.floor(total * (0.1 + 0.85 * rand())), swap_total_bytes: 16 * GiB, swap_free_bytes: 15 * GiB },
+    pids: Array.from({ length: 1000 }, (_, k) => [1 + k * 7 + i, String(24 + k * 13)]), pids_visible: 'all', busy, gpus,
+    collectors: { load: { ok: true, seconds: 0.001 }, mem: { ok: true, seconds: 0.001 }, procs: { ok: true, seconds: 0.08 }, gpu: { ok: true, seconds: 0.3 } },
+  };
+}
+
+/**
+ * Import a TypeScript test module (a local protocol server, test/support/*-server.ts): plain Node
+ * 20 cannot, so it is bundled with esbuild into results/ (where its packages resolve) and removed.
+ */
+export async function importTs(relPath) {
+  const { build } = await import('esbuild');
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const outfile = path.join(RESULTS_DIR, `.${path.basename(relPath, '.ts')}-${process.pid}.mjs`);
+  try {
+    await build({ entryPoints: [path.join(ROOT, relPath)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    fs.rmSync(outfile, { force: true });
+  }
+}
+
+/** Hubs (or any `{ child }`) added here are SIGKILLed when the script exits, whatever happens. */
+export function killedOnExit() {
+  const procs = new Set();
+  process.on('exit', () => {
+    for (const p of procs) {
+      try {
+        p.child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  return procs;
+}
+
+/** p50 / p95 / max of latencies (ms), and how many. */
+export const latencyStats = (ms) => ({ p50_ms: median(ms), p95_ms: pct(ms, 95), max_ms: Math.max(...ms), n: ms.length });
+/** "p50 4.99 ms, p95 9.08 ms, max 13.94 ms (n=200)" */
+export const msLine = (s) => `p50 ${fmt(s.p50_ms)} ms, p95 ${fmt(s.p95_ms)} ms, max ${fmt(s.max_ms)} ms (n=${s.n})`;

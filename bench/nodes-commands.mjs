@@ -19,58 +19,21 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fs from 'node:fs';
-import { FLURM, ROOT, fmt, makeLab, median, pct, report, requireBuild, runMain, runProc, startHub, waitUntil, writeHubConfig } from './lib.mjs';
+import { FLURM, ROOT, fmt, makeLab, median, pct, report, requireBuild, runMain, runProc, startHub, waitUntil, writeHubConfig, SYNTHETIC_CMDS, SYNTHETIC_USERS, prng, syntheticSnapshot } from './lib.mjs';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100);
 const ITER = Number(process.env.BENCH_ITER ?? 200);
 const WARMUP = 20;
 const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
 
 const dist = (p) => import(pathToFileURL(path.join(path.dirname(FLURM), '..', p)).href);
 
-/** A small deterministic PRNG, so every run measures the same cluster. */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar'];
-const CMDS = [
-  'python train.py --config configs/resnet50.yaml --lr 0.1 --batch-size 256 --epochs 90 --data /scratch/imagenet',
-  'torchrun --nproc_per_node 4 pretrain.py --model vit-l --precision bf16 --grad-accum 8',
-  'Rscript fit_models.R --chains 8 --iter 20000 --seed 42',
-  'julia --threads 16 simulate.jl --steps 1000000',
-  '/usr/lib/jvm/java-17-openjdk/bin/java -Xmx64g -jar gatk.jar HaplotypeCaller -I sample.bam',
-  'python -m ipykernel_launcher -f /home/u/.local/share/jupyter/runtime/kernel-8c1f.json',
-];
+const USERS = SYNTHETIC_USERS;
+const CMDS = SYNTHETIC_CMDS;
 
 function makeNode(i, rand) {
-  const host = `node${String(i).padStart(3, '0')}`;
-  const cpus = 64;
-  const load = 64 * rand();
-  const total = 512 * GiB;
-  const busy = Array.from({ length: 200 }, (_, k) => {
-    const rss = Math.floor((0.05 + 8 * rand()) * GiB);
-    const user = USERS[Math.floor(rand() * USERS.length)];
-    const pid = 10_000 + i * 1000 + k;
-    return { pid, start: String(5_000_000 + pid), user, uid: 1000 + USERS.indexOf(user), cpu_pct: Math.round(rand() * 1600 * 10) / 10, rss_bytes: rss, mem_pct: Math.round((rss / total) * 1000) / 10, elapsed_seconds: Math.floor(rand() * 86_400 * 3), cmd: CMDS[k % CMDS.length] };
-  });
-  const gpus = Array.from({ length: 8 }, (_, g) => {
-    const held = rand() < 0.6;
-    const procs = held ? Array.from({ length: 1 + Math.floor(rand() * 2) }, (_, p) => ({ pid: 10_000 + i * 1000 + g * 2 + p, user: USERS[Math.floor(rand() * USERS.length)], uid: 1001, mem_bytes: Math.floor((2 + 30 * rand()) * GiB), name: 'python' })) : [];
-    const used = held ? procs.reduce((s, p) => s + p.mem_bytes, 0) + 500 * MiB : 4 * MiB;
-    return { index: g, uuid: `GPU-${i}-${g}-0000-0000-000000000000`, name: 'NVIDIA A100-SXM4-80GB', util_pct: held ? Math.round(rand() * 100) : 0, mem_used_bytes: used, mem_total_bytes: 80 * GiB, temp_c: 30 + Math.round(rand() * 45), power_w: 60 + Math.round(rand() * 300), procs };
-  });
-  const pids = Array.from({ length: 1000 }, (_, k) => [1 + k * 7 + i, String(24 + k * 13)]);
-  const snapshot = {
-    v: 1, host, seq: 5000 + i, ts: new Date().toISOString(), interval_seconds: 15,
-    agent: { version: '0.1.0', pid: 999, user: 'labadmin' }, uptime_seconds: 40 * 86_400,
-    cpus, load: [load * 1.05, load, load * 0.95], cpu_busy_pct: Math.min(100, (load / cpus) * 100),
-    mem: { total_bytes: total, available_bytes: Math.floor(total * (0.1 + 0.85 * rand())), swap_total_bytes: 16 * GiB, swap_free_bytes: 15 * GiB },
-    pids, pids_visible: 'all', busy, gpus,
-    collectors: { load: { ok: true, seconds: 0.001 }, mem: { ok: true, seconds: 0.001 }, procs: { ok: true, seconds: 0.08 }, gpu: { ok: true, seconds: 0.3 } },
-  };
+  const snapshot = syntheticSnapshot(i, rand);
+  const { host, busy } = snapshot;
   const jobs = Array.from({ length: 3 }, (_, j) => ({ id: `01JBENCH${String(i).padStart(4, '0')}${String(j).padStart(14, '0')}`, user: USERS[(i + j) % USERS.length], host, state: 'running', title: `sweep-${j}`, cmd: CMDS[j], pid: busy[j].pid, startTs: new Date(Date.now() - 3_600_000 * (j + 1)).toISOString(), src: 'node' }));
   return { host, state: 'fresh', age_seconds: Math.floor(rand() * 15), snapshot, jobs, idle_since: null };
 }
