@@ -19,7 +19,7 @@ const ME = os.userInfo().username;
 
 interface DiscordHealth {
   bot: { state: string; commands?: { error: string | null; registered: string | null }; resumes?: number };
-  dm: { sent: number; deduplicated: number; channel_fallbacks: number; cannot_dm: string[] };
+  dm: { sent: number; resent: number; channel_fallbacks: number; cannot_dm: string[] };
   when_free: number;
 }
 

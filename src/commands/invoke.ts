@@ -3,6 +3,8 @@
 // typed arguments. And the table as JSON Schema, for GET /api/v1/commands and the generators.
 import { z } from 'zod';
 import { formatPath } from '../lib/field-path.js';
+import { errorMessage, UserError } from '../lib/errors.js';
+import type { Message } from '../model/message.js';
 import type { DataSource } from './source.js';
 import { CommandArgsError, type CommandAnswer, type CommandContext, type CommandDef } from './table.js';
 
@@ -49,4 +51,15 @@ export function commandSchema(def: CommandDef, opts: { frontEnd?: 'cli' | 'other
     args: z.toJSONSchema(shape, { io: 'input' }) as Record<string, unknown>,
     positional: (def.cli?.positional ?? []).filter((k) => !only.includes(k)),
   };
+}
+
+/**
+ * A command that did not answer, as the person asking reads it in any chat: the fields and what
+ * is wrong (CommandArgsError), the refusal (UserError), or that the hub could not answer.
+ * `asked` is how that front end names the command ("/best", "/flurm best").
+ */
+export function errorAnswer(err: unknown, asked: (command: string) => string): Message {
+  if (err instanceof CommandArgsError) return { title: `${asked(err.command)}: bad option`, severity: 'warning', summary: err.issues.map((x) => `${x.field}: ${x.message}`).join('\n') };
+  if (err instanceof UserError) return { title: 'Cannot answer', severity: 'warning', summary: err.message };
+  return { title: 'Something went wrong', severity: 'failure', summary: `The hub could not answer: ${errorMessage(err)}` };
 }

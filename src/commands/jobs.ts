@@ -34,6 +34,7 @@ export default defineCommand({
     limit: count('at most this many').default(20),
   }),
   cli: { short: { all: 'a', user: 'u', running: 'r', limit: 'n' } },
+  personal: true,
   async run(a, source, ctx) {
     const user = a.user ?? (a.all ? undefined : (ctx.user ?? undefined));
     const r = await source.jobs({ ...(user !== undefined ? { user } : {}), ...(a.running ? { running: true } : {}), limit: a.limit });

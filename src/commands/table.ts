@@ -59,6 +59,8 @@ export interface CommandDef<S extends z.ZodObject = z.ZodObject, R extends objec
   /** Every argument: name, type, units, default and help (`.describe()`), validated by every front end. */
   args: S;
   cli?: CliHints;
+  /** The answer is about the person asking (their jobs): a chat shows it to them only. */
+  personal?: boolean;
   run(args: z.output<S>, source: DataSource, ctx: CommandContext): Promise<CommandAnswer<R>>;
 }
 

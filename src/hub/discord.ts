@@ -82,8 +82,10 @@ export interface DiscordHubDeps {
 }
 
 export interface DmHealth {
+  /** DMs and channel posts Discord accepted. */
   sent: number;
-  deduplicated: number;
+  /** Of those, sends of a message whose earlier attempt's outcome was lost (the hub died mid-send): its nonce makes Discord answer with the first one. */
+  resent: number;
   channel_fallbacks: number;
   /** Linked users Discord will not let the bot DM (50007), by unix user or Discord id. */
   cannot_dm: string[];
@@ -94,8 +96,7 @@ export class DiscordHub implements DiscordDmTransport {
   private bot: DiscordBot | null = null;
   private source: DataSource | null = null;
   private readonly dmChannels = new Map<string, string>();
-  private readonly dm: DmHealth = { sent: 0, deduplicated: 0, channel_fallbacks: 0, cannot_dm: [] };
-  private readonly sentNonces = new Map<string, string>();
+  private readonly dm: DmHealth = { sent: 0, resent: 0, channel_fallbacks: 0, cannot_dm: [] };
   private active = false;
 
   constructor(private readonly d: DiscordHubDeps) {}
@@ -146,54 +147,51 @@ export class DiscordHub implements DiscordDmTransport {
 
   // ---- DMs (the outbox's transport) ------------------------------------------------------------
 
-  async sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; timeoutMs: number }): Promise<void> {
-    const rest = await this.restClient();
-    const { DiscordAPIError, RateLimitError } = await import('@discordjs/rest');
-    const { Routes } = await import('discord-api-types/v10');
+  async sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
     const nonce = dmNonce(opts.key);
     const b = jobButtons(this.d.jobs, opts.refId);
     const buttons = b ? failureButtons(b.jobId, { diagnosis: b.diagnosis }) : undefined;
-    const signal = AbortSignal.timeout(opts.timeoutMs);
-    try {
+    await this.post(opts, async (rest, signal, Routes) => {
       let channel = this.dmChannels.get(discordId);
       if (!channel) {
         const c = (await rest.post(Routes.userChannels(), { body: { recipient_id: discordId }, signal })) as { id: string };
         channel = c.id;
         this.dmChannels.set(discordId, channel);
       }
-      const m = (await rest.post(Routes.channelMessages(channel), { body: dmBody(message, { nonce, buttons }), signal })) as { id: string };
-      this.count(nonce, m.id);
-    } catch (err) {
-      if (err instanceof DiscordAPIError && err.code === 50007) return this.fallback(discordId, message, nonce, signal, err, buttons);
-      if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: Math.max(0, err.retryAfter - REST_OFFSET_MS) / 1000, cause: err });
-      if (signal.aborted) throw new DeliveryError(`Discord did not answer within ${opts.timeoutMs} ms`, { retryable: true, cause: err });
-      throw toDeliveryError(err, DiscordAPIError);
-    }
+      await rest.post(Routes.channelMessages(channel), { body: dmBody(message, { nonce, buttons }), signal });
+    }, (err, signal) => this.fallback(discordId, message, nonce, signal, err, buttons));
   }
 
   /** A post in a channel (a schedule's discord-channel:// row): nonce from the key, enforce_nonce, no mentions. */
-  async sendChannel(channelId: string, message: Message, opts: { key: string; timeoutMs: number }): Promise<void> {
+  async sendChannel(channelId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
+    const nonce = dmNonce(`channel:${opts.key}`);
+    await this.post(opts, (rest, signal, Routes) => rest.post(Routes.channelMessages(channelId), { body: dmBody(message, { nonce }), signal }));
+  }
+
+  /**
+   * One send through REST within the outbox's timeout, its failure as the outbox's DeliveryError.
+   * `cannotDm` takes error 50007. A send that may repeat one whose outcome was lost is counted:
+   * its nonce makes Discord answer with the message it already made, if it did.
+   */
+  private async post(
+    opts: { maybeSent: boolean; timeoutMs: number },
+    send: (rest: REST, signal: AbortSignal, routes: typeof import('discord-api-types/v10').Routes) => Promise<unknown>,
+    cannotDm?: (err: Error, signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     const rest = await this.restClient();
     const { DiscordAPIError, RateLimitError } = await import('@discordjs/rest');
     const { Routes } = await import('discord-api-types/v10');
-    const nonce = dmNonce(`channel:${opts.key}`);
     const signal = AbortSignal.timeout(opts.timeoutMs);
     try {
-      const m = (await rest.post(Routes.channelMessages(channelId), { body: dmBody(message, { nonce }), signal })) as { id: string };
-      this.count(nonce, m.id);
+      await send(rest, signal, Routes);
+      this.dm.sent++;
+      if (opts.maybeSent) this.dm.resent++;
     } catch (err) {
+      if (cannotDm && err instanceof DiscordAPIError && err.code === 50007) return cannotDm(err, signal);
       if (err instanceof RateLimitError) throw new DeliveryError(`Discord rate limit (${err.scope}, ${err.route})`, { status: 429, retryable: true, retryAfterSeconds: Math.max(0, err.retryAfter - REST_OFFSET_MS) / 1000, cause: err });
       if (signal.aborted) throw new DeliveryError(`Discord did not answer within ${opts.timeoutMs} ms`, { retryable: true, cause: err });
       throw toDeliveryError(err, DiscordAPIError);
     }
-  }
-
-  private count(nonce: string, messageId: string): void {
-    // Discord answers a repeated nonce with the message it made first: count that as a dedup.
-    if (this.sentNonces.get(nonce) === messageId) this.dm.deduplicated++;
-    else this.dm.sent++;
-    this.sentNonces.set(nonce, messageId);
-    if (this.sentNonces.size > 5000) this.sentNonces.delete(this.sentNonces.keys().next().value!);
   }
 
   /** 50007: this person does not take DMs from the bot. Mention them in the lab channel instead. */
@@ -206,9 +204,8 @@ export class DiscordHub implements DiscordDmTransport {
     const rest = await this.restClient();
     const { Routes } = await import('discord-api-types/v10');
     const body = dmBody(message, { nonce: dmNonce(`lab:${nonce}`), mention: discordId, note: 'I could not DM you (your DMs from server members are off):', buttons });
-    const m = (await rest.post(Routes.channelMessages(channel), { body, signal })) as { id: string };
+    await rest.post(Routes.channelMessages(channel), { body, signal });
     this.dm.channel_fallbacks++;
-    this.count(`lab:${nonce}`, m.id);
   }
 
   // ---- What the bot asks of the hub ------------------------------------------------------------

@@ -30,9 +30,8 @@ export interface EnqueueContext {
   now: () => number;
   /** Delivery receipts (cluster dir): what was sent already, by outbox key. */
   receipts?: { has(key: string): boolean };
-  /** See RoutingPolicy: the user's DM destination, and a "Mute 1 h" in force. */
-  dmOf?: (user: string) => string | null;
-  slackDmOf?: (user: string) => string | null;
+  /** See RoutingPolicy: the user's personal chat destinations, and a "Mute 1 h" in force. */
+  personal?: (user: string) => ReadonlyMap<string, string | null>;
   mutedNow?: (user: string) => boolean;
 }
 
@@ -43,7 +42,7 @@ export class Enqueuer {
   private readonly policy: RoutingPolicy;
 
   constructor(private readonly outbox: OutboxStore, private readonly ctx: EnqueueContext) {
-    this.policy = { routes: ctx.routes, fallback: ctx.fallback, canonical: canonicalDest, dmOf: ctx.dmOf, slackDmOf: ctx.slackDmOf, mutedNow: ctx.mutedNow };
+    this.policy = { routes: ctx.routes, fallback: ctx.fallback, canonical: canonicalDest, personal: ctx.personal, mutedNow: ctx.mutedNow };
   }
 
   /** The per-user cap: null while under it, else the end of this window (when its digest goes out). */

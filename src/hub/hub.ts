@@ -27,9 +27,9 @@ import { DiscordHub, readToken } from './discord.js';
 import { SlackApp } from '../frontends/slack/app.js';
 import { readSecret } from '../config/secret.js';
 import { ConfigError, DeliveryError } from '../lib/errors.js';
-import { slackDmUrl } from '../notifiers/slack-dm.js';
+import { SLACK_DM_ALIAS, slackDmUrl } from '../notifiers/slack-dm.js';
 import { jobAction, jobButtons } from './job-actions.js';
-import { dmUrl } from '../notifiers/discord-dm.js';
+import { DM_ALIAS, dmUrl } from '../notifiers/discord-dm.js';
 import type { Message } from '../model/message.js';
 import { createHubSource } from './source.js';
 import type { DataSource } from '../commands/source.js';
@@ -144,8 +144,11 @@ export class Hub {
       log: o.log,
       now,
       receipts,
-      dmOf: (user) => this.discord?.dmOf(user) ?? null,
-      slackDmOf: (user) => (cfg.slack && cfg.users[user]?.slack ? slackDmUrl(cfg.users[user]!.slack!) : null),
+      personal: (user) =>
+        new Map([
+          [DM_ALIAS, this.discord?.dmOf(user) ?? null],
+          [SLACK_DM_ALIAS, cfg.slack && cfg.users[user]?.slack ? slackDmUrl(cfg.users[user]!.slack!) : null],
+        ]),
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;

@@ -113,9 +113,9 @@ describe('routing: every combination', () => {
 });
 
 describe('routing: Discord DMs and "Mute 1 h"', () => {
-  const dmOf = (u: string) => (u === 'alice' ? 'discord-dm://111111111111111111' : null);
-  const withBot: RoutingPolicy = { ...upPolicy, dmOf, mutedNow: (u) => u === 'muted' };
-  const labBot: RoutingPolicy = { ...lab, dmOf };
+  const personal = (u: string) => new Map([['discord:dm', u === 'alice' ? 'discord-dm://111111111111111111' : null]]);
+  const withBot: RoutingPolicy = { ...upPolicy, personal, mutedNow: (u) => u === 'muted' };
+  const labBot: RoutingPolicy = { ...lab, personal };
 
   it('a linked user with no `to` gets DMs instead of the fallback; an unlinked one keeps the fallback', () => {
     const u = validateUserConfig({});
@@ -147,7 +147,14 @@ describe('routing: Discord DMs and "Mute 1 h"', () => {
 });
 
 describe('routing: Slack DMs', () => {
-  const both: RoutingPolicy = { ...upPolicy, dmOf: (u) => (u === 'alice' ? 'discord-dm://111111111111111111' : null), slackDmOf: (u) => (u === 'alice' || u === 'bob' ? `slack-dm://u0${u}` : null) };
+  const both: RoutingPolicy = {
+    ...upPolicy,
+    personal: (u) =>
+      new Map([
+        ['discord:dm', u === 'alice' ? 'discord-dm://111111111111111111' : null],
+        ['slack:dm', u === 'alice' || u === 'bob' ? `slack-dm://u0${u}` : null],
+      ]),
+  };
 
   it('a user linked in both chats with no `to` gets both DMs; in one, that one', () => {
     const u = validateUserConfig({});

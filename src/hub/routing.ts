@@ -12,8 +12,6 @@
 //   5. The fallback (`flurm up`: console, desktop) stands in for the user's own destinations when
 //      the hub has none for anyone (no lab route, no user `to`) and the event names none.
 import type { Route, UserConfig } from '../config/schema.js';
-import { DM_ALIAS } from '../notifiers/discord-dm.js';
-import { SLACK_DM_ALIAS } from '../notifiers/slack-dm.js';
 
 /** What happened. `vanished` covers every "your job is in trouble" message; it routes like a failure. */
 export type EventKind = 'success' | 'failure' | 'note' | 'vanished';
@@ -36,13 +34,12 @@ export interface RoutingPolicy {
   /** A destination's canonical form (parse + toUrl), used to send once to a URL named twice. */
   canonical: (url: string) => string;
   /**
-   * The user's DM destination (discord-dm://ID) when the hub has a Discord bot and the user is
-   * linked; null otherwise. `discord:dm` in a `to` list becomes it (or nothing), and a linked
-   * user with no `to` of their own gets it instead of the fallback.
+   * The user's personal chat destinations, by the alias a `to` list writes for each
+   * (`discord:dm` → discord-dm://ID, `slack:dm` → slack-dm://ID); null where the user is not
+   * linked there. An alias becomes its destination (or nothing), and a user with no `to` of their
+   * own gets every one they have instead of the fallback.
    */
-  dmOf?: (user: string) => string | null;
-  /** The same for Slack (slack-dm://ID, `slack:dm`), from [users.NAME] slack. */
-  slackDmOf?: (user: string) => string | null;
+  personal?: (user: string) => ReadonlyMap<string, string | null>;
   /** True while the user pressed "Mute 1 h" (like `mute` in their config, for a while). */
   mutedNow?: (user: string) => boolean;
 }
@@ -66,12 +63,11 @@ function tooShort(wallSeconds: number | null, minMinutes: number): boolean {
 /** The destination URLs for an event, each once (by canonical form), in a stable order. */
 export function routeEvent(input: RoutingInput, policy: RoutingPolicy, user: UserConfig): string[] {
   const out = new Map<string, string>();
-  const dm = policy.dmOf?.(input.user) ?? null;
-  const slackDm = policy.slackDmOf?.(input.user) ?? null;
+  const personal = policy.personal?.(input.user) ?? new Map<string, string | null>();
   const add = (u: string) => {
     const alias = u.trim().toLowerCase();
-    if (alias === DM_ALIAS || alias === SLACK_DM_ALIAS) {
-      const to = alias === DM_ALIAS ? dm : slackDm;
+    if (personal.has(alias)) {
+      const to = personal.get(alias);
       if (!to) return;
       u = to;
     }
@@ -83,7 +79,7 @@ export function routeEvent(input: RoutingInput, policy: RoutingPolicy, user: Use
   if (filteredByUser(input, user)) return [...out.values()];
 
   const outcome = routeOutcome(input.kind);
-  const dms = [dm, slackDm].filter((x): x is string => x !== null);
+  const dms = [...personal.values()].filter((x): x is string => x !== null);
   const own = user.to.length > 0 ? user.to : dms.length ? dms : policy.routes.length === 0 && input.explicitTo.length === 0 ? policy.fallback : [];
   for (const u of own) add(u);
   for (const r of policy.routes) {

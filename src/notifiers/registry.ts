@@ -5,9 +5,9 @@ import { ConfigError } from '../lib/errors.js';
 import { consoleNotifier } from './console.js';
 import { desktopNotifier } from './desktop.js';
 import { discordNotifier } from './discord.js';
-import { DM_ALIAS, discordDmNotifier, dmAliasDestination } from './discord-dm.js';
-import { SLACK_DM_ALIAS, slackDmAliasDestination, slackDmNotifier } from './slack-dm.js';
-import { CHANNEL_ALIAS, channelAliasDestination, discordChannelNotifier } from './discord-channel.js';
+import { discordDmNotifier } from './discord-dm.js';
+import { slackDmNotifier } from './slack-dm.js';
+import { discordChannelNotifier } from './discord-channel.js';
 import { emailNotifier } from './email.js';
 import { jsonNotifier } from './json.js';
 import { ntfyNotifier } from './ntfy.js';
@@ -48,14 +48,20 @@ export function createRegistry(notifiers: readonly Notifier[]): NotifierRegistry
       byScheme.set(scheme, n);
     }
   }
+  const aliases = new Map<string, Destination>();
+  for (const n of notifiers) {
+    for (const [word, d] of Object.entries(n.aliases ?? {})) {
+      if (aliases.has(word)) throw new Error(`destination alias "${word}" is claimed twice`);
+      aliases.set(word, d);
+    }
+  }
   const known = () => [...byScheme.keys()].map((s) => `${s}://`).join(', ');
 
   const parseDestination = (urlString: string): Destination => {
     const text = String(urlString ?? '').trim();
     if (!text) throw new ConfigError('', 'empty destination URL');
-    if (text.toLowerCase() === DM_ALIAS) return dmAliasDestination;
-    if (text.toLowerCase() === SLACK_DM_ALIAS) return slackDmAliasDestination;
-    if (text.toLowerCase() === CHANNEL_ALIAS) return channelAliasDestination;
+    const alias = aliases.get(text.toLowerCase());
+    if (alias) return alias;
     let url: URL;
     try {
       url = new URL(text);

@@ -33,8 +33,8 @@ export interface SlackDmTransport {
 
 /** What a DM or a channel post needs from the bot: send `message` to Discord user `discordId` (or channel), exactly once per key. */
 export interface DiscordDmTransport {
-  sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; timeoutMs: number }): Promise<void>;
-  sendChannel(channelId: string, message: Message, opts: { key: string; timeoutMs: number }): Promise<void>;
+  sendDm(discordId: string, message: Message, opts: { key: string; refId?: string; maybeSent: boolean; timeoutMs: number }): Promise<void>;
+  sendChannel(channelId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void>;
 }
 
 /** A parsed destination of one notifier kind. */
@@ -67,4 +67,9 @@ export interface Notifier {
   matches?(url: URL): boolean;
   /** Parse a URL of this kind; throw ConfigError naming what is wrong. */
   parse(url: URL): Destination;
+  /**
+   * Words a config may write instead of a URL (`discord:dm`), each a destination that parses (so
+   * the config checks) and that the hub resolves before queueing.
+   */
+  readonly aliases?: Readonly<Record<string, Destination>>;
 }

@@ -129,14 +129,14 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
 /** What the hub's /healthz says of its Discord bot (hub/discord.ts health()). */
 interface DiscordHealthAnswer {
   bot: { state: string; since?: string; last_error?: string | null; user?: string | null; guilds?: number; commands?: { error: string | null } };
-  dm: { sent: number; deduplicated: number; channel_fallbacks: number; cannot_dm: string[] };
+  dm: { sent: number; resent: number; channel_fallbacks: number; cannot_dm: string[] };
   when_free: number;
 }
 
 function checkDiscord(d: DiscordHealthAnswer | null | undefined, add: (level: 'ok' | 'warn' | 'fail', what: string, detail?: string) => void): void {
   if (!d) return;
   const b = d.bot;
-  const dms = `${plural(d.dm.sent, 'DM')} sent${d.dm.deduplicated ? `, ${d.dm.deduplicated} repeat(s) deduplicated by Discord` : ''}`;
+  const dms = `${plural(d.dm.sent, 'DM')} sent${d.dm.resent ? `, ${d.dm.resent} sent again after a lost answer (Discord keeps one, by nonce)` : ''}`;
   if (b.state === 'ready') add('ok', 'discord bot', `connected as ${b.user ?? '?'} in ${plural(b.guilds ?? 0, 'guild')}; ${dms}; ${plural(d.when_free, '/when-free request')} open`);
   else if (b.state === 'standby') add('ok', 'discord bot', 'this hub is standby: the active hub runs the bot');
   else add(b.state === 'down' ? 'fail' : 'warn', 'discord bot', `${b.state} since ${b.since ?? '?'}${b.last_error ? `: ${b.last_error}` : ''}`);

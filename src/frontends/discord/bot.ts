@@ -26,8 +26,8 @@ import type {
   APIMessageComponentInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
-import { CommandArgsError, type CommandDef, type CommandContext } from '../../commands/table.js';
-import { invoke } from '../../commands/invoke.js';
+import type { CommandDef, CommandContext } from '../../commands/table.js';
+import { errorAnswer, invoke } from '../../commands/invoke.js';
 import type { DataSource } from '../../commands/source.js';
 import { errorMessage, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
@@ -38,8 +38,8 @@ import { answerBodies, noticeBody, parseButtonId, type BotBody } from './answer.
 /** Defer when a command has not answered by then (Discord closes the interaction at 3 s). */
 export const DEFER_AFTER_MS = 1500;
 const EPHEMERAL = 64;
-/** Entries whose answers are about the person asking. */
-const PERSONAL = new Set(['jobs', 'link', 'unlink', 'when-free', 'help']);
+/** The bot's own commands whose answers are about the person asking (table entries say so themselves). */
+const PERSONAL = new Set(['link', 'unlink', 'when-free', 'help']);
 
 export type BotState = 'off' | 'connecting' | 'ready' | 'resuming' | 'reconnecting' | 'down' | 'stopped';
 
@@ -315,7 +315,7 @@ export class DiscordBot {
     try {
       bodies = await work();
     } catch (err) {
-      bodies = [errorBody(err)];
+      bodies = answerBodies([errorAnswer(err, (c) => `/${c}`)]);
     } finally {
       clearTimeout(timer);
     }
@@ -336,7 +336,8 @@ export class DiscordBot {
     const user = discordId ? this.o.services.userOf(discordId) : null;
     const opts = (i.data.options ?? []) as APIApplicationCommandInteractionDataBasicOption[];
     const s = this.o.services;
-    return this.answer(i, PERSONAL.has(name), async () => {
+    const personal = PERSONAL.has(name) || s.commands.some((d) => d.name === name && d.personal === true);
+    return this.answer(i, personal, async () => {
       if (name === 'help') return answerBodies([helpMessage(s.commands)]);
       if (name === 'link') {
         if (!discordId) throw new UserError('Discord did not say who you are');
@@ -392,11 +393,4 @@ export class DiscordBot {
       return 'messages' in r ? answerBodies(r.messages) : [noticeBody(r.title, r.text, r.severity)];
     });
   }
-}
-
-/** An error as the person asking should read it: the field and what is wrong, or the refusal. */
-function errorBody(err: unknown): BotBody {
-  if (err instanceof CommandArgsError) return noticeBody(`/${err.command}: bad option`, err.issues.map((x) => `\`${x.field}\`: ${x.message}`).join('\n'), 'warning');
-  if (err instanceof UserError) return noticeBody('Cannot answer', err.message, 'warning');
-  return noticeBody('Something went wrong', `The hub could not answer: ${errorMessage(err)}`, 'failure');
 }

@@ -5,10 +5,9 @@
 // a message; a long table split across messages). Bolt is imported when the app starts.
 import type { KnownBlock } from '@slack/types';
 import type { CommandContext, CommandDef } from '../../commands/table.js';
-import { CommandArgsError } from '../../commands/table.js';
-import { invoke } from '../../commands/invoke.js';
+import { errorAnswer, invoke } from '../../commands/invoke.js';
 import type { DataSource } from '../../commands/source.js';
-import { DeliveryError, errorMessage, UserError } from '../../lib/errors.js';
+import { DeliveryError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
 import { splitTable } from '../text/render.js';
@@ -21,8 +20,6 @@ const SLACK_TABLE_PART_CHARS = 2900;
 const HOME_BLOCKS = 100;
 /** Slack lets a response_url be used 5 times. */
 const RESPONSES_MAX = 5;
-/** Entries whose answers are about the person asking. */
-const PERSONAL = new Set(['jobs', 'help']);
 
 /** Log, Mute 1 h, Diagnosis under a failure DM; the job id rides in each action_id. */
 export function jobButtonsBlock(jobId: string, diagnosis: boolean): KnownBlock {
@@ -135,12 +132,6 @@ export function slackHelp(defs: readonly CommandDef[], aliases: Readonly<Record<
   };
 }
 
-function errorText(err: unknown): Message {
-  if (err instanceof CommandArgsError) return { title: `/flurm ${err.command}: bad option`, severity: 'warning', summary: err.issues.map((x) => `${x.field}: ${x.message}`).join('\n') };
-  if (err instanceof UserError) return { title: 'Cannot answer', severity: 'warning', summary: err.message };
-  return { title: 'Something went wrong', severity: 'failure', summary: `The hub could not answer: ${errorMessage(err)}` };
-}
-
 export class SlackApp {
   private app: { start(): Promise<unknown>; stop(): Promise<unknown> } | null = null;
   /** The Bolt app, as its receiver sees it (HTTP mode). */
@@ -182,9 +173,9 @@ export class SlackApp {
     try {
       const a = await invoke(parsed.def, parsed.args, this.o.source, ctx, { frontEnd: 'other' });
       // An alias answers in the channel, as the lab's own command always did.
-      return { bodies: slackBodies(a.messages), ephemeral: fixed === undefined && PERSONAL.has(parsed.def.name) };
+      return { bodies: slackBodies(a.messages), ephemeral: fixed === undefined && parsed.def.personal === true };
     } catch (err) {
-      return { bodies: slackBodies([errorText(err)]), ephemeral: true };
+      return { bodies: slackBodies([errorAnswer(err, (c) => `/flurm ${c}`)]), ephemeral: true };
     }
   }
 
