@@ -24,7 +24,7 @@ afterEach(async () => {
 /** A code as /link issues it `agoMinutes` ago, signed with this lab hub's key. */
 function codeFor(discordId: string, agoMinutes = 0): string {
   const key = loadOrCreateLinkKey(path.join(lab.cluster, 'link.key'));
-  return formatLinkCode(signLinkCode(key, discordId, Math.floor(Date.now() / 60_000) - agoMinutes));
+  return formatLinkCode(signLinkCode(key, 'discord', discordId, Math.floor(Date.now() / 60_000) - agoMinutes));
 }
 
 /** Every events file of a spool with its bytes: what "wrote nothing" is checked against. */
@@ -40,6 +40,7 @@ interface LinkAnswer {
   source?: string;
   linked_at?: string;
   host?: string;
+  links?: { chat: string; id: string; source: string; linked_at: string; host?: string }[];
 }
 
 describe('flurm link', () => {
@@ -61,11 +62,19 @@ describe('flurm link', () => {
     expect(status.stdout).toBe(r.stdout);
     expect(status.code).toBe(0);
 
+    // Ending the Slack link only leaves the Discord one; a chat flurm does not know is refused.
+    const slackOnly = await runFlurm(['unlink', '--chat', 'slack'], { env: alice.env });
+    expect(slackOnly.stdout).toBe(`${me} is no longer linked to a Slack account\n`);
+    expect((await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`)).discord_id).toBe(DISCORD);
+    const irc = await runFlurm(['unlink', '--chat', 'irc'], { env: alice.env });
+    expect(irc.code).toBe(2);
+    expect(irc.stderr).toBe('flurm: --chat "irc" is not a chat flurm links: discord or slack\n');
+
     const un = await runFlurm(['unlink'], { env: alice.env });
-    expect(un.stdout).toBe(`${me} is no longer linked to a Discord account\n`);
-    expect(await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`)).toEqual({ user: me, linked: false });
+    expect(un.stdout).toBe(`${me} is no longer linked to a Discord or Slack account\n`);
+    expect(await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`)).toEqual({ user: me, linked: false, links: [] });
     const after = await runFlurm(['link', '--status'], { env: alice.env });
-    expect(after.stdout).toBe(`${me} is not linked; run /link in Discord, then flurm link CODE\n`);
+    expect(after.stdout).toBe(`${me} is not linked; run /link in Discord or /flurm link in Slack, then flurm link CODE\n`);
     expect(after.code).toBe(1);
   });
 
@@ -83,9 +92,9 @@ describe('flurm link', () => {
     // Wait for the observable state: the rebuilt index has read the spool (the link line is an event).
     await waitUntil(async () => (await hubHealth(hub!)).ingest.events >= 1, 15_000, 'the rebuilt index to read the spool');
     // The same link; "since" is now when `flurm link` wrote it (its writer's clock), not when the first hub read it.
-    const { linked_at, ...same } = linked;
+    const { linked_at, links, ...same } = linked;
     const back = await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`);
-    expect(back).toMatchObject(same);
+    expect(back).toMatchObject({ ...same, links: links!.map(({ linked_at: _at, ...l }) => l) });
     expect(Math.abs(Date.parse(back.linked_at!) - Date.parse(linked_at!))).toBeLessThan(5000);
   });
 
@@ -94,9 +103,9 @@ describe('flurm link', () => {
     const alice = lab.home('alice');
     hub = await startHub(lab.hubConfig());
     const r = await runFlurm(['link', codeFor(DISCORD, 30)], { env: alice.env });
-    expect(r.stderr).toMatch(/^flurm: the hub did not link you: link code expired \(issued 3\d min ago; codes last 10 min\): run \/link again\n$/);
+    expect(r.stderr).toMatch(/^flurm: the hub did not link you: link code expired \(issued 3\d min ago; codes last 10 min\): run \/link in Discord again\n$/);
     expect(r.code).toBe(1);
-    expect(await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`)).toEqual({ user: me, linked: false });
+    expect(await getJson<LinkAnswer>(`${hub.url}/api/v1/links/${me}`)).toEqual({ user: me, linked: false, links: [] });
   });
 
   it('a malformed code exits 2 naming what is wrong, and writes nothing', async () => {
@@ -106,7 +115,7 @@ describe('flurm link', () => {
     const before = spoolContents(alice.spool);
     const r = await runFlurm(['link', 'NOT-A-CODE'], { env: alice.env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('flurm: CODE "NOT-A-CODE" is not a flurm link code (29 letters and digits from /link in Discord): it has 8 letters and digits, not 29\n');
+    expect(r.stderr).toBe('flurm: CODE "NOT-A-CODE" is not a flurm link code (29 letters and digits from /link in Discord or /flurm link in Slack): it has 8 letters and digits, not 29\n');
     const typo = codeFor(DISCORD).slice(0, -1) + 'U';
     const t = await runFlurm(['link', typo], { env: alice.env });
     expect(t.code).toBe(2);

@@ -33,7 +33,7 @@ describe('the Slack app, as the hub runs it', () => {
     lab?.cleanup();
   });
 
-  async function setup(lease = 15, mode: 'socket' | 'http' = 'socket'): Promise<string> {
+  async function setup(lease = 15, mode: 'socket' | 'http' = 'socket', opts: { configLink?: boolean } = {}): Promise<string> {
     lab = makeLab('flurm-slack-');
     srv = await startSlackServer();
     const bot = path.join(lab.root, 'slack-bot');
@@ -52,8 +52,7 @@ ${mode === 'http' ? 'signing_secret_file' : 'app_token_file'} = "${app}"
 api = "${srv.apiUrl}"
 [slack.aliases]
 sciencecluster = "best"
-[users.${ME}]
-slack = "${SLACK_ME}"
+${opts.configLink === false ? '' : `[users.${ME}]\nslack = "${SLACK_ME}"`}
 `,
     });
   }
@@ -137,7 +136,7 @@ slack = "${SLACK_ME}"
     expect(JSON.stringify(home)).toContain('first-slack-dm');
     srv.appHomeOpened(DEFAULT_SLACK_USERS[1]!.id);
     const other = await srv.waitFor(() => srv.homeView(DEFAULT_SLACK_USERS[1]!.id), 10_000, 'the unlinked home view');
-    expect(JSON.stringify(other)).toMatch(/links your Slack account/);
+    expect(JSON.stringify(other)).toMatch(/`\/flurm link` shows how/);
 
     // A failure DM carries Log / Mute 1 h / Diagnosis; only the job's owner may use them.
     await runFlurm(['run', '-t', 'slack-fail', '--', 'sh', '-c', 'echo "RuntimeError: CUDA out of memory"; exit 3'], { env: alice.env });
@@ -175,6 +174,40 @@ slack = "${SLACK_ME}"
     expect(srv.requests.filter((r) => r.method === 'chat.postMessage')).toHaveLength(ROUNDS + 2);
     expect(srv.requests.filter((r) => r.method === 'conversations.history').length).toBeGreaterThanOrEqual(ROUNDS);
   }, 240_000);
+
+  it('links with /flurm link and `flurm link CODE`: a "linked" DM, then job ends as DMs; /flurm unlink ends them', async () => {
+    const config = await setup(15, 'socket', { configLink: false });
+    const h = await hub(config);
+    await waitUntil(async () => (await slackHealth(h)).state === 'ready', 15_000, 'the Slack app ready');
+    await srv.waitForConnection();
+    const alice = lab.home('alice');
+    const asked = await srv.slashCommand('/flurm', 'link', { userId: SLACK_ME }).final();
+    expect(asked.ephemeral).toBe(true);
+    const code = /flurm link ([0-9A-Z]{5}(?:-[0-9A-Z]{5}){4}-[0-9A-Z]{4})/.exec(JSON.stringify(asked.blocks))?.[1];
+    expect(code, JSON.stringify(asked.blocks)).toBeDefined();
+
+    const linked = await runFlurm(['link', code!], { env: alice.env });
+    expect(linked.stdout).toMatch(new RegExp(`^${ME} is linked to Slack user ${SLACK_ME} \\(since .*, by \`flurm link\` on node1\\)\\n$`));
+    const dmChannel = srv.dmChannel(SLACK_ME);
+    await srv.waitFor(() => srv.messages(dmChannel).find((m) => JSON.stringify(m.blocks).includes(`Linked to ${ME}`)), 15_000, 'the "linked" DM');
+    const status = await runFlurm(['link', '--status'], { env: alice.env });
+    expect(status.stdout).toContain(`${ME} is linked to Slack user ${SLACK_ME}`);
+
+    await runFlurm(['run', '-t', 'linked-in-slack', '--', 'true'], { env: alice.env });
+    await srv.waitFor(() => srv.messages(dmChannel).find((m) => JSON.stringify(m.blocks).includes('linked-in-slack')), 15_000, 'the job DM');
+    // The answer names who they are now; the same code again is refused (each code links once).
+    const again = await runFlurm(['link', code!], { env: alice.env });
+    expect(again.code).toBe(0);
+
+    const un = await srv.slashCommand('/flurm', 'unlink', { userId: SLACK_ME }).final();
+    expect(JSON.stringify(un.blocks)).toContain(`Unlinked from ${ME}`);
+    expect((await runFlurm(['link', '--status'], { env: alice.env })).code).toBe(1);
+    const before = srv.messages(dmChannel).length;
+    await runFlurm(['run', '-t', 'after-unlink', '--', 'true'], { env: alice.env });
+    await waitUntil(async () => (await getJson<{ jobs: { tag?: string; name?: string; state: string }[] }>(`${h.url}/api/v1/jobs?limit=5`)).jobs.some((j) => j.name === 'after-unlink' && j.state !== 'running'), 15_000, 'the job ended');
+    await waitUntil(async () => (await getJson<{ outbox: Record<string, number> }>(`${h.url}/healthz`)).outbox.pending === 0, 15_000, 'the outbox drained');
+    expect(srv.messages(dmChannel)).toHaveLength(before);
+  });
 
   it('a bad alias or a missing token stops start-up naming the field', async () => {
     const config = await setup();

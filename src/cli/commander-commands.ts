@@ -67,9 +67,9 @@ SLURM (see 'flurm submit --help'):
 
   program
     .command('link')
-    .description('link your account to your Discord account: run /link in Discord, then flurm link CODE (docs/linking.md)')
-    .argument('[code...]', 'the code /link showed you (dashes, blanks and case do not matter)')
-    .option('--status', 'show whether you are linked, and to which Discord account')
+    .description('link your account to your Discord or Slack account: run /link in Discord or /flurm link in Slack, then flurm link CODE (docs/linking.md)')
+    .argument('[code...]', 'the code the chat showed you (dashes, blanks and case do not matter)')
+    .option('--status', 'show whether you are linked, and to which chat accounts')
     .option('--hub <url>', 'ask this hub (default: from hub.json)')
     .action(async (words: string[], opts: { status?: boolean; hub?: string }) => {
       const m = await import('./commands/link.js');
@@ -78,11 +78,12 @@ SLURM (see 'flurm submit --help'):
 
   program
     .command('unlink')
-    .description('end the link `flurm link` made (a link in the hub config stays; in Discord: /unlink)')
+    .description('end the links `flurm link` made (a link in the hub config stays; in the chat: /unlink, /flurm unlink)')
+    .option('--chat <chat>', 'end only this chat\'s link: discord or slack (default: both)')
     .option('--hub <url>', 'ask this hub (default: from hub.json)')
-    .action(async (opts: { hub?: string }) => {
+    .action(async (opts: { hub?: string; chat?: string }) => {
       const m = await import('./commands/link.js');
-      code = await m.runUnlink({ hub: opts.hub });
+      code = await m.runUnlink({ hub: opts.hub, chat: opts.chat });
     });
 
   program

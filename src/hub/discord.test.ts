@@ -6,6 +6,7 @@ import { DiscordHub, readToken, WHEN_FREE_TTL_MS } from './discord.js';
 import { openDb } from '../store/db.js';
 import { JobStore } from '../store/jobs.js';
 import { OutboxStore, ProblemStore } from '../store/outbox.js';
+import { LinkService } from './links.js';
 import { MuteStore, WhenFreeStore } from '../store/bot.js';
 import { Enqueuer } from './enqueue.js';
 import { createLogger } from '../lib/logger.js';
@@ -45,7 +46,7 @@ describe('/when-free checks', () => {
       token: 't',
       db,
       jobs: new JobStore(db),
-      links: { discordOf: () => null, userOf: () => null, issueCode: () => ({ code: '', command: '', expiresMs: 0 }), unlinkDiscord: () => null },
+      links: new LinkService(db, { keyFile: null, problems: new ProblemStore(db) }),
       mutes: new MuteStore(db),
       whenFree,
       problems: new ProblemStore(db),

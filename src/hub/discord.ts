@@ -38,8 +38,8 @@ export type DiscordConfig = NonNullable<HubConfig['discord']>;
 export interface LinkLookup {
   discordOf(user: string): string | null;
   userOf(discordId: string): string | null;
-  issueCode(discordId: string, nowMs: number): { code: string; expiresMs: number; command: string };
-  unlinkDiscord(discordId: string): string | null;
+  linkAnswer(chat: 'discord', discordId: string, nowMs: number): Message;
+  unlinkAnswer(chat: 'discord', discordId: string): Message;
 }
 
 /** REST waits out a rate limit this short itself; longer ones go back to the outbox. */
@@ -217,11 +217,8 @@ export class DiscordHub implements DiscordDmTransport {
       commands: d.commands,
       log: d.log,
       userOf: (id) => d.links.userOf(id),
-      issueLinkCode: (id) => d.links.issueCode(id, d.now()),
-      unlink: (id) => {
-        const user = d.links.unlinkDiscord(id);
-        return user ? `Unlinked from **${user}**: job ends no longer come here as DMs.` : 'You were not linked.';
-      },
+      link: (id) => d.links.linkAnswer('discord', id, d.now()),
+      unlink: (id) => d.links.unlinkAnswer('discord', id),
       registeredHash: (scope) => getMeta(d.db, `discord.commands:${scope}`) ?? null,
       recordHash: (scope, hash) => setMeta(d.db, `discord.commands:${scope}`, hash),
       button: (action, ref, discordId, user) => this.button(action, ref, discordId, user),

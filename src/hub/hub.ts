@@ -144,11 +144,13 @@ export class Hub {
       log: o.log,
       now,
       receipts,
-      personal: (user) =>
-        new Map([
+      personal: (user) => {
+        const slackId = cfg.slack ? this.links.accountOf(user, 'slack') : null;
+        return new Map([
           [DM_ALIAS, this.discord?.dmOf(user) ?? null],
-          [SLACK_DM_ALIAS, cfg.slack && cfg.users[user]?.slack ? slackDmUrl(cfg.users[user]!.slack!) : null],
-        ]),
+          [SLACK_DM_ALIAS, slackId ? slackDmUrl(slackId) : null],
+        ]);
+      },
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;
@@ -197,13 +199,16 @@ export class Hub {
           : { app: readSecret({ field: '[slack] app_token', file: cfg.slack.app_token_file, env: cfg.slack.app_token_env, what: 'the app token' }, dir, o.env) }),
       };
     }
-    // "Linked" as a DM, so the person sees in Discord that `flurm link` worked.
-    this.links.onLinked = (user, discordId, info) => {
-      if (info.silent || !this.discord) return;
+    // "Linked" as a DM in the chat the code came from, so the person sees there that `flurm link` worked.
+    this.links.onLinked = (user, chat, account, info) => {
+      if (info.silent) return;
+      const dest = chat === 'discord' ? (this.discord ? dmUrl(account) : null) : cfg.slack ? slackDmUrl(account) : null;
+      if (!dest) return;
       const t = now();
-      const message: Message = { title: `Linked to ${user}`, severity: 'success', summary: `Your jobs' ends as ${user} come here as DMs${info.movedFrom ? ` (no longer for ${info.movedFrom})` : ''}. /unlink ends it.` };
+      const unlink = chat === 'discord' ? '/unlink' : '`/flurm unlink`';
+      const message: Message = { title: `Linked to ${user}`, severity: 'success', summary: `Your jobs' ends as ${user} come here as DMs${info.movedFrom ? ` (no longer for ${info.movedFrom})` : ''}. ${unlink} ends it.` };
       // Keyed by the event: a standby that read the same event finds the receipt, not a second DM.
-      if (enqueuer.direct(user, `link:${info.eventId}`, `link:${user}`, dmUrl(discordId), message, t)) this.deliverer.wake();
+      if (enqueuer.direct(user, `link:${info.eventId}`, `link:${user}`, dest, message, t)) this.deliverer.wake();
     };
     const sources = (): SpoolSource[] => [
       ...(o.extraSources ?? []),
@@ -363,12 +368,14 @@ export class Hub {
   private startFrontEnds(): void {
     const slack = this.o.config.slack;
     if (slack && this.slackTokens && this.source && !this.slackApp) {
-      const bySlack = new Map(Object.entries(this.o.config.users).flatMap(([u, v]) => (v.slack ? [[v.slack, u] as const] : [])));
+      const userOf = (id: string) => this.links.userOfAccount('slack', id);
       this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source,
         commands: this.chatCommands,
-        userOf: (id) => bySlack.get(id) ?? null,
+        userOf,
+        link: (id) => this.links.linkAnswer('slack', id),
+        unlink: (id) => this.links.unlinkAnswer('slack', id),
         jobButtons: (ref) => jobButtons(this.jobs, ref),
-        jobAction: (action, jobId, slackUser) => jobAction({ jobs: this.jobs, mutes: this.mutes, enqueuer: this.enqueuer, now: this.o.now ?? Date.now }, action, jobId, bySlack.get(slackUser) ?? null, slackUser, 'Ask the lab\'s admin to link your Slack account ([users.NAME] slack)'),
+        jobAction: (action, jobId, slackUser) => jobAction({ jobs: this.jobs, mutes: this.mutes, enqueuer: this.enqueuer, now: this.o.now ?? Date.now }, action, jobId, userOf(slackUser), slackUser, 'Run `/flurm link`'),
         log: this.o.log,
       });
       void this.slackApp.start().catch((err) => this.o.log.error('the Slack app did not start', { error: errorMessage(err) }));

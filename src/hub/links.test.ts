@@ -13,7 +13,7 @@ import { OutboxStore, ProblemStore } from '../store/outbox.js';
 import { createLogger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
 import { appendEvent } from '../spool/writer.js';
-import { signLinkCode, formatLinkCode } from '../spool/link-code.js';
+import { signLinkCode, formatLinkCode, type LinkChat } from '../spool/link-code.js';
 import type { LinkEvent } from '../spool/events.js';
 import { Enqueuer } from './enqueue.js';
 import { Ingestor } from './ingest.js';
@@ -44,13 +44,13 @@ interface World {
   db: Db;
   links: LinkService;
   problems: ProblemStore;
-  linked: { user: string; discordId: string; info: LinkedInfo }[];
+  linked: { user: string; chat: LinkChat; account: string; info: LinkedInfo }[];
   refused: { user: string; reason: string }[];
   /** The problem a user sees about linking, if any. */
   problem(user: string): { reason: string; count: number } | undefined;
 }
 
-function service(opts: { configUsers?: Record<string, { discord?: string }> } = {}): World {
+function service(opts: { configUsers?: Record<string, { discord?: string; slack?: string }> } = {}): World {
   const db = openDb(dbFile);
   open.push(db);
   const problems = new ProblemStore(db);
@@ -64,7 +64,7 @@ function service(opts: { configUsers?: Record<string, { discord?: string }> } = 
       problems,
       configUsers: opts.configUsers,
       now: () => clock.ms,
-      onLinked: (user, discordId, info) => w.linked.push({ user, discordId, info }),
+      onLinked: (user, chat, account, info) => w.linked.push({ user, chat, account, info }),
       onRefused: (user, reason) => w.refused.push({ user, reason }),
     }),
     problem: (user) => problems.list().find((p) => p.user === user && p.key === `link:${user}`),
@@ -85,22 +85,22 @@ function unlinkEvent(opts: { user?: string; host?: string; ms?: number } = {}): 
 describe('issuing codes (/link)', () => {
   it('gives a code, when it expires and the command to run; a sixth within 10 minutes is refused with when to retry', () => {
     const { links } = service();
-    const first = links.issueCode(ALICE_DISCORD, clock.ms);
+    const first = links.issueCode('discord', ALICE_DISCORD, clock.ms);
     expect(first.code).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){4}-[0-9A-Z]{4}$/);
     expect(first.command).toBe(`flurm link ${first.code}`);
     expect(first.expiresMs - clock.ms).toBeGreaterThanOrEqual(10 * MIN);
     expect(first.expiresMs - clock.ms).toBeLessThanOrEqual(11 * MIN);
-    for (let i = 0; i < 4; i++) links.issueCode(ALICE_DISCORD, clock.ms + i * MIN);
-    expect(() => links.issueCode(ALICE_DISCORD, clock.ms + 4 * MIN)).toThrow(new LinkError('too many link codes; try again in 6 minutes'));
+    for (let i = 0; i < 4; i++) links.issueCode('discord', ALICE_DISCORD, clock.ms + i * MIN);
+    expect(() => links.issueCode('discord', ALICE_DISCORD, clock.ms + 4 * MIN)).toThrow(new LinkError('too many link codes; try again in 6 minutes'));
     // Another Discord account is not held up; and after the window alice gets codes again.
-    expect(links.issueCode(BOB_DISCORD, clock.ms + 4 * MIN).code).toBeTruthy();
-    expect(links.issueCode(ALICE_DISCORD, clock.ms + 10 * MIN).code).toBeTruthy();
-    expect(() => links.issueCode('not-an-id', clock.ms)).toThrow(LinkError);
+    expect(links.issueCode('discord', BOB_DISCORD, clock.ms + 4 * MIN).code).toBeTruthy();
+    expect(links.issueCode('discord', ALICE_DISCORD, clock.ms + 10 * MIN).code).toBeTruthy();
+    expect(() => links.issueCode('discord', 'not-an-id', clock.ms)).toThrow(LinkError);
   });
 
   it('keeps its key beside the index, mode 0600, and refuses one others can read', () => {
     const a = service();
-    const code = a.links.issueCode(ALICE_DISCORD, clock.ms).code;
+    const code = a.links.issueCode('discord', ALICE_DISCORD, clock.ms).code;
     const keyFile = `${dbFile}.link-key`;
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(fs.statSync(keyFile).size).toBe(32);
@@ -115,36 +115,36 @@ describe('issuing codes (/link)', () => {
 describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
   it('links within 10 minutes of issue by the hub\'s clock, and tells the bot', () => {
     const w = service();
-    const { code } = w.links.issueCode(ALICE_DISCORD, clock.ms);
+    const { code } = w.links.issueCode('discord', ALICE_DISCORD, clock.ms);
     clock.ms += 10 * MIN;
     const r = w.links.claim('alice', linkEvent(code, { user: 'alice' }), clock.ms, { silent: false });
-    expect(r).toMatchObject({ ok: true, kind: 'linked', discordId: ALICE_DISCORD, movedFrom: null });
+    expect(r).toMatchObject({ ok: true, kind: 'linked', chat: 'discord', account: ALICE_DISCORD, movedFrom: null });
     expect(w.links.discordOf('alice')).toBe(ALICE_DISCORD);
     expect(w.links.userOf(ALICE_DISCORD)).toBe('alice');
-    expect(w.links.status('alice')).toEqual({ user: 'alice', discord_id: ALICE_DISCORD, source: 'spool', linked_ms: clock.ms, host: 'node3' });
-    expect(w.linked).toEqual([{ user: 'alice', discordId: ALICE_DISCORD, info: { silent: false, movedFrom: null, eventId: expect.any(String) } }]);
+    expect(w.links.status('alice')).toEqual([{ user: 'alice', chat: 'discord', account: ALICE_DISCORD, source: 'spool', linked_ms: clock.ms, host: 'node3' }]);
+    expect(w.linked).toEqual([{ user: 'alice', chat: 'discord', account: ALICE_DISCORD, info: { silent: false, movedFrom: null, eventId: expect.any(String) } }]);
     expect(w.refused).toEqual([]);
   });
 
   it('refuses a code 11 minutes old, saying how old and what to do', () => {
     const w = service();
-    const { code } = w.links.issueCode(ALICE_DISCORD, clock.ms);
+    const { code } = w.links.issueCode('discord', ALICE_DISCORD, clock.ms);
     clock.ms += 11 * MIN;
     const r = w.links.claim('alice', linkEvent(code, { user: 'alice' }), clock.ms, { silent: false });
-    const reason = 'link code expired (issued 11 min ago; codes last 10 min): run /link again';
+    const reason = 'link code expired (issued 11 min ago; codes last 10 min): run /link in Discord again';
     expect(r).toEqual({ ok: false, refusal: 'expired', reason });
     expect(w.links.discordOf('alice')).toBeNull();
     expect(w.problem('alice')).toMatchObject({ reason: `flurm link on node3: ${reason}`, count: 1 });
     expect(w.refused).toEqual([{ user: 'alice', reason }]);
     // A fresh code then links, and the problem is gone.
-    const again = w.links.issueCode(ALICE_DISCORD, clock.ms).code;
+    const again = w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code;
     expect(w.links.claim('alice', linkEvent(again, { user: 'alice' }), clock.ms + MIN, { silent: false }).ok).toBe(true);
     expect(w.problem('alice')).toBeUndefined();
   });
 
   it('links once per code: the same event read again changes nothing, another use is refused', () => {
     const w = service();
-    const { code } = w.links.issueCode(ALICE_DISCORD, clock.ms);
+    const { code } = w.links.issueCode('discord', ALICE_DISCORD, clock.ms);
     const ev = linkEvent(code, { user: 'alice' });
     expect(w.links.claim('alice', ev, clock.ms, { silent: false }).ok).toBe(true);
     expect(w.links.claim('alice', ev, clock.ms + 1000, { silent: false })).toEqual({ ok: true, kind: 'duplicate' });
@@ -152,7 +152,7 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
     expect(w.links.claim('alice', linkEvent(code, { user: 'alice' }), clock.ms + 1500, { silent: false })).toEqual({ ok: true, kind: 'duplicate' });
     expect(w.refused).toEqual([]);
     const stolen = w.links.claim('bob', linkEvent(code, { user: 'bob' }), clock.ms + 2000, { silent: false });
-    expect(stolen).toEqual({ ok: false, refusal: 'used', reason: 'link code already used (each code links once): run /link again for a new one' });
+    expect(stolen).toEqual({ ok: false, refusal: 'used', reason: 'link code already used (each code links once): run /link in Discord again for a new one' });
     expect(w.links.userOf(ALICE_DISCORD)).toBe('alice');
     expect(w.linked).toHaveLength(1);
     expect(w.problem('bob')?.reason).toContain('already used');
@@ -160,13 +160,13 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
 
   it('refuses a tampered code, and after 5 refusals in an hour reads no more codes from that user (said once)', () => {
     const w = service();
-    const good = w.links.issueCode(ALICE_DISCORD, clock.ms).code;
+    const good = w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code;
     const last = good.slice(-2, -1) === 'A' ? 'B' : 'A';
     const tampered = good.slice(0, -2) + last + good.slice(-1);
     for (let i = 0; i < 5; i++) {
       expect(w.links.claim('mallory', linkEvent(tampered, { user: 'mallory' }), clock.ms + i * 1000, { silent: false })).toMatchObject({ ok: false, refusal: 'forged' });
     }
-    expect(w.problem('mallory')?.reason).toBe('flurm link on node3: link code does not check out (mistyped, or made by another hub): copy it again from /link in Discord, or run /link again');
+    expect(w.problem('mallory')?.reason).toBe('flurm link on node3: link code does not check out (mistyped, or made by another hub): copy it again, or run /link in Discord or /flurm link in Slack again');
     // The sixth is not checked, even though it is a good code; the user is told once.
     const sixth = w.links.claim('mallory', linkEvent(good, { user: 'mallory' }), clock.ms + 5000, { silent: false });
     expect(sixth).toMatchObject({ ok: false, refusal: 'rate-limited', reason: expect.stringMatching(/^too many refused link codes \(5 in the last hour\): codes are not read for 60 minutes/) });
@@ -177,20 +177,20 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
     // Others are not held up; mallory is read again an hour after the first refusal.
     expect(w.links.claim('alice', linkEvent(good, { user: 'alice' }), clock.ms + 7000, { silent: false }).ok).toBe(true);
     const later = clock.ms + 60 * MIN + 1000;
-    const fresh = w.links.issueCode(BOB_DISCORD, later).code;
+    const fresh = w.links.issueCode('discord', BOB_DISCORD, later).code;
     expect(w.links.claim('mallory', linkEvent(fresh, { user: 'mallory', ms: later }), later, { silent: false })).toMatchObject({ ok: true, kind: 'linked' });
   });
 
   it('a replayed (silent) claim links whatever the code\'s age, and tells no one', () => {
     const w = service();
-    const { code } = w.links.issueCode(ALICE_DISCORD, clock.ms);
+    const { code } = w.links.issueCode('discord', ALICE_DISCORD, clock.ms);
     const written = clock.ms + 2 * MIN;
     const r = w.links.claim('alice', linkEvent(code, { user: 'alice', ms: written }), clock.ms + 30 * 86_400_000, { silent: true });
     expect(r).toMatchObject({ ok: true, kind: 'linked' });
-    expect(w.links.status('alice')).toMatchObject({ discord_id: ALICE_DISCORD, linked_ms: written });
+    expect(w.links.status('alice')[0]).toMatchObject({ account: ALICE_DISCORD, linked_ms: written });
     expect(w.linked).toEqual([]);
     // A code that was written long after its life (refused when it was read live) stays refused.
-    const old = w.links.issueCode(BOB_DISCORD, clock.ms).code;
+    const old = w.links.issueCode('discord', BOB_DISCORD, clock.ms).code;
     const late = w.links.claim('bob', linkEvent(old, { user: 'bob', ms: clock.ms + 40 * MIN }), clock.ms + 86_400_000, { silent: true });
     expect(late).toMatchObject({ ok: false, refusal: 'late' });
     expect(w.refused).toEqual([]);
@@ -198,37 +198,59 @@ describe('claiming a code (flurm link CODE, as the hub reads it)', () => {
 
   it('one Discord account, one unix user: a new link moves it', () => {
     const w = service();
-    w.links.claim('alice', linkEvent(w.links.issueCode(ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
+    w.links.claim('alice', linkEvent(w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
     clock.ms += MIN;
-    const r = w.links.claim('bob', linkEvent(w.links.issueCode(ALICE_DISCORD, clock.ms).code, { user: 'bob' }), clock.ms, { silent: false });
+    const r = w.links.claim('bob', linkEvent(w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code, { user: 'bob' }), clock.ms, { silent: false });
     expect(r).toMatchObject({ ok: true, kind: 'linked', movedFrom: 'alice' });
     expect(w.links.userOf(ALICE_DISCORD)).toBe('bob');
     expect(w.links.discordOf('alice')).toBeNull();
-    expect(w.linked.at(-1)).toEqual({ user: 'bob', discordId: ALICE_DISCORD, info: { silent: false, movedFrom: 'alice', eventId: expect.any(String) } });
+    expect(w.linked.at(-1)).toEqual({ user: 'bob', chat: 'discord', account: ALICE_DISCORD, info: { silent: false, movedFrom: 'alice', eventId: expect.any(String) } });
     expect(w.links.list().map((l) => l.user)).toEqual(['bob']);
   });
 
   it('ends a link from the unix side (flurm unlink) and from Discord (/unlink)', () => {
     const w = service();
-    w.links.claim('alice', linkEvent(w.links.issueCode(ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
+    w.links.claim('alice', linkEvent(w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
     clock.ms += MIN;
     expect(w.links.claim('alice', unlinkEvent({ user: 'alice' }), clock.ms, { silent: false })).toEqual({ ok: true, kind: 'unlinked' });
     expect(w.links.discordOf('alice')).toBeNull();
     expect(w.links.claim('alice', unlinkEvent({ user: 'alice' }), clock.ms, { silent: false })).toEqual({ ok: true, kind: 'not-linked' });
 
     clock.ms += MIN;
-    w.links.claim('bob', linkEvent(w.links.issueCode(BOB_DISCORD, clock.ms).code, { user: 'bob' }), clock.ms, { silent: false });
+    w.links.claim('bob', linkEvent(w.links.issueCode('discord', BOB_DISCORD, clock.ms).code, { user: 'bob' }), clock.ms, { silent: false });
     expect(w.links.unlinkDiscord(BOB_DISCORD)).toBe('bob');
     expect(w.links.discordOf('bob')).toBeNull();
     expect(w.links.unlinkDiscord(BOB_DISCORD)).toBeNull();
   });
 
+  it('links a Slack account with a code from /flurm link, beside the Discord one; flurm unlink --chat slack ends that one only', () => {
+    const w = service({ configUsers: { bob: { slack: 'U0BOB0000' } } });
+    w.links.claim('alice', linkEvent(w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
+    const issued = w.links.issueCode('slack', 'U0123ABCDEF', clock.ms);
+    expect(issued.command).toBe(`flurm link ${issued.code}`);
+    expect(w.links.claim('alice', linkEvent(issued.code, { user: 'alice' }), clock.ms, { silent: false })).toMatchObject({ ok: true, kind: 'linked', chat: 'slack', account: 'U0123ABCDEF' });
+    expect(w.linked.map((l) => `${l.chat}:${l.account}`)).toEqual([`discord:${ALICE_DISCORD}`, 'slack:U0123ABCDEF']);
+    expect(w.links.status('alice').map((l) => `${l.chat}=${l.account}`)).toEqual([`discord=${ALICE_DISCORD}`, 'slack=U0123ABCDEF']);
+    expect(w.links.userOfAccount('slack', 'U0123ABCDEF')).toBe('alice');
+    // A Slack account the config gives bob cannot be ended from Slack; a too-long id gets no code.
+    expect(() => w.links.unlinkAccount('slack', 'U0BOB0000')).toThrow(/linked to bob by the hub config \(\[users\.bob\] slack\)/);
+    expect(() => w.links.issueCode('slack', 'U0123456789ABC', clock.ms)).toThrow(/does not fit a link code .*\[users\.NAME\] slack = "U0123456789ABC"/);
+    clock.ms += MIN;
+    expect(w.links.claim('alice', { ...unlinkEvent({ user: 'alice' }), chat: 'slack' }, clock.ms, { silent: false })).toEqual({ ok: true, kind: 'unlinked' });
+    expect(w.links.status('alice').map((l) => l.chat)).toEqual(['discord']);
+    // flurm unlink without --chat ends every chat's link.
+    w.links.claim('alice', linkEvent(w.links.issueCode('slack', 'U0123ABCDEF', clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
+    clock.ms += MIN;
+    w.links.claim('alice', unlinkEvent({ user: 'alice' }), clock.ms, { silent: false });
+    expect(w.links.status('alice')).toEqual([]);
+  });
+
   it('a link from the hub config wins over flurm link and cannot be ended from Discord', () => {
     const w = service({ configUsers: { carol: { discord: ALICE_DISCORD }, dave: {} } });
-    expect(w.links.status('carol')).toMatchObject({ user: 'carol', discord_id: ALICE_DISCORD, source: 'config', host: null });
+    expect(w.links.status('carol')[0]).toMatchObject({ user: 'carol', account: ALICE_DISCORD, source: 'config', host: null });
     expect(() => w.links.unlinkDiscord(ALICE_DISCORD)).toThrow(new LinkError(`Discord user ${ALICE_DISCORD} is linked to carol by the hub config ([users.carol] discord); only the hub's admin can remove that link`));
     // alice proves she holds that Discord account: recorded, but the config's link is in effect, and she is told.
-    const r = w.links.claim('alice', linkEvent(w.links.issueCode(ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
+    const r = w.links.claim('alice', linkEvent(w.links.issueCode('discord', ALICE_DISCORD, clock.ms).code, { user: 'alice' }), clock.ms, { silent: false });
     expect(r).toMatchObject({ ok: true, kind: 'linked', overridden: expect.stringContaining('linked to carol by the hub config') });
     expect(w.links.userOf(ALICE_DISCORD)).toBe('carol');
     expect(w.links.discordOf('alice')).toBeNull();
@@ -286,7 +308,7 @@ describe('link events through the ingest', () => {
     const hub = ingestHub([spool]);
     await hub.ingestor.drain();
     clock.ms += 1000;
-    const { code } = hub.links.issueCode(ALICE_DISCORD, clock.ms);
+    const { code } = hub.links.issueCode('discord', ALICE_DISCORD, clock.ms);
     appendEvent(spool, linkEvent(code, { user: 'mallory' }));
     hub.ingestor.ring();
     await hub.ingestor.drain();
@@ -294,7 +316,7 @@ describe('link events through the ingest', () => {
     expect(hub.links.discordOf('mallory')).toBeNull();
     // The bot is told after the ingest's transaction has committed.
     await Promise.resolve();
-    expect(hub.linked).toEqual([{ user: me, discordId: ALICE_DISCORD, info: { silent: false, movedFrom: null, eventId: expect.any(String) } }]);
+    expect(hub.linked).toEqual([{ user: me, chat: 'discord', account: ALICE_DISCORD, info: { silent: false, movedFrom: null, eventId: expect.any(String) } }]);
   });
 
   it('a malformed code is an invalid line, reported with the field, and links no one', async () => {
@@ -319,22 +341,22 @@ describe('link events through the ingest', () => {
     // file order (node1, node2, …), not in time: alice's first link and her unlink come after the newer link.
     const step = (ms: number) => (clock.ms += ms);
     step(1000);
-    appendEvent(alice, linkEvent(hub.links.issueCode(ALICE_DISCORD, clock.ms).code, { host: 'node3' }));
+    appendEvent(alice, linkEvent(hub.links.issueCode('discord', ALICE_DISCORD, clock.ms).code, { host: 'node3' }));
     await hub.ingestor.drain();
     step(MIN);
     appendEvent(alice, unlinkEvent({ host: 'node4' }));
     await hub.ingestor.drain();
     step(MIN);
-    const stale = hub.links.issueCode(ALICE_DISCORD, clock.ms).code;
-    appendEvent(alice, linkEvent(hub.links.issueCode(BOB_DISCORD, clock.ms).code, { host: 'node2' }));
+    const stale = hub.links.issueCode('discord', ALICE_DISCORD, clock.ms).code;
+    appendEvent(alice, linkEvent(hub.links.issueCode('discord', BOB_DISCORD, clock.ms).code, { host: 'node2' }));
     await hub.ingestor.drain();
     step(20 * MIN);
     appendEvent(alice, linkEvent(stale, { host: 'node1' }));
     await hub.ingestor.drain();
     expect(hub.problem(me)?.reason).toMatch(/^flurm link on node1: link code expired \(issued 20 min ago/);
-    expect(hub.links.status(me)).toMatchObject({ discord_id: BOB_DISCORD, host: 'node2' });
+    expect(hub.links.status(me)[0]).toMatchObject({ account: BOB_DISCORD, host: 'node2' });
     const before = hub.links.status(me);
-    expect(hub.linked.map((l) => l.discordId)).toEqual([ALICE_DISCORD, BOB_DISCORD]);
+    expect(hub.linked.map((l) => l.account)).toEqual([ALICE_DISCORD, BOB_DISCORD]);
 
     const keyBefore = fs.readFileSync(`${dbFile}.link-key`);
     deleteIndex(hub);

@@ -139,10 +139,27 @@ export const destinationsSchema = z.object({ destinations: z.array(z.looseObject
 /** GET /api/v1/problems */
 export const problemsSchema = z.object({ problems: z.array(z.looseObject({ user: nstr, reason: str, count: z.number() })) });
 
-/** GET /api/v1/links/USER: whether USER is linked to a Discord account, by which means (docs/linking.md) */
+/** One chat link in GET /api/v1/links/USER. */
+export const chatLinkSchema = z.looseObject({
+  chat: z.enum(['discord', 'slack']),
+  /** The chat's user id */
+  id: str,
+  /** 'spool': `flurm link`; 'config': the hub config's [users.NAME] discord / slack */
+  source: z.enum(['spool', 'config']),
+  linked_at: str,
+  /** Where `flurm link` ran */
+  host: str.optional(),
+});
+
+/**
+ * GET /api/v1/links/USER: whether USER is linked to chat accounts, by which means
+ * (docs/linking.md). `links`: one per chat; the top-level discord_id, source, linked_at and host
+ * repeat the Discord one (what hubs before Slack links answered).
+ */
 export const linkStatusSchema = z.looseObject({
   user: str,
   linked: z.boolean(),
+  links: z.array(chatLinkSchema).optional(),
   discord_id: str.optional(),
   /** 'spool': `flurm link`; 'config': the hub config's [users.NAME] discord */
   source: z.enum(['spool', 'config']).optional(),

@@ -24,6 +24,7 @@ import { DiscordHub } from '../hub/discord.js';
 import { openDb } from '../store/db.js';
 import { JobStore } from '../store/jobs.js';
 import { OutboxStore, ProblemStore } from '../store/outbox.js';
+import { LinkService } from '../hub/links.js';
 import { MuteStore, WhenFreeStore } from '../store/bot.js';
 import { Enqueuer } from '../hub/enqueue.js';
 import { createLogger } from '../lib/logger.js';
@@ -96,7 +97,7 @@ beforeAll(async () => {
     token: discord.token,
     db,
     jobs: new JobStore(db),
-    links: { discordOf: () => null, userOf: () => null, issueCode: () => ({ code: '', command: '', expiresMs: 0 }), unlinkDiscord: () => null },
+    links: new LinkService(db, { keyFile: null, problems: new ProblemStore(db) }),
     mutes: new MuteStore(db),
     whenFree: new WhenFreeStore(db),
     problems,

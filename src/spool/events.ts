@@ -2,6 +2,7 @@
 // and the hub ingests. This file is types and limits only, so the `flurm run` path can import it
 // for free. Validation of untrusted lines lives in spool/validate.ts (hub side).
 // See docs/spool-protocol.md; bump SPOOL_VERSION on any incompatible change.
+import type { LinkChat } from './link-code.js';
 
 export const SPOOL_VERSION = 1;
 
@@ -133,8 +134,9 @@ export interface SlurmEvent extends EventBase {
 }
 
 /**
- * `link`: `flurm link CODE` links the owner of the spool file to the Discord account that asked
- * for CODE with /link; `flurm unlink` writes `unlink: true` (and no code) to end the owner's link.
+ * `link`: `flurm link CODE` links the owner of the spool file to the chat account that asked for
+ * CODE (/link in Discord, /flurm link in Slack; the code names which); `flurm unlink` writes
+ * `unlink: true` (and no code) to end the owner's links, or with `chat` the link in that chat.
  * The hub checks the code's signature and age (spool/link-code.ts, hub/links.ts). Additive to
  * protocol v1 (old hubs ignore an unknown type). See docs/linking.md.
  */
@@ -144,6 +146,8 @@ export interface LinkEvent extends EventBase {
   code?: string;
   /** True: end this user's link (made with `flurm link`); comes without `code`. */
   unlink?: boolean;
+  /** With `unlink`: only this chat's link ends (absent: every chat's). */
+  chat?: LinkChat;
 }
 
 export type SpoolEvent = StartEvent | EndEvent | NoteEvent | SlurmEvent | LinkEvent;

@@ -191,7 +191,7 @@ describe('parseEventLine: invalid lines name what is wrong', () => {
 });
 
 describe('parseEventLine: link events (flurm link / flurm unlink)', () => {
-  const CODE = signLinkCode(Buffer.alloc(32, 7), '123456789012345678', 29_000_000);
+  const CODE = signLinkCode(Buffer.alloc(32, 7), 'discord', '123456789012345678', 29_000_000);
   const LINK = { v: 1, type: 'link', id: '01JD3QA1V2K8M4N5P6Q7R8S9T1', ts: '2024-11-20T09:16:00.000Z', user: 'alice', host: 'gpu1', src: 'node', code: formatLinkCode(CODE) };
 
   it('accepts a code as typed (dashes, lower case) and an unlink without one', () => {
@@ -213,5 +213,12 @@ describe('parseEventLine: link events (flurm link / flurm unlink)', () => {
     expect(reasonOf({ ...noCode, unlink: false })).toContain('field `code` is required');
     expect(reasonOf({ ...LINK, unlink: true })).toContain('field `unlink` must be a boolean; `unlink: true` ends the link and comes without `code`');
     expect(reasonOf({ ...noCode, unlink: 'yes' })).toContain('field `unlink` must be');
+  });
+
+  it('an unlink may name one chat (flurm unlink --chat slack); a link may not, nor an unknown chat', () => {
+    const { code: _c, ...noCode } = LINK;
+    expect(parseEventLine(JSON.stringify({ ...noCode, unlink: true, chat: 'slack' }))).toMatchObject({ kind: 'event', event: { unlink: true, chat: 'slack' } });
+    expect(reasonOf({ ...noCode, unlink: true, chat: 'irc' })).toContain('field `chat` must be with `unlink: true`, the chat whose link ends: discord or slack');
+    expect(reasonOf({ ...LINK, chat: 'slack' })).toContain('field `chat`');
   });
 });

@@ -20,7 +20,7 @@ import {
   clip,
   type SpoolEvent,
 } from './events.js';
-import { LINK_CODE_CHARS, LINK_CODE_MAX_CHARS, parseLinkCode } from './link-code.js';
+import { LINK_CHATS, LINK_CODE_CHARS, LINK_CODE_MAX_CHARS, parseLinkCode } from './link-code.js';
 import { ULID_RE } from '../lib/ids.js';
 import { formatPath } from '../lib/field-path.js';
 
@@ -76,6 +76,7 @@ const EXPECT: Record<string, string> = {
   error: `a string of at most ${PATH_MAX_CHARS} characters or null`,
   code: `a flurm link code: a string of at most ${LINK_CODE_MAX_CHARS} characters holding ${LINK_CODE_CHARS} letters and digits (Crockford base32; dashes and blanks ignored), unless \`unlink\` is true`,
   unlink: 'a boolean; `unlink: true` ends the link and comes without `code`',
+  chat: `with \`unlink: true\`, the chat whose link ends: ${LINK_CHATS.join(' or ')} (without it: every chat)`,
 };
 
 const str = (max: number) => z.string().max(max);
@@ -173,10 +174,12 @@ const linkSchema = z
     type: z.literal('link'),
     code: str(LINK_CODE_MAX_CHARS).refine((c) => parseLinkCode(c).ok).optional(),
     unlink: z.boolean().optional(),
+    chat: z.enum(LINK_CHATS).optional(),
   })
   .loose()
   .superRefine((e, ctx) => {
     if (e.unlink === true && e.code !== undefined) ctx.addIssue({ code: 'custom', path: ['unlink'], message: 'with a code' });
+    else if (e.chat !== undefined && e.unlink !== true) ctx.addIssue({ code: 'custom', path: ['chat'], message: 'without `unlink: true` (a code names its chat)' });
     else if (e.unlink !== true && e.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'missing' });
   });
 

@@ -197,6 +197,26 @@ const MIGRATIONS: string[] = [
   -- flight when the hub died, so the destination may already have it (Slack DMs look first).
   ALTER TABLE outbox ADD COLUMN sending_ms INTEGER;
   `,
+  `
+  -- Links to Slack accounts too: a row per (user, source, chat), its \`account\` the chat's user id
+  -- (Discord's decimal snowflake, Slack's U…). The Discord rows carry over.
+  CREATE TABLE links_v2 (
+    user TEXT NOT NULL,
+    source TEXT NOT NULL,            -- spool | config
+    chat TEXT NOT NULL,              -- discord | slack
+    account TEXT,                    -- NULL: unlinked (spool rows only)
+    event_id TEXT,                   -- spool: id (ULID) of the event that last set the row
+    host TEXT,                       -- spool: where \`flurm link\` ran
+    linked_ms INTEGER NOT NULL,
+    PRIMARY KEY (user, source, chat)
+  );
+  INSERT INTO links_v2 (user, source, chat, account, event_id, host, linked_ms)
+    SELECT user, source, 'discord', discord_id, event_id, host, linked_ms FROM links;
+  DROP TABLE links;
+  ALTER TABLE links_v2 RENAME TO links;
+  -- One chat account per unix user, chat and source; between sources the config wins (store/links.ts).
+  CREATE UNIQUE INDEX links_account ON links(source, chat, account) WHERE account IS NOT NULL;
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

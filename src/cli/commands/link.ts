@@ -1,6 +1,6 @@
 // `flurm link CODE`, `flurm link --status`, `flurm unlink` (docs/linking.md): link this unix
-// account to a Discord account by proof of file ownership. `/link` in Discord shows a one-time
-// code; `flurm link CODE` writes it as a `link` event into the user's own spool (like `notify`)
+// account to a Discord or Slack account by proof of file ownership. `/link` in Discord (or
+// `/flurm link` in Slack) shows a one-time code; `flurm link CODE` writes it as a `link` event into the user's own spool (like `notify`)
 // and rings the hub's doorbell; the hub accepts it because the file is this user's. A malformed
 // code is refused here, before anything is written. Then, when a hub answers, the command waits a
 // few seconds for the hub's verdict (the link in effect, or the problem it reported) and says it.
@@ -11,7 +11,7 @@ import { formatLocalTime } from '../../lib/time.js';
 import { clip, type LinkEvent } from '../../spool/events.js';
 import { envelope, writerOrigin } from '../../spool/envelope.js';
 import { appendEvent } from '../../spool/writer.js';
-import { LINK_CODE_CHARS, LINK_CODE_TTL_MINUTES, formatLinkCode, parseLinkCode } from '../../spool/link-code.js';
+import { LINK_CHATS, LINK_CODE_CHARS, LINK_CODE_TTL_MINUTES, formatLinkCode, parseLinkCode, type LinkChat } from '../../spool/link-code.js';
 import { checkAnswer, linkStatusSchema, problemsSchema, type LinkStatusJson } from '../../model/api.js';
 import { getJson, hubFailure, hubUrl } from '../hub-client.js';
 
@@ -33,6 +33,15 @@ export interface LinkDeps {
 }
 
 const HUB_TIMEOUT_MS = 3000;
+const CHAT_NAMES: Record<LinkChat, string> = { discord: 'Discord', slack: 'Slack' };
+const WHERE_CODES = '/link in Discord or /flurm link in Slack';
+type ChatLink = NonNullable<LinkStatusJson['links']>[number];
+
+/** The user's links, from an answer with `links` or (an older hub) with the Discord fields only. */
+function linksOf(s: LinkStatusJson): ChatLink[] {
+  if (s.links) return s.links;
+  return s.linked && s.discord_id ? [{ chat: 'discord', id: s.discord_id, source: s.source ?? 'spool', linked_at: s.linked_at ?? '', ...(s.host ? { host: s.host } : {}) }] : [];
+}
 const POLL_MS = 150;
 
 function depsOf(d: Partial<LinkDeps>): LinkDeps {
@@ -53,21 +62,21 @@ export async function run(opts: LinkOptions, partial: Partial<LinkDeps> = {}): P
     return status(opts, deps);
   }
   if (opts.code === undefined || opts.code.trim() === '') {
-    throw new UserError('give the CODE /link shows in Discord (flurm link CODE), or --status to see your link');
+    throw new UserError(`give the CODE ${WHERE_CODES} shows (flurm link CODE), or --status to see your links`);
   }
   const parsed = parseLinkCode(opts.code);
   if (!parsed.ok) {
-    throw new UserError(`CODE "${clip(opts.code, 60)}" is not a flurm link code (${LINK_CODE_CHARS} letters and digits from /link in Discord): ${parsed.reason}`);
+    throw new UserError(`CODE "${clip(opts.code, 60)}" is not a flurm link code (${LINK_CODE_CHARS} letters and digits from ${WHERE_CODES}): ${parsed.reason}`);
   }
-  const discordId = parsed.code.discordId;
+  const { chat, account } = parsed.code;
   const origin = writerOrigin(deps.env);
   const { url, before } = await hubBefore(opts, deps, origin.user);
   const file = write(deps, { code: formatLinkCode(parsed.code.canonical) });
   await ringHub(url ? { ...deps.env, FLURM_HUB_URL: url } : deps.env, spoolDir(deps.env), origin.user, deps.doorbellTimeoutMs);
   if (url) {
-    const verdict = await awaitVerdict(url, origin.user, before, deps, (s) => s.linked && s.discord_id === discordId);
+    const verdict = await awaitVerdict(url, origin.user, before, deps, (s) => linksOf(s).some((l) => l.chat === chat && l.id === account));
     if (verdict.kind === 'done') {
-      deps.out(`${describe(verdict.status)}\n`);
+      deps.out(`${describe(origin.user, linksOf(verdict.status).find((l) => l.chat === chat)!)}\n`);
       return 0;
     }
     if (verdict.kind === 'refused') {
@@ -77,23 +86,30 @@ export async function run(opts: LinkOptions, partial: Partial<LinkDeps> = {}): P
   }
   deps.out(
     `Link code written to ${file}.\n` +
-      `The hub links you (Discord user ${discordId}) when it reads it: within seconds while it runs; a code lasts ${LINK_CODE_TTL_MINUTES} minutes.\n` +
+      `The hub links you (${CHAT_NAMES[chat]} user ${account}) when it reads it: within seconds while it runs; a code lasts ${LINK_CODE_TTL_MINUTES} minutes.\n` +
       `Check with: flurm link --status\n`,
   );
   return 0;
 }
 
-/** `flurm unlink`: end the link made with `flurm link` (a link from the hub config stays). */
-export async function runUnlink(opts: { hub?: string }, partial: Partial<LinkDeps> = {}): Promise<number> {
+/** `flurm unlink [--chat C]`: end the links made with `flurm link`, or that chat's (a link from the hub config stays). */
+export async function runUnlink(opts: { hub?: string; chat?: string }, partial: Partial<LinkDeps> = {}): Promise<number> {
   const deps = depsOf(partial);
+  const chat = opts.chat?.trim().toLowerCase();
+  if (chat !== undefined && !(LINK_CHATS as readonly string[]).includes(chat)) throw new UserError(`--chat "${clip(opts.chat!, 30)}" is not a chat flurm links: ${LINK_CHATS.join(' or ')}`);
+  const chats = chat ? [chat as LinkChat] : LINK_CHATS;
   const origin = writerOrigin(deps.env);
   const { url, before } = await hubBefore(opts, deps, origin.user);
-  const file = write(deps, { unlink: true });
+  const file = write(deps, { unlink: true, ...(chat ? { chat: chat as LinkChat } : {}) });
   await ringHub(url ? { ...deps.env, FLURM_HUB_URL: url } : deps.env, spoolDir(deps.env), origin.user, deps.doorbellTimeoutMs);
   if (url) {
-    const verdict = await awaitVerdict(url, origin.user, before, deps, (s) => !s.linked || s.source === 'config');
+    const left = (s: LinkStatusJson) => linksOf(s).filter((l) => chats.includes(l.chat));
+    const verdict = await awaitVerdict(url, origin.user, before, deps, (s) => left(s).every((l) => l.source === 'config'));
     if (verdict.kind === 'done') {
-      deps.out(verdict.status.linked ? `${describe(verdict.status)}: only the hub's admin can end a link from the hub config\n` : `${origin.user} is no longer linked to a Discord account\n`);
+      const kept = left(verdict.status);
+      const ended = chats.filter((c) => !kept.some((l) => l.chat === c)).map((c) => CHAT_NAMES[c]);
+      if (ended.length) deps.out(`${origin.user} is no longer linked to a ${ended.join(' or ')} account\n`);
+      for (const l of kept) deps.out(`${describe(origin.user, l)}: only the hub's admin can end a link from the hub config\n`);
       return 0;
     }
   }
@@ -111,22 +127,23 @@ async function status(opts: LinkOptions, deps: LinkDeps): Promise<number> {
   } catch (err) {
     throw new UserError(`${hubFailure(err, url, `/api/v1/links/${user}`).why}: cannot tell whether you are linked`, { cause: err });
   }
-  if (!s.linked) {
-    deps.out(`${user} is not linked; run /link in Discord, then flurm link CODE\n`);
+  const links = linksOf(s);
+  if (!links.length) {
+    deps.out(`${user} is not linked; run ${WHERE_CODES}, then flurm link CODE\n`);
     return 1;
   }
-  deps.out(`${describe(s)}\n`);
+  for (const l of links) deps.out(`${describe(user, l)}\n`);
   return 0;
 }
 
 /** "alice is linked to Discord user 1234… (since 2025-03-01 12:36 CET, by `flurm link` on node3)". */
-function describe(s: LinkStatusJson): string {
-  const since = s.linked_at ? `since ${formatLocalTime(s.linked_at)}, ` : '';
-  const by = s.source === 'config' ? 'by the hub config' : `by \`flurm link\`${s.host ? ` on ${s.host}` : ''}`;
-  return `${s.user} is linked to Discord user ${s.discord_id} (${since}${by})`;
+function describe(user: string, l: ChatLink): string {
+  const since = l.linked_at ? `since ${formatLocalTime(l.linked_at)}, ` : '';
+  const by = l.source === 'config' ? 'by the hub config' : `by \`flurm link\`${l.host ? ` on ${l.host}` : ''}`;
+  return `${user} is linked to ${CHAT_NAMES[l.chat]} user ${l.id} (${since}${by})`;
 }
 
-function write(deps: LinkDeps, fields: { code: string } | { unlink: true }): string {
+function write(deps: LinkDeps, fields: { code: string } | { unlink: true; chat?: LinkChat }): string {
   const event: LinkEvent = { ...envelope('link', writerOrigin(deps.env)), ...fields };
   return appendEvent(spoolDir(deps.env), event);
 }

@@ -65,10 +65,10 @@ export interface BotServices {
   log: Logger;
   /** The unix user linked to a Discord user, or null. */
   userOf(discordId: string): string | null;
-  /** /link: a one-time code (throws UserError when rate-limited). */
-  issueLinkCode(discordId: string): { code: string; command: string; expiresMs: number };
-  /** /unlink: a sentence for the person. */
-  unlink(discordId: string): string;
+  /** /link: the answer with a one-time code (hub/links.ts linkAnswer; throws UserError when rate-limited). */
+  link(discordId: string): Message;
+  /** /unlink: the answer, the link ended. */
+  unlink(discordId: string): Message;
   /** The definition hash last registered (meta table), and recording a new one. */
   registeredHash(scope: string): string | null;
   recordHash(scope: string, hash: string): void;
@@ -341,14 +341,13 @@ export class DiscordBot {
       if (name === 'help') return answerBodies([helpMessage(s.commands)]);
       if (name === 'link') {
         if (!discordId) throw new UserError('Discord did not say who you are');
-        const c = s.issueLinkCode(discordId);
-        const mins = Math.round((c.expiresMs - this.now()) / 60_000);
-        const already = user ? `\nYou are linked to **${user}** now; this moves the link.` : '';
-        return [noticeBody('Link your unix user', `Run this on any node within ${mins} minutes, as yourself:\n\`\`\`\n${c.command}\n\`\`\`\nThe hub accepts it from a file in your own spool: that is the proof.${already}`)];
+        const m = s.link(discordId);
+        return [noticeBody(m.title, m.summary ?? '', m.severity)];
       }
       if (name === 'unlink') {
         if (!discordId) throw new UserError('Discord did not say who you are');
-        return [noticeBody('Unlink', s.unlink(discordId))];
+        const m = s.unlink(discordId);
+        return [noticeBody(m.title, m.summary ?? '', m.severity)];
       }
       if (name === 'when-free') {
         if (!discordId) throw new UserError('Discord did not say who you are');

@@ -90,6 +90,10 @@ export interface SlackAppOptions {
   commands: readonly CommandDef[];
   /** The unix user linked to a Slack user id, or null. */
   userOf(slackUserId: string): string | null;
+  /** /flurm link: the answer with a one-time code (hub/links.ts linkAnswer; throws a UserError to show). */
+  link?(slackUserId: string): Message;
+  /** /flurm unlink: the answer, the link ended. */
+  unlink?(slackUserId: string): Message;
   /** Whether a DM about job `refId` gets the Log / Mute 1 h / Diagnosis buttons (hub/job-actions.ts). */
   jobButtons?(refId: string | undefined): { jobId: string; diagnosis: boolean } | null;
   /** A press of one of them, by Slack user `slackUserId`. */
@@ -127,6 +131,8 @@ export function slackHelp(defs: readonly CommandDef[], aliases: Readonly<Record<
     summary: 'Ask the lab\'s cluster: `/flurm NAME key=value …` (or `--key value`).',
     fields: [
       ...defs.map((d) => ({ name: usageOf(d), value: d.description, inline: false })),
+      { name: '/flurm link', value: 'link your Slack account to your unix user (then job ends come as DMs)', inline: false },
+      { name: '/flurm unlink', value: 'end that link', inline: false },
       ...alias.map(([a, c]) => ({ name: `/${a}`, value: `the same as /flurm ${c}`, inline: false })),
     ],
   };
@@ -164,6 +170,15 @@ export class SlackApp {
   async answer(command: string, text: string, slackUserId: string): Promise<{ bodies: SlackBody[]; ephemeral: boolean }> {
     const name = command.replace(/^\//, '');
     const fixed = name === 'flurm' ? undefined : this.o.aliases[name];
+    const word = text.trim().split(/\s+/)[0]!.toLowerCase();
+    if (fixed === undefined && (word === 'link' || word === 'unlink')) {
+      try {
+        const m = word === 'link' ? this.o.link?.(slackUserId) : this.o.unlink?.(slackUserId);
+        return { bodies: slackBodies([m ?? { title: 'Linking is off', severity: 'warning', summary: 'This hub links no Slack accounts.' }]), ephemeral: true };
+      } catch (err) {
+        return { bodies: slackBodies([errorAnswer(err, (c) => `/flurm ${c}`)]), ephemeral: true };
+      }
+    }
     const parsed = parseCommandText(text, this.o.commands, fixed ? { fixed } : {});
     if (!parsed.ok) {
       if (parsed.help) return { bodies: slackBodies([slackHelp(this.o.commands, this.o.aliases)]), ephemeral: true };
@@ -184,7 +199,7 @@ export class SlackApp {
     const user = this.o.userOf(slackUserId);
     const jobs = this.o.commands.find((d) => d.name === 'jobs');
     if (!user || !jobs) {
-      return { type: 'home', blocks: renderSlack({ title: 'flurm', severity: 'info', summary: 'Ask the lab\'s cluster with `/flurm help`. Your jobs show here once the lab\'s admin links your Slack account to your unix user ([users.NAME] slack = "U…" in the hub config).' }).blocks };
+      return { type: 'home', blocks: renderSlack({ title: 'flurm', severity: 'info', summary: 'Ask the lab\'s cluster with `/flurm help`. Your jobs show here once your Slack account is linked to your unix user: `/flurm link` shows how.' }).blocks };
     }
     const ctx: CommandContext = { user, warn: () => undefined };
     const running = await invoke(jobs, { user, running: true, limit: 20 }, this.o.source, ctx, { frontEnd: 'other' });

@@ -32,8 +32,8 @@ export interface HubApi {
   slurm?(): SlurmClusterView | null;
   /** The hub's own base URL, as answers name it ("from the hub at …"). */
   selfUrl?(): string | null;
-  /** The Discord link in effect for a user (hub/links.ts), or null. */
-  link?(user: string): { discord_id: string; source: 'spool' | 'config'; linked_ms: number; host: string | null } | null;
+  /** The links in effect for a user (hub/links.ts), one per chat at most. */
+  link?(user: string): { chat: 'discord' | 'slack'; account: string; source: 'spool' | 'config'; linked_ms: number; host: string | null }[];
   /** The Slack app in HTTP mode: a request Slack POSTed (verified there, by its signature). */
   slackEvents?(req: Request): Promise<Response>;
 }
@@ -96,10 +96,10 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
     const user = c.req.param('user');
     if (!USER_RE.test(user)) return c.json({ error: 'user must be a plain user name' }, 400);
     if (!api.link) return c.json({ error: 'this hub does not link accounts' }, 404);
-    const l = api.link(user);
-    const answer: LinkStatusJson = l
-      ? { user, linked: true, discord_id: l.discord_id, source: l.source, linked_at: new Date(l.linked_ms).toISOString(), ...(l.host ? { host: l.host } : {}) }
-      : { user, linked: false };
+    const links = api.link(user).map((l) => ({ chat: l.chat, id: l.account, source: l.source, linked_at: new Date(l.linked_ms).toISOString(), ...(l.host ? { host: l.host } : {}) }));
+    // The Discord link's fields stay at the top (what answers before Slack links said).
+    const d = links.find((l) => l.chat === 'discord');
+    const answer: LinkStatusJson = { user, linked: links.length > 0, links, ...(d ? { discord_id: d.id, source: d.source, linked_at: d.linked_at, ...(d.host ? { host: d.host } : {}) } : {}) };
     return c.json(answer);
   });
 
