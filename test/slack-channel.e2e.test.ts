@@ -80,7 +80,8 @@ catch_up_minutes = 1
     procs.push(agent);
     h = await startHub(config);
     const paper = (ch: string) => srv.messages(ch).filter((m) => said(m, 'PAPER, MATT! PAPER!'));
-    await srv.waitFor(() => paper(LAB).length >= 1 && paper(GENERAL).length >= 1, 20_000, 'the scheduled post in both channels');
+    // A slow start past that second waits for the next minute's.
+    await srv.waitFor(() => paper(LAB).length >= 1 && paper(GENERAL).length >= 1, 75_000, 'the scheduled post in both channels');
     await waitUntil(drained, 10_000, 'the outbox drained');
     expect(paper(LAB)).toHaveLength(1);
     expect(paper(GENERAL)).toHaveLength(1);
@@ -93,7 +94,7 @@ catch_up_minutes = 1
     const down = await srv.waitFor(() => srv.messages(LAB).find((m) => said(m, 'node cpu1 stopped reporting')), 30_000, 'the node-down alert in the lab channel');
     expect(down.metadata?.event_type).toBe('flurm_message');
     expect(srv.messages(GENERAL).filter((m) => said(m, 'cpu1'))).toHaveLength(0);
-  }, 90_000);
+  }, 150_000);
 
   it('the Log button of a failure whose tail does not fit one section uploads the whole tail as JOB.log, and says so', async () => {
     const config = await setup('');
@@ -115,12 +116,20 @@ catch_up_minutes = 1
     expect(file!.bytes!.toString('utf8')).toBe(`${tail.join('\n')}\n`);
     expect(srv.messages(dm).find((m) => m.files?.some((f) => f.name === 'long-log.log'))?.text).toMatch(/Log of long-log/);
 
+    // An upload Slack refuses: the answer is the cut tail (its last lines), and the hub says why.
+    srv.failNext('files.getUploadURLExternal', [{ error: 'missing_scope', extra: { needed: 'files:write' } }]);
+    const cut = await srv.blockAction(logButton.action_id, logButton.value, { userId: SLACK_ME, message: fail }).final();
+    expect(cut.ephemeral).toBe(true);
+    expect(JSON.stringify(cut.blocks)).toMatch(/earlier lines? cut/);
+    expect(JSON.stringify(cut.blocks)).toContain('line-60 ');
+    await waitUntil(() => /slack log upload failed/.test(h!.text()), 5000, 'the warning in the hub log');
+
     // A short tail still answers in the ephemeral message itself.
     await runFlurm(['run', '-t', 'short-log', '--', 'sh', '-c', 'echo "RuntimeError: CUDA out of memory"; exit 3'], { env: alice.env });
     const short = await srv.waitFor(() => srv.messages(dm).find((m) => said(m, 'short-log')), 15_000, 'the second failure DM');
     const b = ((short.blocks ?? []) as { type: string; elements?: { action_id: string; value: string }[] }[]).find((x) => x.type === 'actions')!.elements![0]!;
     const shortAnswer = await srv.blockAction(b.action_id, b.value, { userId: SLACK_ME, message: short }).final();
     expect(JSON.stringify(shortAnswer.blocks)).toContain('CUDA out of memory');
-    expect(srv.files).toHaveLength(1);
+    expect(srv.files.filter((f) => f.completedAtMs)).toHaveLength(1);
   }, 60_000);
 });
