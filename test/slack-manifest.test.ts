@@ -14,5 +14,7 @@ describe('slack/manifest.json (what docs/slack.md has an admin paste)', () => {
     for (const c of manifest.features.slash_commands) expect(c.description.length).toBeLessThanOrEqual(100);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write']));
+    // DMs, channel posts (by name, exactly once) and the Log button's file (docs/slack.md).
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['im:write', 'im:history', 'channels:read', 'channels:history', 'files:write']));
   });
 });

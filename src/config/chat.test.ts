@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadHubConfig } from './load.js';
+import { labDestResolver } from '../hub/lab-dests.js';
+import { parseDestination } from '../notifiers/registry.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flurm-chatcfg-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -81,5 +83,31 @@ describe('[[chat.schedule]]', () => {
     expect(() => load(`[discord]\ntoken_env = "T"\n[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["ntfy://lab", "discord:channel"]\ntext = "x"\n`)).toThrow(/chat\.schedule\[0\]\.to\[1\]/);
     expect(() => load(`[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["nope://x"]\ntext = "x"\n`)).toThrow(/chat\.schedule\[0\]\.to\[0\]: unknown destination kind/);
     expect(() => load(`[[chat.schedule]]\ncron = "0 9 * * *"\nto = []\ntext = "x"\n`)).toThrow(/chat\.schedule\[0\]\.to/);
+  });
+});
+
+describe('Slack channel destinations in a schedule and in alerts.to', () => {
+  const SLACK = `[slack]\nbot_token_env = "B"\napp_token_env = "A"\n`;
+  const resolve = (toml: string) => labDestResolver(load(toml));
+
+  it('accept slack:channel with [slack] channel, slack:#name and slack:C…, and resolve each to the channel queued', () => {
+    const c = load(`${SLACK}channel = "C0LAB00001"\n[alerts]\nto = ["slack:channel"]\n[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["slack:channel", "slack:#General", "slack:C0123ABCD"]\ntext = "x"\n`);
+    const r = labDestResolver(c);
+    expect(c.chat.schedule[0]!.to.map(r)).toEqual(['slack-channel://c0lab00001', 'slack-channel://%23general', 'slack-channel://c0123abcd']);
+    expect(c.alerts.to.map(r)).toEqual(['slack-channel://c0lab00001']);
+    // What is queued parses back to the same channel.
+    expect(parseDestination('slack-channel://%23general').toUrl()).toBe('slack-channel://%23general');
+    // Other destinations, and discord:channel, as before.
+    expect(resolve(`${DISCORD}[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["discord:channel"]\ntext = "x"\n`)('ntfy://lab')).toBe('ntfy://lab');
+    expect(resolve(`${DISCORD}`)('discord:channel')).toBe('discord-channel://1180000000000000200');
+  });
+
+  it('refuse slack:channel without [slack] channel, any slack: channel without [slack], and a misspelt one, naming the field', () => {
+    expect(() => load(`${SLACK}[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["slack:channel"]\ntext = "x"\n`)).toThrow(/chat\.schedule\[0\]\.to\[0\]: "slack:channel" needs \[slack\] channel/);
+    expect(() => load(`[[chat.schedule]]\ncron = "0 9 * * *"\nto = ["ntfy://lab", "slack:#general"]\ntext = "x"\n`)).toThrow(/chat\.schedule\[0\]\.to\[1\]: "slack:#general" needs \[slack\]/);
+    expect(() => load(`[alerts]\nto = ["slack:C0123ABCD"]\n`)).toThrow(/alerts\.to\[0\]: "slack:C0123ABCD" needs \[slack\]/);
+    expect(() => load(`${SLACK}[alerts]\nto = ["slack:channel"]\n`)).toThrow(/alerts\.to\[0\]: "slack:channel" needs \[slack\] channel/);
+    expect(() => load(`${SLACK}[alerts]\nto = ["slack:general"]\n`)).toThrow(/alerts\.to\[0\]: slack-channel: expected slack:channel, slack:#NAME/);
+    expect(() => load(`[alerts]\nto = ["discord:channel"]\n`)).toThrow(/alerts\.to\[0\]: "discord:channel" needs \[discord\] channel_id/);
   });
 });

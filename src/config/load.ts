@@ -11,6 +11,7 @@ import { Cron } from 'croner';
 import { validateHubConfig, validateUserConfig, type HubConfig, type UserConfig } from './schema.js';
 import { parseDestination } from '../notifiers/registry.js';
 import { CHANNEL_ALIAS } from '../notifiers/discord-channel.js';
+import { SLACK_CHANNEL_ALIAS, slackChannelOf } from '../notifiers/slack-channel.js';
 import { loadPatterns } from '../diagnose/diagnose.js';
 
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -58,9 +59,26 @@ export function loadHubConfig(file: string): HubConfig {
   return cfg;
 }
 
+/**
+ * The lab's destinations (a schedule's `to`, `alerts.to`): each parses, and each alias the hub
+ * resolves (hub/lab-dests.ts) comes with what it needs — `discord:channel` with [discord]
+ * channel_id, `slack:channel` with [slack] channel, any `slack:` channel with [slack].
+ */
+export function checkLabDests(cfg: HubConfig, urls: readonly string[], at: string, file?: string): void {
+  urls.forEach((u, j) => {
+    const word = u.trim().toLowerCase();
+    const slack = word === SLACK_CHANNEL_ALIAS || slackChannelOf(u) !== null;
+    if (word === CHANNEL_ALIAS && !cfg.discord?.channel_id) throw new ConfigError(`${at}[${j}]`, `"${CHANNEL_ALIAS}" needs [discord] channel_id (the bot's lab channel)`, { file });
+    if (slack && !cfg.slack) throw new ConfigError(`${at}[${j}]`, `"${u.trim()}" needs [slack] (the hub's Slack app, docs/slack.md)`, { file });
+    if (word === SLACK_CHANNEL_ALIAS && !cfg.slack?.channel) throw new ConfigError(`${at}[${j}]`, `"${SLACK_CHANNEL_ALIAS}" needs [slack] channel (the lab channel's id, C…)`, { file });
+  });
+  checkDestinations(urls, at, file);
+}
+
 /** Start-up checks beyond the schema: destination URLs parse, patterns compile. */
 export function checkHubConfig(cfg: HubConfig, file?: string): void {
   cfg.routes.forEach((r, i) => checkDestinations(r.to, `routes[${i}].to`, file));
+  checkLabDests(cfg, cfg.alerts.to, 'alerts.to', file);
   checkChat(cfg, file);
   try {
     loadPatterns(cfg.diagnose.patterns);
@@ -84,7 +102,7 @@ export const MAX_LAB_FILE_BYTES = 256 * 1024;
 /**
  * [chat]: each lab command's file readable (its path made absolute: `~/`, `~user/`, relative to
  * the config's folder) and its `run` command on the PATH; each schedule's cron and tz valid, its
- * destinations parse, and `discord:channel` only with a lab channel. Names clashing with the
+ * destinations parse, and a lab channel alias only with its channel (checkLabDests). Names clashing with the
  * command table and unknown `command`s are checked by the hub, which has the table.
  */
 export function checkChat(cfg: HubConfig, file?: string): void {
@@ -116,10 +134,7 @@ export function checkChat(cfg: HubConfig, file?: string): void {
     } catch (err) {
       throw new ConfigError(`${at}.cron`, `"${e.cron}" is not a valid cron expression: ${(err as Error).message}`, { file, cause: err });
     }
-    e.to.forEach((u, j) => {
-      if (u.trim().toLowerCase() === CHANNEL_ALIAS && !cfg.discord?.channel_id) throw new ConfigError(`${at}.to[${j}]`, `"${CHANNEL_ALIAS}" needs [discord] channel_id (the bot's lab channel)`, { file });
-    });
-    checkDestinations(e.to, `${at}.to`, file);
+    checkLabDests(cfg, e.to, `${at}.to`, file);
   });
 }
 

@@ -36,7 +36,7 @@ import type { DataSource } from '../commands/source.js';
 import { COMMANDS } from '../commands/registry.js';
 import { labCommands } from '../commands/lab.js';
 import type { CommandDef } from '../commands/table.js';
-import { CHANNEL_ALIAS, channelUrl } from '../notifiers/discord-channel.js';
+import { labDestResolver } from './lab-dests.js';
 import { Scheduler, checkScheduleCommands } from './schedule.js';
 import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
@@ -134,7 +134,10 @@ export class Hub {
         sendChannel: (id, m, x) => (this.discord ? this.discord.sendChannel(id, m, x) : Promise.reject(new Error('no Discord bot in this hub'))),
       },
       // The Slack app exists on the active hub (made before the outbox starts sending).
-      slackBot: { sendDm: (id, m, x) => (this.slackApp ? this.slackApp.sendDm(id, m, x) : Promise.reject(new DeliveryError('the Slack app is not running on this hub', { retryable: true }))) },
+      slackBot: {
+        sendDm: (id, m, x) => (this.slackApp ? this.slackApp.sendDm(id, m, x) : Promise.reject(new DeliveryError('the Slack app is not running on this hub', { retryable: true }))),
+        sendChannel: (id, m, x) => (this.slackApp ? this.slackApp.sendChannel(id, m, x) : Promise.reject(new DeliveryError('the Slack app is not running on this hub', { retryable: true }))),
+      },
     });
     const enqueuer = new Enqueuer(this.outbox, {
       routes: cfg.routes,
@@ -154,6 +157,8 @@ export class Hub {
       mutedNow: (user) => this.mutes.mutedUntil(user, now()) !== null,
     });
     this.enqueuer = enqueuer;
+    // The lab's destinations (schedules, alerts): discord:channel, slack:channel, slack:#name, slack:C….
+    const labDest = labDestResolver(cfg);
     if (cfg.chat.schedule.length) {
       this.scheduler = new Scheduler({
         db: this.db,
@@ -161,8 +166,8 @@ export class Hub {
         entries: cfg.chat.schedule,
         commands: chatCommands,
         source: () => this.source,
-        // The config check made sure discord:channel comes with [discord] channel_id.
-        resolveDest: (u) => (u.trim().toLowerCase() === CHANNEL_ALIAS && cfg.discord?.channel_id ? channelUrl(cfg.discord.channel_id) : u),
+        // The config check made sure each alias comes with its [discord] / [slack] channel.
+        resolveDest: labDest,
         log: o.log,
         now,
         onQueued: () => this.deliverer.wake(),
@@ -220,7 +225,7 @@ export class Hub {
     ];
     this.nodeStore = new NodeStore(this.db);
     if (o.clusterDir) {
-      const labDests = cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? []);
+      const labDests = (cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? [])).map(labDest);
       this.nodes = new NodeWatcher({
         clusterDir: o.clusterDir,
         nodes: cfg.nodes,
@@ -252,7 +257,7 @@ export class Hub {
     if (slurmCfg.enabled === false) this.slurmOff = 'off in the hub config ([slurm] enabled = false)';
     else if (!bins && slurmCfg.enabled === 'auto') this.slurmOff = slurmCfg.bin_dir ? `no squeue in ${slurmCfg.bin_dir}` : 'no squeue on the hub\'s PATH';
     else {
-      const alertDests = cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? []);
+      const alertDests = (cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? [])).map(labDest);
       this.slurm = new SlurmPoller(
         {
           db: this.db,

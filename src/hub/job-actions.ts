@@ -45,7 +45,8 @@ export function jobAction(d: JobActionDeps, action: JobAction, jobId: string, us
   const tail = job.tail ?? [];
   if (action === 'log') {
     if (!tail.length) return notice(`Log of ${job.name}`, 'The job\'s end carried no log lines.');
-    return [{ title: `Last lines of ${job.name}`, severity: 'info', logTail: tail }];
+    // The job's name in `data`: a chat that cannot show the whole tail attaches it as NAME.log.
+    return [{ title: `Last lines of ${job.name}`, severity: 'info', logTail: tail, data: { job_name: job.name } }];
   }
   const diagnosis = d.enqueuer.diagnose(tail, job.exit ?? null, job.signal ?? null);
   if (!diagnosis.length) return notice(`Diagnosis of ${job.name}`, 'No known failure pattern in its last lines. "Log" shows them.');

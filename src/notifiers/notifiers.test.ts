@@ -357,6 +357,31 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'slack-channel',
+    // Like slack-dm: the Slack app posts in a channel, here the local Slack's #general by name.
+    destination: () => {
+      const d = parseDestination('slack-channel://%23general');
+      return { ...d, send: (m, ctx) => d.send(m, { ...ctx, slackBot: slackApp }) };
+    },
+    arrange(scenario) {
+      if (scenario === 'rate-limited') slack.failNext('chat.postMessage', [{ error: 'ratelimited', retryAfter: 2 }]);
+      if (scenario === 'server-error') slack.failNext('chat.postMessage', [{ status: 500 }]);
+      if (scenario === 'not-found') slack.failNext('chat.postMessage', [{ error: 'channel_not_found' }]);
+      if (scenario === 'hang') slack.failNext('chat.postMessage', [{ hang: true }]);
+    },
+    async delivered(m) {
+      const got = await slack.waitFor(() => slack.messages('C0GENERAL1').find((x) => JSON.stringify(x.blocks).includes(m.title)), 2000, 'the channel post');
+      expect(got.metadata).toMatchObject({ event_payload: { key: 'outbox-42' } });
+    },
+    urls: () => [
+      { input: 'slack-channel://C0GENERAL1', canonical: 'slack-channel://c0general1', redacted: 'slack-channel://c0general1', secrets: [] },
+      { input: 'slack-channel://%23general', canonical: 'slack-channel://%23general', redacted: 'slack-channel://%23general', secrets: [] },
+      { input: 'slack:channel', canonical: 'slack:channel', redacted: 'slack:channel', secrets: [] },
+      { input: 'slack:#general', canonical: 'slack:#general', redacted: 'slack:#general', secrets: [] },
+      { input: 'slack:C0123ABCD', canonical: 'slack:C0123ABCD', redacted: 'slack:C0123ABCD', secrets: [] },
+    ],
+  },
+  {
     name: 'discord-channel',
     // Like discord-dm: the outbox hands the hub's bot to the destination; a post in the lab channel.
     destination: () => {

@@ -6,7 +6,7 @@ import type { Notifier } from './types.js';
 
 describe('notifier registry', () => {
   it('lists every built-in notifier once, in registry order', () => {
-    expect(listNotifiers().map((n) => n.name)).toEqual(['discord', 'discord-dm', 'discord-channel', 'slack', 'slack-dm', 'ntfy', 'email', 'json', 'console', 'desktop']);
+    expect(listNotifiers().map((n) => n.name)).toEqual(['discord', 'discord-dm', 'discord-channel', 'slack', 'slack-dm', 'slack-channel', 'ntfy', 'email', 'json', 'console', 'desktop']);
     for (const n of listNotifiers()) expect(n.help.length).toBeGreaterThan(10);
   });
 
@@ -20,7 +20,7 @@ describe('notifier registry', () => {
   it('an unknown scheme lists the known ones', () => {
     expect(() => parseDestination('telegram://bot/chat')).toThrow(ConfigError);
     expect(() => parseDestination('telegram://bot/chat')).toThrow(
-      /unknown destination kind "telegram:\/\/" \(known: discord:\/\/, discord-dm:\/\/, discord-channel:\/\/, slack:\/\/, slack-dm:\/\/, ntfy:\/\/, ntfy\+http:\/\/, smtp:\/\/, smtps:\/\/, json:\/\/, jsons:\/\/, console:\/\/, desktop:\/\/\)/,
+      /unknown destination kind "telegram:\/\/" \(known: discord:\/\/, discord-dm:\/\/, discord-channel:\/\/, slack:\/\/, slack-dm:\/\/, slack-channel:\/\/, ntfy:\/\/, ntfy\+http:\/\/, smtp:\/\/, smtps:\/\/, json:\/\/, jsons:\/\/, console:\/\/, desktop:\/\/\)/,
     );
   });
 

@@ -7,6 +7,7 @@ import { desktopNotifier } from './desktop.js';
 import { discordNotifier } from './discord.js';
 import { discordDmNotifier } from './discord-dm.js';
 import { slackDmNotifier } from './slack-dm.js';
+import { slackChannelNotifier } from './slack-channel.js';
 import { discordChannelNotifier } from './discord-channel.js';
 import { emailNotifier } from './email.js';
 import { jsonNotifier } from './json.js';
@@ -20,6 +21,7 @@ export const NOTIFIERS: readonly Notifier[] = [
   discordChannelNotifier,
   slackNotifier,
   slackDmNotifier,
+  slackChannelNotifier,
   ntfyNotifier,
   emailNotifier,
   jsonNotifier,
@@ -62,6 +64,10 @@ export function createRegistry(notifiers: readonly Notifier[]): NotifierRegistry
     if (!text) throw new ConfigError('', 'empty destination URL');
     const alias = aliases.get(text.toLowerCase());
     if (alias) return alias;
+    for (const n of byName.values()) {
+      const shaped = n.aliasOf?.(text);
+      if (shaped) return shaped;
+    }
     let url: URL;
     try {
       url = new URL(text);

@@ -16,7 +16,7 @@ export interface SendContext {
   refId?: string;
   /** The hub's Discord bot, for discord-dm:// destinations (absent elsewhere). */
   discordBot?: DiscordDmTransport;
-  /** The hub's Slack app, for slack-dm:// destinations (absent elsewhere). */
+  /** The hub's Slack app, for slack-dm:// and slack-channel:// destinations (absent elsewhere). */
   slackBot?: SlackDmTransport;
   /**
    * An earlier request for this message went out and its outcome was never recorded (the hub
@@ -26,9 +26,11 @@ export interface SendContext {
   maybeSent?: boolean;
 }
 
-/** What a Slack DM needs from the app: send to Slack user `userId`, once per key. */
+/** What a Slack DM or channel post needs from the app: send to Slack user `userId` (or a channel), once per key. */
 export interface SlackDmTransport {
   sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void>;
+  /** `channel`: a channel id (C…/G…) or `#name` (a public channel, looked up by the app). */
+  sendChannel(channel: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void>;
 }
 
 /** What a DM or a channel post needs from the bot: send `message` to Discord user `discordId` (or channel), exactly once per key. */
@@ -72,4 +74,9 @@ export interface Notifier {
    * the config checks) and that the hub resolves before queueing.
    */
   readonly aliases?: Readonly<Record<string, Destination>>;
+  /**
+   * Optional: alias words by shape (`slack:#general`): a Destination for text this notifier
+   * claims, undefined for text it does not; throws ConfigError for its own prefix misspelt.
+   */
+  aliasOf?(text: string): Destination | undefined;
 }

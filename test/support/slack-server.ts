@@ -32,11 +32,13 @@
 // only, else not_allowed_token_type), chat.postMessage, chat.postEphemeral, chat.update,
 // conversations.open (users → the user's DM channel, the same each time), conversations.history
 // (newest first; limit, oldest, latest, inclusive; metadata only with include_all_metadata),
+// conversations.list (channels:read; the public channels, with is_member; one page),
 // views.publish (home tab), files.getUploadURLExternal, files.completeUploadExternal, users.info.
 // Unknown method → unknown_method; no token → not_authed; a wrong token → invalid_auth; an app token
 // on a bot method (or the reverse) → not_allowed_token_type; a method whose scope was not granted →
 // missing_scope with `needed` and `provided`; channel by id (C…/D…), by name (general, #general)
-// or a user id (the user's DM, as chat.postMessage does) else channel_not_found.
+// or a user id (the user's DM, as chat.postMessage does) else channel_not_found; a channel whose
+// spec says `member: false` → not_in_channel for chat.postMessage and conversations.history.
 //
 // What is validated (chat.*, views.publish blocks, response_url answers): no text and no blocks →
 // no_text; text > 40000 → msg_too_long; blocks through fake-services' validateSlackBody (header
@@ -114,6 +116,10 @@ export interface SlackUserSpec {
 export interface SlackChannelSpec {
   id: string;
   name: string;
+  /** Whether the bot is in it (default true): posting or reading history outside it is not_in_channel. */
+  member?: boolean;
+  /** A private channel: not listed by conversations.list (types public_channel). */
+  private?: boolean;
 }
 
 export interface SlackRateLimit {
@@ -308,7 +314,7 @@ export interface SlackServer {
 export const DEFAULT_SLACK_BOT_TOKEN = 'xoxb-1000000001-2000000002-FlurmFakeBotToken0000000';
 export const DEFAULT_SLACK_APP_TOKEN = 'xapp-1-A0FLURM001-3000000003-flurmfakeapptoken000000000000000000';
 export const DEFAULT_SLACK_SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
-export const DEFAULT_SLACK_SCOPES = ['chat:write', 'commands', 'im:write', 'im:history', 'channels:history', 'files:write', 'users:read'];
+export const DEFAULT_SLACK_SCOPES = ['chat:write', 'commands', 'im:write', 'im:history', 'channels:history', 'channels:read', 'files:write', 'users:read'];
 export const DEFAULT_SLACK_USERS: SlackUserSpec[] = [
   { id: 'U0ALICE001', name: 'alice', realName: 'Alice Liddell', tz: 'Europe/Paris' },
   { id: 'U0BOB00002', name: 'bob', realName: 'Bob Marley', tz: 'America/New_York' },
@@ -320,6 +326,7 @@ export const DEFAULT_SLACK_RATE_LIMITS: Record<string, SlackRateLimit> = {
   'chat.update': { limit: 50, windowMs: 60_000 },
   'conversations.open': { limit: 50, windowMs: 60_000 },
   'conversations.history': { limit: 50, windowMs: 60_000 },
+  'conversations.list': { limit: 20, windowMs: 60_000 },
   'views.publish': { limit: 100, windowMs: 60_000 },
   'files.getUploadURLExternal': { limit: 20, windowMs: 60_000 },
   'files.completeUploadExternal': { limit: 20, windowMs: 60_000 },
@@ -823,6 +830,7 @@ class SlackServerImpl extends EventEmitter implements SlackServer {
     const channel = this.resolveChannel(body.channel);
     if (body.channel === undefined || body.channel === '') return [{ ok: false, error: 'channel_not_found' }, {}];
     if (!channel) return [{ ok: false, error: 'channel_not_found' }, {}];
+    if (this.channels.find((c) => c.id === channel)?.member === false) return [{ ok: false, error: 'not_in_channel' }, {}];
     const bad = validateSlackMessage(body);
     if (bad) return [{ ok: false, error: bad[0], ...(bad[1].length ? { errors: bad[1], response_metadata: { messages: bad[1].map((m) => `[ERROR] ${m}`) } } : {}) }, {}];
     let metadata: SlackMessage['metadata'];
@@ -1269,6 +1277,7 @@ const METHODS: Record<string, MethodSpec> = {
     run: (s, b) => {
       const channel = s.resolveChannel(b.channel);
       if (!channel || b.channel !== channel) return [{ ok: false, error: 'channel_not_found' }, {}];
+      if (s.channels.find((c) => c.id === channel)?.member === false) return [{ ok: false, error: 'not_in_channel' }, {}];
       const limit = Math.min(999, Math.max(1, Number(b.limit ?? 100) || 100));
       const inclusive = bool(b.inclusive);
       const oldest = b.oldest === undefined ? undefined : Number(b.oldest);
@@ -1281,6 +1290,16 @@ const METHODS: Record<string, MethodSpec> = {
         .filter((m) => latest === undefined || (inclusive ? Number(m.ts) <= latest : Number(m.ts) < latest))
         .sort((a, z) => (a.ts < z.ts ? 1 : -1));
       return [{ ok: true, messages: all.slice(0, limit).map((m) => s.historyMessage(m, withMd)), has_more: false, pin_count: 0, channel_actions_ts: null, channel_actions_count: 0, response_metadata: { next_cursor: '' } }, {}];
+    },
+  },
+  'conversations.list': {
+    app: false,
+    scope: 'channels:read',
+    run: (s, b) => {
+      const types = typeof b.types === 'string' ? b.types.split(',').map((t) => t.trim()) : ['public_channel'];
+      if (types.some((t) => t !== 'public_channel')) return [{ ok: false, error: 'not_implemented', detail: 'only types=public_channel is simulated' }, {}];
+      const channels = s.channels.filter((c) => !c.private).map((c) => ({ id: c.id, name: c.name, is_channel: true, is_private: false, is_archived: false, is_member: c.member !== false, created: 1700000000 }));
+      return [{ ok: true, channels, response_metadata: { next_cursor: '' } }, {}];
     },
   },
   'views.publish': {

@@ -12,12 +12,15 @@ import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
 import { splitTable } from '../text/render.js';
 import { parseCommandText, usageOf } from './command-text.js';
-import { renderSlack, SLACK_LIMITS } from './render.js';
+import { logTailFits, renderSlack, SLACK_LIMITS } from './render.js';
+import { plural } from '../../lib/format.js';
 
 /** A table part per section block (3000 characters, less the code fence). */
 const SLACK_TABLE_PART_CHARS = 2900;
 /** A home view holds 100 blocks. */
 const HOME_BLOCKS = 100;
+/** How long a Log file's upload may take. */
+const UPLOAD_TIMEOUT_MS = 30_000;
 /** Slack lets a response_url be used 5 times. */
 const RESPONSES_MAX = 5;
 
@@ -27,23 +30,36 @@ export function jobButtonsBlock(jobId: string, diagnosis: boolean): KnownBlock {
   return { type: 'actions', elements: [button('log', 'Log'), button('mute', 'Mute 1 h'), ...(diagnosis ? [button('diag', 'Diagnosis')] : [])] };
 }
 
-/** What a DM needs of the Web API. */
-type SlackDmClient = { conversations: { open(a: object): Promise<unknown>; history(a: object): Promise<unknown> }; chat: { postMessage(a: object): Promise<unknown> } };
+/** What sends and uploads need of the Web API. */
+type SlackWebClient = {
+  conversations: { open(a: object): Promise<unknown>; history(a: object): Promise<unknown>; list(a: object): Promise<unknown> };
+  chat: { postMessage(a: object): Promise<unknown> };
+  filesUploadV2(a: object): Promise<unknown>;
+};
+type SendOpts = { key: string; maybeSent: boolean; timeoutMs: number; refId?: string };
 /** How many recent DM messages a possible repeat is looked for in. */
 const DM_HISTORY_LOOKBACK = 50;
-/** The metadata event type of flurm's DMs. */
+/** A channel is busier than a DM: look further back (Slack's page holds up to 999). */
+const CHANNEL_HISTORY_LOOKBACK = 200;
+/** conversations.list pages (1000 channels each) looked through for a `#name`. */
+const CHANNEL_LIST_PAGES = 10;
+/** The metadata event type of flurm's DMs and channel posts. */
 const DM_METADATA_EVENT = 'flurm_message';
 
-/** A Web API failure as the outbox's DeliveryError. */
-function slackDeliveryError(err: unknown): DeliveryError {
+/** Slack's answers for a channel the app cannot post in (not a member, or private and not invited). */
+const NOT_IN_CHANNEL = ['not_in_channel', 'channel_not_found'];
+
+/** A Web API failure as the outbox's DeliveryError; `invite`: what to do when the app is not in the channel. */
+function slackDeliveryError(err: unknown, invite?: string): DeliveryError {
   if (err instanceof DeliveryError) return err;
-  const e = err as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string } };
+  const e = err as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string; needed?: string } };
   if (e.code === 'slack_webapi_rate_limited_error') return new DeliveryError('Slack rate limit', { status: 429, retryable: true, retryAfterSeconds: e.retryAfter ?? 1, cause: err });
   if (e.code === 'slack_webapi_platform_error') {
     const code = e.data?.error ?? 'error';
+    if (invite && NOT_IN_CHANNEL.includes(code)) return new DeliveryError(`Slack said ${code}: ${invite}`, { retryable: false, cause: err });
     // A bad token is the destination's end (disabled until restart); a bad user or channel is this message's.
-    if (['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope'].includes(code)) return new DeliveryError(`Slack said ${code}`, { status: 401, retryable: false, cause: err });
-    if (['user_not_found', 'channel_not_found', 'cannot_dm_bot', 'user_disabled', 'invalid_blocks', 'msg_too_long', 'no_text'].includes(code)) return new DeliveryError(`Slack said ${code}`, { retryable: false, cause: err });
+    if (['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope'].includes(code)) return new DeliveryError(`Slack said ${code}${e.data?.needed ? ` (the app needs the ${e.data.needed} scope)` : ''}`, { status: 401, retryable: false, cause: err });
+    if (['user_not_found', 'channel_not_found', 'not_in_channel', 'is_archived', 'cannot_dm_bot', 'user_disabled', 'invalid_blocks', 'msg_too_long', 'no_text'].includes(code)) return new DeliveryError(`Slack said ${code}`, { retryable: false, cause: err });
     return new DeliveryError(`Slack said ${code}`, { retryable: true, cause: err });
   }
   if (e.code === 'slack_webapi_http_error') return new DeliveryError(`Slack answered HTTP ${e.statusCode}`, { retryable: (e.statusCode ?? 500) >= 500, cause: err });
@@ -75,6 +91,8 @@ export interface SlackHealth {
   commands: { answered: number; failed: number };
   /** DMs sent, and repeats avoided because the message was already in the DM's history. */
   dm?: { sent: number; found_in_history: number };
+  /** Channel posts (slack:channel, slack:#name), the same two counts. */
+  channel?: { sent: number; found_in_history: number };
 }
 
 export interface SlackAppOptions {
@@ -142,9 +160,12 @@ export class SlackApp {
   private app: { start(): Promise<unknown>; stop(): Promise<unknown> } | null = null;
   /** The Bolt app, as its receiver sees it (HTTP mode). */
   private boltApp: BoltApp | null = null;
-  private webClient: SlackDmClient | null = null;
+  private webClient: SlackWebClient | null = null;
   private readonly dmChannels = new Map<string, string>();
+  /** `#name` → channel id, from conversations.list. */
+  private readonly channelIds = new Map<string, string>();
   private readonly dm = { sent: 0, found_in_history: 0 };
+  private readonly channel = { sent: 0, found_in_history: 0 };
   private readonly now: () => number;
   private readonly h: SlackHealth;
 
@@ -154,7 +175,7 @@ export class SlackApp {
   }
 
   health(): SlackHealth {
-    return { ...this.h, scopes: [...this.h.scopes], commands: { ...this.h.commands }, dm: { ...this.dm } };
+    return { ...this.h, scopes: [...this.h.scopes], commands: { ...this.h.commands }, dm: { ...this.dm }, channel: { ...this.channel } };
   }
 
   private setState(s: SlackState, error?: string): void {
@@ -250,7 +271,8 @@ export class SlackApp {
       const m = /^flurm:(log|mute|diag):(.+)$/.exec(id);
       if (!m || !this.o.jobAction) return;
       try {
-        const messages = this.o.jobAction(m[1] as 'log' | 'mute' | 'diag', m[2]!, body.user.id);
+        let messages = this.o.jobAction(m[1] as 'log' | 'mute' | 'diag', m[2]!, body.user.id);
+        if (m[1] === 'log') messages = await this.logAsFile(messages, (body as { channel?: { id?: string } }).channel?.id);
         for (const x of slackBodies(messages).slice(0, RESPONSES_MAX)) await respond({ response_type: 'ephemeral', replace_original: false, text: x.text, blocks: x.blocks });
       } catch (err) {
         this.o.log.warn('slack button failed', { action: id, error: errorMessage(err) });
@@ -277,6 +299,32 @@ export class SlackApp {
       this.boltApp = null;
       this.setState('down', `cannot connect to Slack: ${errorMessage(err)}`);
     }
+  }
+
+  /**
+   * The Log button's answer when the tail does not fit in one section (Slack's 3000 characters):
+   * the whole tail uploaded as NAME.log into the DM where the button was pressed
+   * (files.getUploadURLExternal, the upload, files.completeUploadExternal: filesUploadV2), and a
+   * short answer saying so. Only in a DM: a file in a channel would show the owner's log to all.
+   * A failed upload leaves the cut answer, and a warning in the log.
+   */
+  private async logAsFile(messages: Message[], channel: string | undefined): Promise<Message[]> {
+    return Promise.all(
+      messages.map(async (msg): Promise<Message> => {
+        const tail = msg.logTail;
+        if (!tail?.length || logTailFits(tail) || !channel?.startsWith('D')) return msg;
+        const name = typeof msg.data?.job_name === 'string' && msg.data.job_name ? msg.data.job_name : 'job';
+        const filename = `${name.replace(/[^\w.-]+/g, '-').replace(/^[.-]+/, '').slice(0, 100) || 'job'}.log`;
+        try {
+          const client = await this.webApi(UPLOAD_TIMEOUT_MS);
+          await client.filesUploadV2({ channel_id: channel, filename, title: filename, content: `${tail.map((l) => l.replace(/\r?\n$/, '')).join('\n')}\n`, initial_comment: `Log of ${name}: the last ${plural(tail.length, 'line')}` });
+          return { title: `Log of ${name}`, severity: 'info', summary: `Last ${plural(tail.length, 'line')} of ${name}: uploaded as ${filename}` };
+        } catch (err) {
+          this.o.log.warn('slack log upload failed; answered with the cut tail', { error: errorMessage(err), file: filename });
+          return msg;
+        }
+      }),
+    );
   }
 
   /** Slack's libraries log through this into the hub's log. */
@@ -345,57 +393,107 @@ export class SlackApp {
    * (the hub died mid-send), the DM's recent history is searched for that key first, and a
    * message found there is the one already sent.
    */
-  async sendDm(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void> {
+  async sendDm(userId: string, message: Message, opts: SendOpts): Promise<void> {
+    await this.sendOnce(message, opts, { count: this.dm, lookback: DM_HISTORY_LOOKBACK, buttons: true }, async (client) => {
+      const known = this.dmChannels.get(userId);
+      if (known) return known;
+      const open = (await client.conversations.open({ users: userId })) as { channel?: { id?: string } };
+      const channel = open.channel?.id;
+      if (!channel) throw new DeliveryError(`Slack opened no DM with ${userId}`, { retryable: true });
+      this.dmChannels.set(userId, channel);
+      return channel;
+    });
+  }
+
+  /**
+   * One post in a channel (the outbox's slack-channel:// transport): `channel` is an id (C…/G…)
+   * or `#name`, a public channel found with conversations.list (channels:read; cached). Exactly
+   * once by the same rule as sendDm. The app must be in the channel: Slack's not_in_channel (and
+   * channel_not_found) come back as a non-retryable error saying to /invite it.
+   */
+  async sendChannel(channel: string, message: Message, opts: SendOpts): Promise<void> {
+    const invite = `invite the app to ${channel.startsWith('#') ? channel : `channel ${channel}`}: /invite @${this.h.bot_user ?? 'flurm'}`;
+    try {
+      await this.sendOnce(message, opts, { count: this.channel, lookback: CHANNEL_HISTORY_LOOKBACK, buttons: false, invite }, (client) => this.channelId(client, channel));
+    } catch (err) {
+      // A renamed or deleted channel: look its name up again next time.
+      if (channel.startsWith('#')) this.channelIds.delete(channel);
+      throw err;
+    }
+  }
+
+  /** A channel's id: as given, or a `#name` looked up among the public channels. */
+  private async channelId(client: SlackWebClient, channel: string): Promise<string> {
+    if (!channel.startsWith('#')) return channel;
+    const known = this.channelIds.get(channel);
+    if (known) return known;
+    let cursor: string | undefined;
+    for (let page = 0; page < CHANNEL_LIST_PAGES; page++) {
+      const r = (await client.conversations.list({ types: 'public_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) })) as { channels?: { id?: string; name?: string }[]; response_metadata?: { next_cursor?: string } };
+      for (const c of r.channels ?? []) if (c.id && c.name) this.channelIds.set(`#${c.name}`, c.id);
+      const found = this.channelIds.get(channel);
+      if (found) return found;
+      cursor = r.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    throw new DeliveryError(`Slack has no public channel ${channel} (for a private channel, write its id: slack:C…, and /invite @${this.h.bot_user ?? 'flurm'} there)`, { retryable: false });
+  }
+
+  /**
+   * The part DMs and channel posts share: a deadline, the history check when the message may be
+   * there already (its key in metadata), the post (with the job buttons in a DM: they answer the
+   * job's owner only), Slack's errors as the outbox's DeliveryError.
+   */
+  private async sendOnce(
+    message: Message,
+    opts: SendOpts,
+    how: { count: { sent: number; found_in_history: number }; lookback: number; buttons: boolean; invite?: string },
+    open: (client: SlackWebClient) => Promise<string>,
+  ): Promise<void> {
+    const { count, lookback } = how;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new DeliveryError(`Slack did not answer within ${opts.timeoutMs} ms`, { retryable: true })), opts.timeoutMs);
     });
+    const send = async () => {
+      const client = await this.webApi(opts.timeoutMs);
+      try {
+        const channel = await open(client);
+        if (opts.maybeSent && opts.key) {
+          const h = (await client.conversations.history({ channel, limit: lookback, include_all_metadata: true })) as { messages?: { metadata?: { event_payload?: { key?: unknown } } }[] };
+          if ((h.messages ?? []).some((m) => m.metadata?.event_payload?.key === opts.key)) {
+            count.found_in_history++;
+            return;
+          }
+        }
+        const [body] = slackBodies([message]);
+        const b = how.buttons ? (this.o.jobButtons?.(opts.refId) ?? null) : null;
+        const blocks = b ? [...body!.blocks.slice(0, SLACK_LIMITS.blocks - 1), jobButtonsBlock(b.jobId, b.diagnosis)] : body!.blocks;
+        await client.chat.postMessage({
+          channel,
+          text: body!.text,
+          blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+          ...(opts.key ? { metadata: { event_type: DM_METADATA_EVENT, event_payload: { key: opts.key } } } : {}),
+        });
+        count.sent++;
+      } catch (err) {
+        throw slackDeliveryError(err, how.invite);
+      }
+    };
     try {
-      await Promise.race([this.sendDmNow(userId, message, opts), late]);
+      await Promise.race([send(), late]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async sendDmNow(userId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number; refId?: string }): Promise<void> {
-    const client = await this.dmClient(opts.timeoutMs);
-    try {
-      let channel = this.dmChannels.get(userId);
-      if (!channel) {
-        const open = (await client.conversations.open({ users: userId })) as { channel?: { id?: string } };
-        channel = open.channel?.id;
-        if (!channel) throw new DeliveryError(`Slack opened no DM with ${userId}`, { retryable: true });
-        this.dmChannels.set(userId, channel);
-      }
-      if (opts.maybeSent && opts.key) {
-        const h = (await client.conversations.history({ channel, limit: DM_HISTORY_LOOKBACK, include_all_metadata: true })) as { messages?: { metadata?: { event_payload?: { key?: unknown } } }[] };
-        if ((h.messages ?? []).some((m) => m.metadata?.event_payload?.key === opts.key)) {
-          this.dm.found_in_history++;
-          return;
-        }
-      }
-      const [body] = slackBodies([message]);
-      const b = this.o.jobButtons?.(opts.refId) ?? null;
-      const blocks = b ? [...body!.blocks.slice(0, SLACK_LIMITS.blocks - 1), jobButtonsBlock(b.jobId, b.diagnosis)] : body!.blocks;
-      await client.chat.postMessage({
-        channel,
-        text: body!.text,
-        blocks,
-        unfurl_links: false,
-        unfurl_media: false,
-        ...(opts.key ? { metadata: { event_type: DM_METADATA_EVENT, event_payload: { key: opts.key } } } : {}),
-      });
-      this.dm.sent++;
-    } catch (err) {
-      throw slackDeliveryError(err);
-    }
-  }
-
-  /** A Web API client for DMs: no retries of its own (the outbox retries), rate limits back to it. */
-  private async dmClient(timeoutMs: number): Promise<SlackDmClient> {
+  /** The Web API client for sends and uploads: no retries of its own (the outbox retries), rate limits back to it. */
+  private async webApi(timeoutMs: number): Promise<SlackWebClient> {
     if (!this.webClient) {
       const { WebClient } = await import('@slack/web-api');
-      this.webClient = new WebClient(this.o.botToken, { slackApiUrl: this.o.api, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs, logger: this.boltLogger() as never }) as unknown as SlackDmClient;
+      this.webClient = new WebClient(this.o.botToken, { slackApiUrl: this.o.api, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs, logger: this.boltLogger() as never }) as unknown as SlackWebClient;
     }
     return this.webClient;
   }

@@ -53,10 +53,19 @@ function section(text: string): SectionBlock {
   return { type: 'section', text: mrkdwn(text) };
 }
 
+const codeLines = (lines: readonly string[]) => lines.map((l) => escapeSlack(neutralizeBackticks(l.replace(/\r/g, ''))));
+/** Room for the lines inside a ``` block of `max` characters ("```\n" + "\n```"). */
+const codeRoom = (max: number) => max - 8;
+
+/** Whether a log tail shows whole in one section (else its first lines are cut). */
+export function logTailFits(lines: readonly string[]): boolean {
+  return codeLines(lines).join('\n').length <= codeRoom(SLACK_LIMITS.sectionText);
+}
+
 /** A ``` block of `lines` within `max` characters (escaped), keeping the last lines or the first. */
 function codeSection(lines: readonly string[], max: number, keep: 'last' | 'first'): string {
-  const safe = lines.map((l) => escapeSlack(neutralizeBackticks(l.replace(/\r/g, ''))));
-  const inner = max - 8; // "```\n" + "\n```"
+  const safe = codeLines(lines);
+  const inner = codeRoom(max);
   const full = safe.join('\n');
   if (full.length <= inner) return '```\n' + full + '\n```';
   if (keep === 'first') {
