@@ -33,9 +33,9 @@ describe('the Slack app, as the hub runs it', () => {
     lab?.cleanup();
   });
 
-  async function setup(lease = 15, mode: 'socket' | 'http' = 'socket', opts: { configLink?: boolean } = {}): Promise<string> {
+  async function setup(lease = 15, mode: 'socket' | 'http' = 'socket', opts: { configLink?: boolean; scopes?: string[] } = {}): Promise<string> {
     lab = makeLab('flurm-slack-');
-    srv = await startSlackServer();
+    srv = await startSlackServer(opts.scopes ? { scopes: opts.scopes } : {});
     const bot = path.join(lab.root, 'slack-bot');
     const app = path.join(lab.root, 'slack-app');
     fs.writeFileSync(bot, `${srv.botToken}\n`, { mode: 0o600 });
@@ -207,6 +207,16 @@ ${opts.configLink === false ? '' : `[users.${ME}]\nslack = "${SLACK_ME}"`}
     await waitUntil(async () => (await getJson<{ jobs: { tag?: string; name?: string; state: string }[] }>(`${h.url}/api/v1/jobs?limit=5`)).jobs.some((j) => j.name === 'after-unlink' && j.state !== 'running'), 15_000, 'the job ended');
     await waitUntil(async () => (await getJson<{ outbox: Record<string, number> }>(`${h.url}/healthz`)).outbox.pending === 0, 15_000, 'the outbox drained');
     expect(srv.messages(dmChannel)).toHaveLength(before);
+  });
+
+  it('doctor names the scopes the token lacks and what each is for', async () => {
+    const config = await setup(15, 'socket', { scopes: ['commands', 'chat:write'] });
+    const h = await hub(config);
+    await waitUntil(async () => (await slackHealth(h)).state === 'ready', 15_000, 'the Slack app ready');
+    const doctor = await runFlurm(['doctor'], { env: { ...lab.home('alice').env, FLURM_HUB_URL: h.url } });
+    expect(doctor.stdout).toMatch(/slack app — connected as .*; scopes commands, chat:write; missing im:write \(DMs \(job ends, "linked"\)\), im:history \(a DM exactly once after a crash\), files:write \(a long log as a file\): add them under OAuth & Permissions/);
+    // No channel destination in this config: the channel scopes are not asked for.
+    expect(doctor.stdout).not.toContain('channels:read');
   });
 
   it('a bad alias or a missing token stops start-up naming the field', async () => {

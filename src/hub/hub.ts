@@ -374,7 +374,10 @@ export class Hub {
     const slack = this.o.config.slack;
     if (slack && this.slackTokens && this.source && !this.slackApp) {
       const userOf = (id: string) => this.links.userOfAccount('slack', id);
+      const labDest = labDestResolver(this.o.config);
+      const postsInChannels = [...this.o.config.alerts.to, ...this.o.config.chat.schedule.flatMap((e) => e.to)].some((u) => labDest(u).startsWith('slack-channel://'));
       this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source,
+        postsInChannels,
         commands: this.chatCommands,
         userOf,
         link: (id) => this.links.linkAnswer('slack', id),

@@ -152,20 +152,20 @@ interface SlackHealthAnswer {
   team?: string | null;
   bot_user?: string | null;
   scopes?: string[];
+  missing_scopes?: { scope: string; for: string }[];
   mode?: 'socket' | 'http';
   refused?: number;
 }
-
-/** Scopes the Slack app uses (docs/slack.md's manifest): commands, and chat:write to answer. */
-const SLACK_SCOPES = ['commands', 'chat:write'];
 
 function checkSlack(s: SlackHealthAnswer | null | undefined, add: (level: 'ok' | 'warn' | 'fail', what: string, detail?: string) => void): void {
   if (!s) return;
   if (s.state === 'standby') return add('ok', 'slack app', 'this hub is standby: the active hub runs the app');
   if (s.state !== 'ready') return add(s.state === 'down' ? 'fail' : 'warn', 'slack app', `${s.state} since ${s.since ?? '?'}${s.last_error ? `: ${s.last_error}` : ''}`);
-  const missing = SLACK_SCOPES.filter((x) => !(s.scopes ?? []).includes(x));
+  // The hub says which scopes it uses and lacks (frontends/slack/app.ts SLACK_SCOPE_USES).
+  const missing = s.missing_scopes ?? [];
   const how = s.mode === 'http' ? `HTTP mode at the hub's /slack/events${s.refused ? `, ${s.refused} unsigned or badly signed request(s) refused` : ''}` : 'Socket Mode';
-  add(missing.length ? 'warn' : 'ok', 'slack app', `connected as ${s.bot_user ?? '?'} in ${s.team ?? '?'} (${how}); scopes ${(s.scopes ?? []).join(', ') || 'none'}${missing.length ? `; missing ${missing.join(', ')}` : ''}`);
+  const lacks = missing.length ? `; missing ${missing.map((m) => `${m.scope} (${m.for})`).join(', ')}: add them under OAuth & Permissions and reinstall the app` : '';
+  add(missing.length ? 'warn' : 'ok', 'slack app', `connected as ${s.bot_user ?? '?'} in ${s.team ?? '?'} (${how}); scopes ${(s.scopes ?? []).join(', ') || 'none'}${lacks}`);
 }
 
 /** What the hub's /healthz says of its SLURM poller (hub/slurm-poller.ts SlurmHealth). */

@@ -77,6 +77,20 @@ const ACK_WAIT_MS = 2500;
 
 export type SlackState = 'off' | 'connecting' | 'ready' | 'down' | 'stopped';
 
+/** The bot scopes the app uses, and what for (slack/manifest.json grants them all). */
+export const SLACK_SCOPE_USES: Readonly<Record<string, string>> = {
+  commands: '/flurm and its aliases',
+  'chat:write': 'answers, DMs and channel posts',
+  'im:write': 'DMs (job ends, "linked")',
+  'im:history': 'a DM exactly once after a crash',
+  'files:write': 'a long log as a file',
+};
+/** Needed only when the config posts in channels (slack:channel, slack:#name, slack:C…). */
+export const SLACK_CHANNEL_SCOPE_USES: Readonly<Record<string, string>> = {
+  'channels:read': 'slack:#name destinations',
+  'channels:history': 'a channel post exactly once after a crash',
+};
+
 export interface SlackHealth {
   state: SlackState;
   since: string;
@@ -85,6 +99,8 @@ export interface SlackHealth {
   bot_user: string | null;
   /** The bot token's scopes (auth.test's x-oauth-scopes). */
   scopes: string[];
+  /** Scopes the app uses that the token lacks, with what they are for (once connected). */
+  missing_scopes: { scope: string; for: string }[];
   mode: 'socket' | 'http';
   /** HTTP mode: requests refused for a missing, wrong or stale signature. */
   refused: number;
@@ -106,6 +122,8 @@ export interface SlackAppOptions {
   aliases: Readonly<Record<string, string>>;
   source: DataSource;
   commands: readonly CommandDef[];
+  /** The config posts in Slack channels: the channel scopes are needed too. */
+  postsInChannels?: boolean;
   /** The unix user linked to a Slack user id, or null. */
   userOf(slackUserId: string): string | null;
   /** /flurm link: the answer with a one-time code (hub/links.ts linkAnswer; throws a UserError to show). */
@@ -171,11 +189,11 @@ export class SlackApp {
 
   constructor(private readonly o: SlackAppOptions) {
     this.now = o.now ?? Date.now;
-    this.h = { state: 'off', since: new Date(this.now()).toISOString(), last_error: null, team: null, bot_user: null, scopes: [], mode: o.appToken ? 'socket' : 'http', refused: 0, commands: { answered: 0, failed: 0 } };
+    this.h = { state: 'off', since: new Date(this.now()).toISOString(), last_error: null, team: null, bot_user: null, scopes: [], missing_scopes: [], mode: o.appToken ? 'socket' : 'http', refused: 0, commands: { answered: 0, failed: 0 } };
   }
 
   health(): SlackHealth {
-    return { ...this.h, scopes: [...this.h.scopes], commands: { ...this.h.commands }, dm: { ...this.dm }, channel: { ...this.channel } };
+    return { ...this.h, scopes: [...this.h.scopes], missing_scopes: this.h.missing_scopes.map((m) => ({ ...m })), commands: { ...this.h.commands }, dm: { ...this.dm }, channel: { ...this.channel } };
   }
 
   private setState(s: SlackState, error?: string): void {
@@ -293,6 +311,10 @@ export class SlackApp {
       this.h.team = auth.team ?? null;
       this.h.bot_user = auth.user ?? null;
       this.h.scopes = auth.response_metadata?.scopes ?? [];
+      const uses = { ...SLACK_SCOPE_USES, ...(this.o.postsInChannels ? SLACK_CHANNEL_SCOPE_USES : {}) };
+      this.h.missing_scopes = Object.entries(uses)
+        .filter(([scope]) => !this.h.scopes.includes(scope))
+        .map(([scope, what]) => ({ scope, for: what }));
       await app.start();
       this.setState('ready');
     } catch (err) {
