@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fakeNvidiaSmi, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { fakeNvidiaSmi, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc, killAll } from './support/lab.js';
 import { startFakeServices, type FakeServices, type ReceivedRequest } from './support/fake-services.js';
 import type { NodesResponse } from '../src/model/node-view.js';
 
@@ -35,12 +35,7 @@ describe('agents, hub and the node commands', () => {
         /* already gone */
       }
     }
-    for (const p of procs.splice(0)) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill('SIGKILL');
-        await p.exited;
-      }
-    }
+    await killAll(procs);
     await hub?.stop();
     hub = null;
     lab?.cleanup();

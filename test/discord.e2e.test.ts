@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
-import { fakeNvidiaSmi, getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { fakeNvidiaSmi, getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc, killAll } from './support/lab.js';
 import { discordHubSection, startDiscordServer, type DiscordServer } from './support/discord-server.js';
 
 const ALICE = '1180000000000001001';
@@ -32,12 +32,7 @@ describe('the Discord bot, as the hub runs it', () => {
   const procs: Proc[] = [];
 
   afterEach(async () => {
-    for (const p of procs.splice(0)) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill('SIGKILL');
-        await p.exited;
-      }
-    }
+    await killAll(procs);
     for (const h of hubs.splice(0)) {
       try {
         process.kill(h.child.pid!, 'SIGCONT');

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc, killAll } from './support/lab.js';
 import { DEFAULT_SLACK_USERS, startSlackServer, type SlackMessage, type SlackServer } from './support/slack-server.js';
 
 const ME = os.userInfo().username;
@@ -21,12 +21,7 @@ describe('Slack channels and the Log file, as the hub runs them', () => {
   const procs: Proc[] = [];
 
   afterEach(async () => {
-    for (const p of procs.splice(0)) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill('SIGKILL');
-        await p.exited;
-      }
-    }
+    await killAll(procs);
     await h?.stop();
     h = undefined;
     await srv?.close();

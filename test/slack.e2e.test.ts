@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc, killAll } from './support/lab.js';
 import os from 'node:os';
 import { DEFAULT_SLACK_USERS, startSlackServer, type SlackServer } from './support/slack-server.js';
 
@@ -24,10 +24,7 @@ describe('the Slack app, as the hub runs it', () => {
   const procs: Proc[] = [];
 
   afterEach(async () => {
-    for (const p of procs.splice(0)) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
+    await killAll(procs);
     for (const h of hubs.splice(0)) await h.stop();
     await srv?.close();
     lab?.cleanup();

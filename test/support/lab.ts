@@ -107,6 +107,16 @@ export function startFlurm(args: string[], opts: SpawnOptions & { env: NodeJS.Pr
 }
 
 /** Run flurm to completion. */
+/** Kill (SIGKILL) and reap every process still running in `procs`, emptying it: an afterEach's first line. */
+export async function killAll(procs: Proc[]): Promise<void> {
+  for (const p of procs.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  }
+}
+
 export async function runFlurm(args: string[], opts: SpawnOptions & { env: NodeJS.ProcessEnv; input?: string }): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [FLURM, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
   let stdout = '';
