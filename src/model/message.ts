@@ -2,6 +2,8 @@
 // (CLI, Discord, Slack, ntfy, e-mail, web) renders. Renderers must fit their service's limits by
 // cutting parts, never by failing.
 
+import type { Chart } from './chart.js';
+
 export type Severity = 'success' | 'failure' | 'warning' | 'info';
 
 export interface MessageField {
@@ -55,6 +57,8 @@ export interface Message {
   titleState?: CellState | null;
   /** ISO time the message is about (job end). */
   timestamp?: string;
+  /** A chart of what the message tells (history, heatmap): drawn by each front end (model/chart.ts). */
+  chart?: Chart;
   /** Machine-readable payload for JSON front ends (job record etc.). */
   data?: Record<string, unknown>;
 }
