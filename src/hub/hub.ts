@@ -1,5 +1,6 @@
 // The hub as one object: index, ingest loop, outbox sender, HTTP, hub.json heartbeat. Built from a
 // resolved config by `flurm hub` (lab config file) and `flurm up` (embedded defaults).
+import { HistoryStore } from '../store/history.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -78,6 +79,8 @@ export class Hub {
   readonly slurmJobs: SlurmJobStore;
   /** Unix user ↔ Discord account links (hub/links.ts, docs/linking.md): the bot's /link and /unlink. */
   readonly links: LinkService;
+  /** The lab's history (store/history.ts): the charts, `flurm history`, `heatmap`, `report`. */
+  readonly history: HistoryStore;
   /** The SLURM poller; null when SLURM is off (config, or auto with no squeue found). */
   readonly slurm: SlurmPoller | null = null;
   /** Why SLURM is off, for doctor. */
@@ -224,9 +227,11 @@ export class Hub {
       })),
     ];
     this.nodeStore = new NodeStore(this.db);
+    this.history = new HistoryStore(this.db);
     if (o.clusterDir) {
       const labDests = (cfg.alerts.to.length ? cfg.alerts.to : (o.fallback ?? [])).map(labDest);
       this.nodes = new NodeWatcher({
+        history: this.history,
         clusterDir: o.clusterDir,
         nodes: cfg.nodes,
         alerts: cfg.alerts,
@@ -263,6 +268,7 @@ export class Hub {
           db: this.db,
           store: this.slurmJobs,
           nodeStore: this.nodeStore,
+          history: this.history,
           enqueuer,
           log: o.log,
           cfg: slurmCfg,

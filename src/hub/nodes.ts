@@ -3,6 +3,7 @@
 // monotonic clock (never by comparing the agent's clock with ours), keeps history samples, and
 // raises what a user or the lab must hear: a node down and back, a job whose process vanished
 // without an `end`, a job whose node went silent, and the threshold alerts of hub/alerts.ts.
+import type { HistoryStore } from '../store/history.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,6 +37,8 @@ export interface NodeWatcherOptions {
   alerts: HubConfig['alerts'];
   db: Db;
   store: NodeStore;
+  /** The lab's history beyond node_samples (per GPU, states, users' usage); absent: not kept. */
+  history?: HistoryStore;
   jobs: JobStore;
   sink: NodeEventSink;
   log: Logger;
@@ -148,9 +151,12 @@ export class NodeWatcher {
       this.readAll();
       this.judgeAll();
       const now = this.now();
+      this.recordStates(now);
       if (now - this.lastPruneMs > 10 * 60_000) {
         this.lastPruneMs = now;
-        this.o.store.prune(now, { 60: this.o.nodes.minute_samples_days * 86_400_000, 3600: this.o.nodes.hour_samples_days * 86_400_000 });
+        const keep = { 60: this.o.nodes.minute_samples_days * 86_400_000, 3600: this.o.nodes.hour_samples_days * 86_400_000 };
+        this.o.store.prune(now, keep);
+        this.o.history?.prune(now, keep);
       }
     } catch (err) {
       this.o.log.error('node pass failed; will retry', { error: (err as Error).message });
@@ -244,6 +250,7 @@ export class NodeWatcher {
     }
     if (isNew) return; // the first sight says nothing about freshness: wait for seq to change
     this.o.store.addSample(t.host, snap, now);
+    this.o.history?.recordNode(t.host, snap, now);
     if (!this.o.isActive()) return;
     if (wasDown) this.nodeBack(t, silentSeconds);
     else if (firstChange) this.o.log.info('node reporting', { host: t.host, seq: t.seq });
@@ -271,6 +278,15 @@ export class NodeWatcher {
       staleMs: interval * n.stale_after_intervals * 1000,
       downMs: Math.max(interval * n.down_after_intervals, n.min_down_after_seconds) * 1000,
     };
+  }
+
+  /** Each known node's state in this pass, for the history (a node still waiting counts nowhere). */
+  private recordStates(now: number): void {
+    if (!this.o.history) return;
+    const states = [...this.tracked.values()]
+      .filter((t): t is Tracked & { state: 'fresh' | 'stale' | 'down' } => t.state !== 'waiting')
+      .map((t) => ({ host: t.host, state: t.state, cpus: t.snapshot.cpus, memTotal: t.snapshot.mem.total_bytes, gpus: t.snapshot.gpus?.length ?? 0 }));
+    if (states.length) this.o.history.recordStates(states, now);
   }
 
   private judgeAll(): void {

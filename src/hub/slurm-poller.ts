@@ -11,6 +11,7 @@
 // health answer (`flurm doctor`), and a controller unreachable for `down_alert_after_seconds`
 // raises ONE lab alert (and one "back"), not a message per job. While squeue fails no job is
 // judged ended.
+import type { HistoryStore } from '../store/history.js';
 import { inTransaction, type Db } from '../store/db.js';
 import type { HubConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
@@ -52,6 +53,8 @@ export interface SlurmPollerOptions {
   db: Db;
   store: SlurmJobStore;
   nodeStore: NodeStore;
+  /** Partitions, node states and users' usage per bucket (store/history.ts); absent: not kept. */
+  history?: HistoryStore;
   enqueuer: Enqueuer;
   log: Logger;
   cfg: HubConfig['slurm'];
@@ -278,6 +281,13 @@ export class SlurmPoller {
     }
     this.controllerOk();
     this.queue = { rows, atMs: this.now() };
+    if (this.o.history && this.sinfo) {
+      try {
+        this.o.history.recordSlurm(this.view(), this.queue.atMs);
+      } catch (err) {
+        this.o.log.warn('cannot record SLURM history', { error: (err as Error).message });
+      }
+    }
     const byJob = new Map<string, SqueueRow[]>();
     for (const row of rows) {
       const key = row.array_job_id !== null ? String(row.array_job_id) : row.job_id;

@@ -217,6 +217,38 @@ const MIGRATIONS: string[] = [
   -- One chat account per unix user, chat and source; between sources the config wins (store/links.ts).
   CREATE UNIQUE INDEX links_account ON links(source, chat, account) WHERE account IS NOT NULL;
   `,
+  `
+  -- History (store/history.ts, docs/history.md). Each node's state per bucket, counted once per
+  -- hub pass (a down node writes nothing: only the hub can say it was down).
+  ALTER TABLE node_samples ADD COLUMN fresh_n INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE node_samples ADD COLUMN stale_n INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE node_samples ADD COLUMN down_n INTEGER NOT NULL DEFAULT 0;
+  -- Lab-wide queries read a time range across every host.
+  CREATE INDEX node_samples_time ON node_samples(resolution_seconds, bucket_ms);
+  CREATE TABLE gpu_samples (
+    host TEXT NOT NULL, gpu INTEGER NOT NULL, resolution_seconds INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
+    n INTEGER NOT NULL, util_sum REAL NOT NULL, util_n INTEGER NOT NULL, mem_used_sum REAL NOT NULL, mem_total_bytes INTEGER NOT NULL,
+    PRIMARY KEY (host, gpu, resolution_seconds, bucket_ms)
+  ) WITHOUT ROWID;
+  CREATE TABLE slurm_samples (
+    partition TEXT NOT NULL, resolution_seconds INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, n INTEGER NOT NULL,
+    idle_sum REAL NOT NULL, mixed_sum REAL NOT NULL, allocated_sum REAL NOT NULL, down_sum REAL NOT NULL,
+    cpus_alloc_sum REAL NOT NULL, cpus_total INTEGER NOT NULL, gpus_alloc_sum REAL NOT NULL, gpus_total INTEGER NOT NULL,
+    jobs_running_sum REAL NOT NULL, jobs_pending_sum REAL NOT NULL,
+    PRIMARY KEY (partition, resolution_seconds, bucket_ms)
+  ) WITHOUT ROWID;
+  CREATE TABLE slurm_node_samples (
+    node TEXT NOT NULL, resolution_seconds INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
+    idle_n INTEGER NOT NULL DEFAULT 0, mixed_n INTEGER NOT NULL DEFAULT 0, allocated_n INTEGER NOT NULL DEFAULT 0, down_n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (node, resolution_seconds, bucket_ms)
+  ) WITHOUT ROWID;
+  -- Per user per hour: usage × the seconds each sample stands for, on agent nodes and on SLURM.
+  CREATE TABLE user_usage (
+    user TEXT NOT NULL, source TEXT NOT NULL, bucket_ms INTEGER NOT NULL,
+    core_seconds REAL NOT NULL, gpu_seconds REAL NOT NULL, mem_byte_seconds REAL NOT NULL,
+    PRIMARY KEY (user, source, bucket_ms)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {
