@@ -15,7 +15,8 @@ import { CLI_ENTRY } from '../lib/cli-entry.js';
 import { ExecError, HttpError, UserError, errorMessage } from '../lib/errors.js';
 import { execCommand, findExecutable } from '../lib/exec.js';
 import { safeHostFileName, spoolDir, userName } from '../lib/host.js';
-import { checkAnswer, jobsResponseSchema, nodeHistorySchema, nodesResponseSchema, slurmViewSchema } from '../model/api.js';
+import { historyQueryParams, type HistoryData } from '../model/history.js';
+import { checkAnswer, historyAnswerSchema, jobsResponseSchema, nodeHistorySchema, nodesResponseSchema, slurmViewSchema } from '../model/api.js';
 import { withJobName } from '../model/job-name.js';
 import type { JobView } from '../model/job-view.js';
 import type { NodeView, NodesResponse } from '../model/node-view.js';
@@ -36,6 +37,18 @@ export const MAX_NODE_FILES = 5000;
 const MAX_FILE_WARNINGS = 10;
 /** How long the hub may take to answer. */
 const HUB_TIMEOUT_MS = 5000;
+/** A week of 100 nodes is a larger answer than the others. */
+const HISTORY_TIMEOUT_MS = 15_000;
+
+/** The `error` of a hub's JSON error answer, if it is one. */
+function hubErrorText(body: string): string | null {
+  try {
+    const e = (JSON.parse(body) as { error?: unknown }).error;
+    return typeof e === 'string' ? e.slice(0, 500) : null;
+  } catch {
+    return null;
+  }
+}
 /** Each live SLURM command is killed after this long. */
 export const SLURM_COMMAND_TIMEOUT_MS = 20_000;
 /** The most output a live SLURM command may print (squeue -t all of a large cluster). */
@@ -176,6 +189,22 @@ export function createCliSource(opts: CliSourceOptions = {}): DataSource {
       } catch (err) {
         if (explicit) throw new UserError(hubFailure(err, u, '/api/v1/nodes/HOST/history').why);
         return { ok: false, why: hubFailure(err, u, '/api/v1/nodes/HOST/history').why };
+      }
+    },
+
+    async history(q) {
+      const u = await hub();
+      if (!u) return { ok: false, why: 'no hub is configured, and only a hub keeps history' };
+      const p = `/api/v1/history?${historyQueryParams(q)}`;
+      try {
+        const data = checkAnswer(historyAnswerSchema, await getJson(`${u}${p}`, HISTORY_TIMEOUT_MS), `${u}${p}`) as unknown as HistoryData;
+        return { ok: true, where: { source: 'hub', hub: u, generated: new Date().toISOString() }, data };
+      } catch (err) {
+        // The hub refusing the range (400) says why: that is the person's to fix, not a missing hub.
+        const f = hubFailure(err, u, '/api/v1/history');
+        if (err instanceof HttpError && err.status === 400) throw new UserError(hubErrorText(err.body) ?? f.why);
+        if (explicit) throw new UserError(f.why);
+        return { ok: false, why: f.why };
       }
     },
 

@@ -8,6 +8,7 @@ import type { NodeView } from '../model/node-view.js';
 import type { NodeSnapshot } from '../model/snapshot.js';
 import type { SlurmClusterView } from '../model/slurm-view.js';
 import type { Where } from './table.js';
+import type { HistoryData, HistoryQuery } from '../model/history.js';
 
 export type NodesAnswer =
   | { ok: true; where: Where; nodes: NodeView[] }
@@ -47,6 +48,8 @@ export type JobsAnswer =
 
 export type NodeHistoryAnswer = { ok: true; where: Where; samples: Record<string, unknown>[] } | { ok: false; why: string };
 
+export type HistoryAnswer = { ok: true; where: Where; data: HistoryData } | { ok: false; why: string };
+
 export interface DataSource {
   /**
    * Agent nodes; `busy`: only the N busiest processes per node (status, best ask for 0);
@@ -60,6 +63,8 @@ export interface DataSource {
   jobs(q: JobsQuery): Promise<JobsAnswer>;
   /** One node's samples (minute or hour buckets) since a time; null where no hub keeps history. */
   nodeHistory(host: string, q: { resolutionSeconds: 60 | 3600; hours: number }): Promise<NodeHistoryAnswer>;
+  /** The lab's history (only a hub keeps it): nodes, SLURM, jobs per bucket, or a report. Throws a UserError for a range the hub refuses. */
+  history(q: HistoryQuery): Promise<HistoryAnswer>;
   /**
    * One node asked afresh (inspect --live), where this source can: the CLI asks over the user's
    * own ssh. Absent in the hub, which never logs in anywhere.

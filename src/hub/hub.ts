@@ -1,6 +1,7 @@
 // The hub as one object: index, ingest loop, outbox sender, HTTP, hub.json heartbeat. Built from a
 // resolved config by `flurm hub` (lab config file) and `flurm up` (embedded defaults).
 import { HistoryStore } from '../store/history.js';
+import { answerHistory } from './history.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -336,6 +337,17 @@ export class Hub {
       destinations: () => this.outbox.disabledDests().map((d) => ({ dest: d.dest_redacted, disabled_reason: d.disabled_reason, disabled_ms: d.disabled_ms })),
       nodes: (q) => ({ generated: new Date().toISOString(), nodes: this.nodes?.views(q) ?? [] }),
       nodeHistory: (host, q) => this.nodeStore.history(host, q),
+      history: (q) =>
+        answerHistory(
+          {
+            history: this.history,
+            minuteKeepMs: this.o.config.nodes.minute_samples_days * 86_400_000,
+            hourKeepMs: this.o.config.nodes.hour_samples_days * 86_400_000,
+            now: this.o.now ?? Date.now,
+            diagnose: (tail, exit, signal) => this.enqueuer.diagnose(tail, exit, signal),
+          },
+          q,
+        ),
       slurm: () => this.slurm?.view() ?? null,
       selfUrl: () => this.url ?? null,
       link: (user) => this.links.status(user),

@@ -7,7 +7,7 @@ import type { HubApi } from './http/server.js';
 
 export const SLURM_OFF = 'SLURM is off in this hub ([slurm] enabled = false, or no squeue on its PATH)';
 
-export function createHubSource(api: Pick<HubApi, 'nodes' | 'slurm' | 'jobs' | 'nodeHistory'>, selfUrl: () => string | null): DataSource {
+export function createHubSource(api: Pick<HubApi, 'nodes' | 'slurm' | 'jobs' | 'nodeHistory' | 'history'>, selfUrl: () => string | null): DataSource {
   return {
     async nodes(q) {
       const r = api.nodes({ ...(q.busy !== undefined ? { busyLimit: q.busy } : {}) });
@@ -26,6 +26,10 @@ export function createHubSource(api: Pick<HubApi, 'nodes' | 'slurm' | 'jobs' | '
     async nodeHistory(host, q) {
       const samples = api.nodeHistory(host, { resolutionSeconds: q.resolutionSeconds, sinceMs: Date.now() - q.hours * 3_600_000 }) as Record<string, unknown>[];
       return { ok: true, where: { source: 'hub', hub: selfUrl(), generated: new Date().toISOString() }, samples };
+    },
+    async history(q) {
+      if (!api.history) return { ok: false, why: 'this hub keeps no history' };
+      return { ok: true, where: { source: 'hub', hub: selfUrl(), generated: new Date().toISOString() }, data: api.history(q) };
     },
     async jobs(q) {
       return { ok: true, where: { source: 'hub', hub: selfUrl(), generated: new Date().toISOString() }, jobs: api.jobs(q) };

@@ -66,7 +66,7 @@ describe('node history', () => {
     for (let m = 0; m < 60; m++) sample('a', T0 + m * MIN, { cpus: 10, cpu_busy_pct: m < 30 ? 20 : 80, mem: { total_bytes: 100, available_bytes: m < 30 ? 90 : 30, swap_total_bytes: 0, swap_free_bytes: 0 } });
     const minutes = history.nodes('mem', range(T0, T0 + HOUR, MIN, 60)).hosts[0]!.used;
     const hour = history.nodes('mem', range(T0, T0 + HOUR, HOUR, 3600)).hosts[0]!;
-    expect(hour.used).toEqual([minutes.reduce((s, v) => s + v!, 0) / 60]);
+    expect(hour.used).toEqual([minutes.reduce<number>((s, v) => s + (v ?? 0), 0) / 60]);
     expect(hour.used).toEqual([40]);
     expect(history.nodes('cpu', range(T0, T0 + HOUR, HOUR, 3600)).hosts[0]!.used).toEqual([5]);
     const keep = { 60: 2 * 86_400_000, 3600: 400 * 86_400_000 };

@@ -17,12 +17,9 @@ import type { NodeSnapshot } from '../model/snapshot.js';
 import type { SlurmClusterView } from '../model/slurm-view.js';
 import { jobPhase, jobTasks } from '../model/slurm-view.js';
 import { SAMPLE_RESOLUTIONS_SECONDS } from './nodes.js';
+import { SLURM_HISTORY_STATES, type HistoryRange, type HistoryState, type HostSeries, type NodeHistory, type NodeMetric, type PartitionSeries, type SampleResolution, type SlurmHistory, type SlurmHistoryState, type UserUsage, type JobsHistory, type JobResult } from '../model/history.js';
 
-export type SampleResolution = (typeof SAMPLE_RESOLUTIONS_SECONDS)[number];
-export type HistoryState = 'fresh' | 'stale' | 'down';
-/** SLURM node states as history counts them: drained and draining nodes count as down. */
-export type SlurmHistoryState = 'idle' | 'mixed' | 'allocated' | 'down';
-export const SLURM_HISTORY_STATES: readonly SlurmHistoryState[] = ['allocated', 'mixed', 'idle', 'down'];
+export * from '../model/history.js';
 
 /** A sample stands for at most this long (a node silent for hours does not count as busy all that time). */
 export const MAX_SAMPLE_SECONDS = 300;
@@ -37,64 +34,23 @@ export function slurmHistoryState(state: string): SlurmHistoryState | null {
   return null;
 }
 
+/** A job's state (store/jobs.ts) as a history result. */
+export function jobResult(state: string): JobResult {
+  return state === 'succeeded' ? 'succeeded' : state === 'failed' || state === 'vanished' ? 'failed' : 'other';
+}
+
+function parseTail(json: string | null): string[] {
+  if (!json) return [];
+  try {
+    const t = JSON.parse(json) as unknown;
+    return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 const bucketOf = (ms: number, res: number) => Math.floor(ms / (res * 1000)) * res * 1000;
 const HOUR_MS = 3_600_000;
-
-/** One node's value per bucket, for the metric asked; null where the node said nothing. */
-export interface HostSeries {
-  host: string;
-  /** CPU: busy cores; load: load1; mem: bytes used; gpu: busy GPUs (util × count); gpu_mem: bytes; users: max present. */
-  used: (number | null)[];
-  /** What `used` is out of: cores, cores (load), bytes, GPUs, GPU bytes; null when unknown. */
-  capacity: (number | null)[];
-  /** The state the node was in most in each bucket (null: not known to the hub then). */
-  state: (HistoryState | null)[];
-}
-
-export type NodeMetric = 'cpu' | 'load' | 'mem' | 'gpu' | 'gpu_mem' | 'users';
-export const NODE_METRICS: readonly NodeMetric[] = ['cpu', 'load', 'mem', 'gpu', 'gpu_mem', 'users'];
-
-export interface HistoryRange {
-  sinceMs: number;
-  untilMs: number;
-  /** Bucket size of the answer (a multiple of the resolution read). */
-  stepMs: number;
-  resolution: SampleResolution;
-}
-
-export interface NodeHistory extends HistoryRange {
-  times: number[];
-  hosts: HostSeries[];
-}
-
-export interface PartitionSeries {
-  partition: string;
-  /** Average nodes per state in each bucket. */
-  nodes: Record<SlurmHistoryState, (number | null)[]>;
-  cpus_alloc: (number | null)[];
-  cpus_total: (number | null)[];
-  gpus_alloc: (number | null)[];
-  gpus_total: (number | null)[];
-  jobs_running: (number | null)[];
-  jobs_pending: (number | null)[];
-}
-
-export interface SlurmHistory extends HistoryRange {
-  times: number[];
-  partitions: PartitionSeries[];
-  /** Each SLURM node's most frequent state per bucket. */
-  nodes: { node: string; state: (SlurmHistoryState | null)[] }[];
-}
-
-export interface UserUsage {
-  user: string;
-  core_hours: number;
-  gpu_hours: number;
-  mem_gb_hours: number;
-  /** Of that, on SLURM (the rest on agent nodes). */
-  slurm_core_hours: number;
-  slurm_gpu_hours: number;
-}
 
 /**
  * The bucket step for a range: the smallest of 1, 5, 10, 30 min, 1, 3, 6, 12 h, 1 day giving at
@@ -340,6 +296,39 @@ export class HistoryStore {
       s[i] = best;
     }
     return { ...r, times, partitions: [...parts.values()], nodes: [...nodes].map(([node, state]) => ({ node, state })) };
+  }
+
+  /** flurm jobs running in each bucket and ended in it, by result (at most 100,000 jobs read). */
+  jobs(r: HistoryRange): JobsHistory {
+    const times = timesOf(r);
+    const running = times.map(() => 0);
+    const ended: Record<JobResult, number[]> = { succeeded: times.map(() => 0), failed: times.map(() => 0), other: times.map(() => 0) };
+    const rows = this.db
+      .prepare(`SELECT start_ts, end_ts, state FROM jobs WHERE (start_ts IS NULL OR start_ts < ?) AND (end_ts IS NULL OR end_ts >= ?) LIMIT 100000`)
+      .all(new Date(r.untilMs).toISOString(), new Date(r.sinceMs).toISOString()) as { start_ts: string | null; end_ts: string | null; state: string }[];
+    const at = (ms: number) => Math.floor((ms - r.sinceMs) / r.stepMs);
+    for (const j of rows) {
+      const start = j.start_ts ? Date.parse(j.start_ts) : NaN;
+      const end = j.end_ts ? Date.parse(j.end_ts) : NaN;
+      if (j.state === 'running' && Number.isNaN(end)) {
+        for (let i = Math.max(0, Number.isNaN(start) ? 0 : at(start)); i < times.length; i++) running[i]!++;
+        continue;
+      }
+      if (Number.isNaN(end)) continue;
+      const from = Number.isNaN(start) ? at(end) : at(start);
+      const to = at(end);
+      for (let i = Math.max(0, from); i <= Math.min(times.length - 1, to); i++) running[i]!++;
+      if (to >= 0 && to < times.length) ended[jobResult(j.state)][to]!++;
+    }
+    return { ...r, times, running, ended };
+  }
+
+  /** Jobs that ended between two times, with what a report needs (at most `limit`). */
+  endedJobs(sinceMs: number, untilMs: number, limit = 20_000): { user: string; state: string; exit: number | null; signal: string | null; tail: string[] }[] {
+    const rows = this.db
+      .prepare('SELECT user, state, exit, signal, tail_json FROM jobs WHERE end_ts >= ? AND end_ts < ? LIMIT ?')
+      .all(new Date(sinceMs).toISOString(), new Date(untilMs).toISOString(), limit) as { user: string; state: string; exit: number | null; signal: string | null; tail_json: string | null }[];
+    return rows.map((r) => ({ user: r.user, state: r.state, exit: r.exit, signal: r.signal, tail: parseTail(r.tail_json) }));
   }
 
   /** Each user's usage between two times (hour buckets overlapping them), most core-hours first. */

@@ -15,6 +15,7 @@ import { CommandArgsError } from '../../commands/table.js';
 import { UserError } from '../../lib/errors.js';
 import type { CommandAnswerJson, LinkStatusJson } from '../../model/api.js';
 import type { JobView } from '../../model/job-view.js';
+import { parseHistoryQuery, type HistoryData, type HistoryQuery } from '../../model/history.js';
 import type { NodesResponse } from '../../model/node-view.js';
 import type { SlurmClusterView } from '../../model/slurm-view.js';
 import { createHubSource, SLURM_OFF } from '../source.js';
@@ -28,6 +29,8 @@ export interface HubApi {
   destinations(): unknown[];
   nodes(q: { busyLimit?: number }): NodesResponse;
   nodeHistory(host: string, q: { resolutionSeconds: number; sinceMs: number; limit?: number }): unknown[];
+  /** The lab's history (hub/history.ts); throws a UserError for a range it cannot answer. */
+  history?(q: HistoryQuery): HistoryData;
   /** The SLURM cluster view; null when this hub has SLURM off. */
   slurm?(): SlurmClusterView | null;
   /** The hub's own base URL, as answers name it ("from the hub at …"). */
@@ -149,6 +152,19 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
       }
     },
   );
+
+  // The lab's history (store/history.ts): what `flurm history`, `heatmap` and `report` draw.
+  app.get('/api/v1/history', (c) => {
+    if (!api.history) return c.json({ error: 'this hub keeps no history' }, 404);
+    const q = parseHistoryQuery((n) => c.req.query(n));
+    if (typeof q === 'string') return c.json({ error: q }, 400);
+    try {
+      return c.json(api.history(q));
+    } catch (err) {
+      if (err instanceof UserError) return c.json({ error: err.message }, 400);
+      throw err;
+    }
+  });
 
   app.get('/api/v1/nodes/:host/history', (c) => {
     const res = Number(c.req.query('resolution') ?? 60);
