@@ -197,6 +197,7 @@ describe('helpers', () => {
 
   it('maps the chart colours to the nearest ANSI 256 colours', () => {
     expect(['#56B4E9', '#E69F00', '#009E73', '#D55E00', '#0072B2', '#BBBBBB', '#F0E442', '#CC79A7'].map(ansi256)).toEqual([74, 178, 35, 166, 25, 250, 221, 175]);
+    expect(ansi256('#999999')).toBe(247);
   });
 
   it('splits times into columns, stretching when there are fewer times than columns', () => {
