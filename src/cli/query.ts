@@ -61,7 +61,9 @@ function print(def: CommandDef, answer: CommandAnswer, json: boolean, env: NodeJ
 /** An answer's messages as the terminal shows them, a blank line between. */
 export function renderAnswer(def: CommandDef, answer: Pick<CommandAnswer, 'messages'>, colour: boolean): string {
   const max = def.cli?.maxCellChars;
-  return answer.messages.map((m) => renderMessageForTerminal(m, { colour, renderHint: cliHint, ...(max ? { maxCellChars: max } : {}) })).join('\n');
+  // A chart fills the terminal's width (at most 160 columns, 80 when piped).
+  const width = Math.min(160, process.stdout.columns || 80);
+  return answer.messages.map((m) => renderMessageForTerminal(m, { colour, renderHint: cliHint, width, ...(max ? { maxCellChars: max } : {}) })).join('\n');
 }
 
 /** `--wait` asks again this often (ms); FLURM_WAIT_EVERY_MS shortens it for tests. */

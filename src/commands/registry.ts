@@ -9,8 +9,11 @@ import inspect from './inspect.js';
 import users from './users.js';
 import queue from './queue.js';
 import jobs from './jobs.js';
+import history from './history.js';
+import heatmap from './heatmap.js';
+import report from './report.js';
 
-export const COMMANDS: readonly CommandDef[] = register([status, best, top, inspect, users, queue, jobs] as unknown as CommandDef[]);
+export const COMMANDS: readonly CommandDef[] = register([status, best, top, inspect, users, queue, jobs, history, heatmap, report] as unknown as CommandDef[]);
 
 function register(defs: CommandDef[]): CommandDef[] {
   const seen = new Set<string>();

@@ -50,6 +50,11 @@ export interface CliHints {
    * (Discord's /when-free DMs once).
    */
   wait?: boolean;
+  /**
+   * The answer carries a chart (Message.chart): the CLI draws it in the terminal and offers
+   * `--png FILE` / `--svg FILE` to write it as a picture.
+   */
+  picture?: boolean;
 }
 
 export interface CommandDef<S extends z.ZodObject = z.ZodObject, R extends object = Record<string, unknown>> {

@@ -6,6 +6,7 @@
 import { hintText, type CellState, type Message, type MessageHint } from '../../model/message.js';
 import { paint, type Colour } from './colour.js';
 import { renderTable } from './table.js';
+import { renderChartText } from '../text/chart.js';
 
 export interface TerminalRenderOptions {
   colour: boolean;
@@ -13,6 +14,8 @@ export interface TerminalRenderOptions {
   maxCellChars?: number;
   /** How a hint's command is written here; without it the hint's text shows the command's name. */
   renderHint?: (h: MessageHint) => string;
+  /** Terminal columns, for a chart (default 80). */
+  width?: number;
 }
 
 export function stateColourOf(state: CellState | null | undefined): Colour | null {
@@ -25,6 +28,8 @@ export function renderMessageForTerminal(m: Message, opts: TerminalRenderOptions
   const head = m.title ? [paint(m.title, stateColourOf(m.titleState) ?? 'bold', on)] : [];
   if (m.summary) head.push(m.summary);
   if (head.length) blocks.push(head.join('\n'));
+  // The title and summary above already say what the chart's own heading would.
+  if (m.chart) blocks.push(renderChartText(m.chart, { width: opts.width ?? 80, colour: on, heading: false }).replace(/\n$/, ''));
   if (m.fields?.length) {
     blocks.push(m.fields.map((f) => `${paint(f.name + ':', 'bold', on)} ${f.value.replace(/\n/g, '\n  ')}`).join('\n'));
   }

@@ -17,6 +17,8 @@ export interface ChartTextOptions {
   colour: boolean;
   /** Rows of the stacked chart's plot (default 12). */
   height?: number;
+  /** False: leave out the title and subtitle (the message around the chart shows them). */
+  heading?: boolean;
 }
 
 /** Below this width a chart is one "too narrow" line. */
@@ -49,7 +51,7 @@ export function renderChartText(chart: Chart, opts: ChartTextOptions): string {
   const width = Math.floor(opts.width);
   if (!(width >= MIN_CHART_WIDTH)) return cutToWidth(`too narrow: needs ${MIN_CHART_WIDTH} columns`, Math.max(1, width || 1)) + '\n';
   const on = opts.colour;
-  const head = [paint(cutToWidth(chart.title, width), 'bold', on), chart.subtitle ? cutToWidth(chart.subtitle, width) : ''].filter(Boolean);
+  const head = opts.heading === false ? [] : [paint(cutToWidth(chart.title, width), 'bold', on), chart.subtitle ? cutToWidth(chart.subtitle, width) : ''].filter(Boolean);
   const body = chart.kind === 'stacked' ? stackedLines(chart, width, on, Math.max(2, Math.floor(opts.height ?? DEFAULT_CHART_HEIGHT))) : heatmapLines(chart, width, on);
   return [...head, ...body].join('\n') + '\n';
 }
