@@ -421,7 +421,7 @@ export class Hub {
       role: () => this.role,
       startedMs: this.startedMs,
       nodes: () => this.nodes?.views({ busyLimit: 0 }) ?? null,
-      slurm: () => this.slurm?.view() ?? null,
+      slurm: this.slurm ? () => this.slurm?.view() ?? null : null,
       db: this.db,
       ingest: () => ({ ...this.ingestor.summary(), ...this.ingestor.stats }),
       userLabels: this.o.config.metrics.user_labels,

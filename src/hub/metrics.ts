@@ -22,8 +22,8 @@ export interface MetricsSource {
   startedMs: number;
   /** Agent nodes as /api/v1/nodes shows them; null without a cluster dir. */
   nodes(): NodeView[] | null;
-  /** The SLURM view; null when SLURM is off. */
-  slurm(): SlurmClusterView | null;
+  /** The SLURM view (null before the first poll); the function itself is null when SLURM is off (no SLURM series then). */
+  slurm: (() => SlurmClusterView | null) | null;
   /** The index (read-only queries). */
   db: Db;
   /** The ingest loop's counters since start and what it follows now. */
@@ -100,6 +100,10 @@ export function createHubMetrics(src: MetricsSource): HubMetrics {
       this.set(src.startedMs / 1000);
     },
   });
+
+  // prom-client calls collect() in registration order at each scrape (registry.metrics()), so the
+  // first metric of a group reads the shared state (views, outbox counts, ingest stats, SLURM
+  // view) once and the others of the group use it.
 
   // ---- agent nodes ---------------------------------------------------------------------------
   // One views() per scrape, shared by every node gauge: the first node gauge's collect() reads it.
@@ -257,13 +261,12 @@ export function createHubMetrics(src: MetricsSource): HubMetrics {
   const lagSql = db.prepare(`SELECT end_ts, seen_end_ms FROM jobs WHERE seen_end_ms >= ? AND end_ts IS NOT NULL ORDER BY seen_end_ms DESC LIMIT 1`);
   new Gauge({
     name: 'flurm_ingest_lag_seconds',
-    help: 'For the latest job end seen in the last 15 minutes: hub time it was ingested minus the end event\'s own time (writer\'s clock, so it includes clock skew; at least 0). Absent when no job ended lately.',
+    help: 'For the latest job end seen in the last 15 minutes: hub time it was ingested minus the end event\'s own time (writer\'s clock, so it includes clock skew; at least 0). 0 when no job ended lately.',
     registers,
     collect() {
-      this.reset();
       const r = lagSql.get(now() - LAG_WINDOW_MS) as { end_ts: string; seen_end_ms: number } | undefined;
       const t = r ? Date.parse(r.end_ts) : NaN;
-      if (r && Number.isFinite(t)) this.set(Math.max(0, (r.seen_end_ms - t) / 1000));
+      this.set(r && Number.isFinite(t) ? Math.max(0, (r.seen_end_ms - t) / 1000) : 0);
     },
   });
   let ingest = src.ingest();
@@ -314,7 +317,7 @@ export function createHubMetrics(src: MetricsSource): HubMetrics {
   });
 
   // ---- SLURM ------------------------------------------------------------------------------------
-  addSlurmMetrics(registry, () => src.slurm(), src.userLabels);
+  if (src.slurm) addSlurmMetrics(registry, src.slurm, src.userLabels);
 
   return {
     registry,
@@ -333,12 +336,11 @@ export function addSlurmMetrics(registry: Registry, view: () => SlurmClusterView
   let v: SlurmClusterView | null = null;
   new Gauge({
     name: 'flurm_slurm_up',
-    help: '1 when the hub\'s latest SLURM commands (sinfo, squeue) worked, 0 when the latest failed. Absent when SLURM is off.',
+    help: '1 when the hub\'s latest SLURM commands (sinfo, squeue) worked, 0 when the latest failed or none answered yet.',
     registers,
     collect() {
       v = view();
-      this.reset();
-      if (v) this.set(v.problem ? 0 : 1);
+      this.set(v && !v.problem && (v.sinfo_at || v.squeue_at) ? 1 : 0);
     },
   });
   new Gauge({
