@@ -93,7 +93,9 @@ describe('hub metrics over a real index', () => {
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(sample(body, 'flurm_jobs_finished_total', { result: 'succeeded' })).toBe(1);
     expect(sample(body, 'flurm_jobs_finished_total', { result: 'failed' })).toBe(2);
-    expect(sample(body, 'flurm_jobs_finished_total', { result: 'vanished' })).toBe(0);
+    expect(sample(body, 'flurm_jobs_finished_total', { result: 'unknown' })).toBe(0);
+    expect(sample(body, 'flurm_jobs_finished_total', { result: 'vanished' })).toBeUndefined();
+    expect(sample(body, 'flurm_jobs_vanished')).toBe(0);
     expect(sample(body, 'flurm_jobs_running')).toBe(1);
     expect(sample(body, 'flurm_outbox_delivered_total', { kind: 'discord' })).toBe(1);
     expect(sample(body, 'flurm_outbox_pending', { kind: 'discord' })).toBe(1);
@@ -136,8 +138,19 @@ describe('hub metrics over a real index', () => {
     const body = (await m.scrape()).body;
     expect(sample(body, 'flurm_jobs_finished_total', { result: 'succeeded' })).toBe(2);
     expect(sample(body, 'flurm_jobs_running')).toBe(0);
+    // A vanished job is a gauge: a late end moves it to its result, and no counter goes down.
+    jobs.applyStart({ v: 1, type: 'start', id: '01J0000000000000000000000E', ts: new Date().toISOString(), user: 'bob', host: 'gpu1', pid: 7, pid_start: '9' }, 'bob', Date.now());
+    jobs.markVanished('01J0000000000000000000000E');
+    const v = (await m.scrape()).body;
+    expect(sample(v, 'flurm_jobs_vanished')).toBe(1);
+    expect(sample(v, 'flurm_jobs_finished_total', { result: 'failed' })).toBe(2);
+    jobs.applyEnd({ v: 1, type: 'end', id: '01J0000000000000000000000E', ts: new Date().toISOString(), user: 'bob', host: 'gpu1', exit: 1, wall_seconds: 1 }, 'bob', Date.now());
+    const late = (await m.scrape()).body;
+    expect(sample(late, 'flurm_jobs_vanished')).toBe(0);
+    expect(sample(late, 'flurm_jobs_finished_total', { result: 'failed' })).toBe(3);
     // A second hub over the same index (a restart) says the same.
     expect(sample((await createHubMetrics(source(db)).scrape()).body, 'flurm_jobs_finished_total', { result: 'succeeded' })).toBe(2);
+    expect(sample((await createHubMetrics(source(db)).scrape()).body, 'flurm_jobs_finished_total', { result: 'failed' })).toBe(3);
   });
 
   it('[metrics] user_labels = true: jobs series carry the user', async () => {

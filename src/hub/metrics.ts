@@ -38,8 +38,12 @@ export interface HubMetrics {
   scrape(): Promise<{ contentType: string; body: string }>;
 }
 
-/** Job states that are final: a job in one of these has finished. */
-const FINISHED = ['succeeded', 'failed', 'unknown', 'vanished'] as const;
+/**
+ * Job states that are final: a job in one of these has ended and stays so. `vanished` is not one
+ * of them: a late `end` turns a vanished job into succeeded/failed, which would make a counter go
+ * down; vanished jobs are a gauge (flurm_jobs_vanished) instead.
+ */
+const FINISHED = ['succeeded', 'failed', 'unknown'] as const;
 /** Outbox row states as the index keeps them. */
 const OUTBOX_STATES = ['pending', 'sent', 'failed'] as const;
 /** A collector name from an agent's file becomes a label only if it looks like one (bounded cardinality). */
@@ -175,7 +179,7 @@ export function createHubMetrics(src: MetricsSource): HubMetrics {
     : db.prepare(`SELECT state, COUNT(*) AS n FROM jobs WHERE state IN (${FINISHED.map(() => '?').join(',')}) GROUP BY state`);
   new Counter({
     name: 'flurm_jobs_finished_total',
-    help: 'Jobs that ended, by result (succeeded, failed, unknown: exit not known, vanished: gone without an end event), counted from the index since it began.',
+    help: 'Jobs that ended, by result (succeeded, failed, unknown: exit status not known), counted from the index since it began.',
     labelNames: ['result', ...userLabel],
     registers,
     collect() {
@@ -184,6 +188,20 @@ export function createHubMetrics(src: MetricsSource): HubMetrics {
       for (const row of finishedSql.all(...FINISHED) as { state: string; user?: string; n: number }[]) {
         this.inc(src.userLabels ? { result: row.state, user: row.user! } : { result: row.state }, row.n);
       }
+    },
+  });
+  const vanishedSql = src.userLabels
+    ? db.prepare(`SELECT user, COUNT(*) AS n FROM jobs WHERE state = 'vanished' GROUP BY user`)
+    : db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'vanished'`);
+  new Gauge({
+    name: 'flurm_jobs_vanished',
+    help: 'Jobs whose process disappeared without an end event (until a late end turns one into succeeded or failed).',
+    labelNames: [...userLabel],
+    registers,
+    collect() {
+      this.reset();
+      if (!src.userLabels) this.set((vanishedSql.get() as { n: number }).n);
+      else for (const row of vanishedSql.all() as { user: string; n: number }[]) this.set({ user: row.user }, row.n);
     },
   });
   const runningSql = src.userLabels
