@@ -89,6 +89,13 @@ export const hubConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(7077),
     })
     .prefault({}),
+  /** GET /metrics (docs/metrics.md). */
+  metrics: z
+    .strictObject({
+      /** Label per-user series (jobs by user) with the unix user name; off by default. */
+      user_labels: z.boolean().default(false),
+    })
+    .prefault({}),
   ingest: z
     .strictObject({
       poll_interval_seconds: z.number().positive().max(60).default(1),

@@ -44,6 +44,7 @@ import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
 import { LinkService, linkKeyFile } from './links.js';
+import { createHubMetrics, type HubMetrics } from './metrics.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -349,6 +350,7 @@ export class Hub {
           q,
         ),
       slurm: () => this.slurm?.view() ?? null,
+      metrics: () => this.metrics().scrape(),
       selfUrl: () => this.url ?? null,
       link: (user) => this.links.status(user),
       // A standby (or a hub without the app) answers 503: Slack retries, and the active hub answers.
@@ -426,6 +428,24 @@ export class Hub {
     await this.scheduler?.stop();
     await this.whenFreeTicker?.stop();
     await this.discord?.stop();
+  }
+
+  private metricsRegistry: HubMetrics | null = null;
+
+  /** GET /metrics (hub/metrics.ts, docs/metrics.md): made on the first scrape, read at each. */
+  metrics(): HubMetrics {
+    this.metricsRegistry ??= createHubMetrics({
+      version: this.o.version,
+      role: () => this.role,
+      startedMs: this.startedMs,
+      nodes: () => this.nodes?.views({ busyLimit: 0 }) ?? null,
+      slurm: this.slurm ? () => this.slurm?.view() ?? null : null,
+      db: this.db,
+      ingest: () => ({ ...this.ingestor.summary(), ...this.ingestor.stats }),
+      userLabels: this.o.config.metrics.user_labels,
+      now: this.o.now,
+    });
+    return this.metricsRegistry;
   }
 
   /** active: sends notifications and raises alerts; standby: ingests and watches only. */

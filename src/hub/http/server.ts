@@ -1,5 +1,6 @@
 // The hub's HTTP side, bound to localhost by default: the doorbell (carries no data, only "look
-// at user X now", so it needs no secret; rate-limited), /healthz, and a read-only JSON API.
+// at user X now", so it needs no secret; rate-limited), /healthz, /metrics (Prometheus, the same
+// access as the API), and a read-only JSON API.
 // The command table is served here too: GET /api/v1/commands (every entry, its arguments as JSON
 // Schema) and POST /api/v1/commands/NAME (arguments as a JSON object; the answer's messages,
 // typed result, where the data came from and exit code), run against the hub's own data
@@ -37,6 +38,8 @@ export interface HubApi {
   selfUrl?(): string | null;
   /** The links in effect for a user (hub/links.ts), one per chat at most. */
   link?(user: string): { chat: 'discord' | 'slack'; account: string; source: 'spool' | 'config'; linked_ms: number; host: string | null }[];
+  /** GET /metrics: the Prometheus exposition of the hub's own registry (hub/metrics.ts). */
+  metrics?(): Promise<{ contentType: string; body: string }>;
   /** The Slack app in HTTP mode: a request Slack POSTed (verified there, by its signature). */
   slackEvents?(req: Request): Promise<Response>;
 }
@@ -77,6 +80,14 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, ...api.health() }));
+
+  // Prometheus' scrape (docs/metrics.md). The same access rule as the JSON API below — today that
+  // is "whoever reaches [http] host:port" (127.0.0.1 by default) — so the coming sign-in covers both.
+  app.get('/metrics', async (c) => {
+    if (!api.metrics) return c.json({ error: 'this hub serves no metrics' }, 404);
+    const m = await api.metrics();
+    return c.body(m.body, 200, { 'Content-Type': m.contentType, 'Cache-Control': 'no-store' });
+  });
 
   // Slack's HTTP mode (docs/slack.md): Bolt's default path. No app, or Socket Mode: not here.
   app.post('/slack/events', (c) => (api.slackEvents ? api.slackEvents(c.req.raw) : c.json({ error: 'this hub runs no Slack app in HTTP mode' }, 404)));
