@@ -51,6 +51,34 @@ export function defaultSize(chart: Chart): { width: number; height: number } {
   return { width: DEFAULT_STACKED_SIZE.width, height: Math.min(MAX_HEIGHT_PX, HEATMAP_TOP_PX + HEATMAP_BOTTOM_PX + rows * rowPx) };
 }
 
+/** "#RRGGBB" → [r, g, b]. */
+export function rgbOf(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1, 7), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * The colour a heatmap cell's value gets, as the visualMap of chartOption colours it: the ramp
+ * linearly interpolated over 0…max (clamped) for a numeric scale, the state's tone for states.
+ * For renderers that draw the cells themselves (render.ts draws large heatmaps as one image).
+ */
+export function heatmapCellColour(chart: HeatmapChart): (v: number) => [number, number, number] {
+  if (chart.states && chart.states.length > 0) {
+    const tones = chart.states.map((s) => rgbOf(CHART_COLOURS[s.tone]));
+    return (v) => tones[Math.round(v)] ?? [0, 0, 0];
+  }
+  const max = chart.scale?.max ?? Math.max(1, ...chart.cells.flat().map((v) => v ?? 0));
+  const stops = SEQUENTIAL_RAMP.map(rgbOf);
+  return (v) => {
+    const t = Math.min(1, Math.max(0, v / max)) * (stops.length - 1);
+    const i = Math.min(stops.length - 2, Math.floor(t));
+    const f = t - i;
+    const a = stops[i]!;
+    const b = stops[i + 1]!;
+    return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as [number, number, number];
+  };
+}
+
 // ---- time labels ------------------------------------------------------------------------------
 
 interface LocalTime {
