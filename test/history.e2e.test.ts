@@ -79,9 +79,9 @@ describe('history: flurm history, heatmap, report', () => {
     expect(me.failures[0]!.diagnosis).toMatch(/out of memory/i);
     expect(report.stdout).toMatch(/out of memory.*\(1\)/i);
 
-    // A range the hub does not keep is refused with why, exit 1.
+    // A range the hub does not keep is refused with why, as a usage error (exit 2).
     const old = await runFlurm(['history', '--since', '2020-01-01'], { env });
-    expect(old.code).toBe(1);
+    expect(old.code).toBe(2);
     expect(old.stderr).toMatch(/history goes back 400 days|hour_samples_days/);
   }, 120_000);
 

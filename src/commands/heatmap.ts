@@ -28,7 +28,7 @@ export default defineCommand({
     if (slurm && a.metric !== undefined && a.metric !== 'state') throw new UserError('a SLURM heatmap shows node states only: leave out metric, or drop slurm/partition');
     const metric = a.metric ?? 'cpu';
     const r = await source.history(slurm ? { kind: 'slurm', sinceMs, untilMs, ...(a.partition ? { partition: a.partition } : {}) } : { kind: 'nodes', metric: metric === 'state' ? 'cpu' : metric, sinceMs, untilMs });
-    if (!r.ok) throw new UserError(`no history: ${r.why}`);
+    if (!r.ok) throw new UserError(`no history: ${r.why}`, { exitCode: 1 });
     const d = r.data;
     const chart = d.kind === 'slurm' ? slurmHeatmap(d, tz) : d.kind === 'nodes' ? nodesHeatmap(d, metric, tz) : null;
     if (!chart) throw new Error(`the hub answered a ${d.kind} history to a heatmap question`);

@@ -35,7 +35,7 @@ export default defineCommand({
         : metric === 'jobs' ? { kind: 'jobs', sinceMs, untilMs }
           : { kind: 'nodes', metric: metric as 'cpu', sinceMs, untilMs, ...(a.node ? { hosts: a.node.split(',') } : {}) },
     );
-    if (!r.ok) throw new UserError(`no history: ${r.why}`);
+    if (!r.ok) throw new UserError(`no history: ${r.why}`, { exitCode: 1 });
     const d = r.data;
     const chart = d.kind === 'slurm' ? slurmStacked(d, metric as 'nodes', tz) : d.kind === 'jobs' ? jobsStacked(d, tz) : d.kind === 'nodes' ? nodesStacked(d, metric as 'cpu', tz) : null;
     if (!chart) throw new Error(`the hub answered a ${d.kind} history to a history question`);

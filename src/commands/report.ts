@@ -21,7 +21,7 @@ export default defineCommand({
     const untilMs = Date.now();
     const sinceMs = untilMs - a.days * 86_400_000;
     const r = await source.history({ kind: 'report', sinceMs, untilMs });
-    if (!r.ok) throw new UserError(`no report: ${r.why}`);
+    if (!r.ok) throw new UserError(`no report: ${r.why}`, { exitCode: 1 });
     if (r.data.kind !== 'report') throw new Error(`the hub answered a ${r.data.kind} history to a report question`);
     const users = r.data.users;
     const shown = users.slice(0, a.limit);
