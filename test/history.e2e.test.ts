@@ -44,11 +44,12 @@ describe('history: flurm history, heatmap, report', () => {
 
     const text = await runFlurm(['history', '--hours', '1'], { env });
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^CPU cores busy on 2 nodes\nlast 1 h · .* \(.+\)\n/);
+    expect(text.stdout).toMatch(/^CPU cores busy on 2 nodes\nlast 1 h · \d+ \w+ \d\d:\d\d – \d+ \w+ \d\d:\d\d \(.+\)\n/);
     // The chart itself: a y axis with the unit, a legend, and the figures under it.
     expect(text.stdout).toContain('cores');
     expect(text.stdout).toMatch(/┤/);
-    expect(text.stdout).toMatch(/used: now [\d.]+ cores · avg/);
+    expect(text.stdout).toMatch(/█ used +▓ free/);
+    expect(text.stdout).toMatch(/capacity: now \d+ cores · peak \d+ cores/);
     for (const line of text.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
 
     const json = JSON.parse((await runFlurm(['history', '--hours', '1', '--metric', 'mem', '--json'], { env })).stdout) as { chart: StackedChart; source: string };
@@ -71,7 +72,7 @@ describe('history: flurm history, heatmap, report', () => {
 
     const report = await runFlurm(['report', '--days', '1'], { env });
     expect(report.code, report.stderr).toBe(0);
-    expect(report.stdout).toMatch(/^Lab report: the last 1 days\n/);
+    expect(report.stdout).toMatch(/^Lab report: the last day\n/);
     // The tests run as one unix user (the owner of every spool): that user's two jobs, one failed, by its diagnosis.
     const r = JSON.parse((await runFlurm(['report', '--days', '1', '--json'], { env })).stdout) as { users: { user: string; jobs: Record<string, number>; failures: { diagnosis: string; count: number }[] }[] };
     const me = r.users.find((u) => u.jobs.failed === 1)!;

@@ -3,7 +3,6 @@
 // reads beside the picture (now, average, peak). Pure: the history, heatmap and report commands
 // call these; every front end draws the chart they return.
 import { formatBytes } from '../lib/format.js';
-import { wallClockFormatter } from '../lib/time.js';
 import type { Chart, ChartSeries, HeatmapChart, StackedChart } from '../model/chart.js';
 import { SLURM_HISTORY_STATES, type HistoryState, type JobsHistory, type NodeHistory, type NodeMetric, type SlurmHistory, type SlurmHistoryState } from '../model/history.js';
 import type { MessageField } from '../model/message.js';
@@ -27,9 +26,13 @@ const round = (v: number) => Math.round(v * 100) / 100;
 /** "last 24 h · 30 Nov 10:00 – 1 Dec 10:00 (Europe/Berlin)". */
 export function rangeSubtitle(sinceMs: number, untilMs: number, tz: string): string {
   const f = new Intl.DateTimeFormat('en-GB', { timeZone: tz, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  const hours = (untilMs - sinceMs) / 3_600_000;
-  const span = hours < 48 ? `last ${Math.round(hours)} h` : `last ${Math.round(hours / 24)} days`;
-  return `${span} · ${f.format(sinceMs)} – ${f.format(untilMs)} (${tz})`;
+  const at = (ms: number) => {
+    const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
+    return `${p.day} ${p.month} ${p.hour}:${p.minute}`;
+  };
+  const minutes = Math.round((untilMs - sinceMs) / 60_000);
+  const span = minutes < 60 ? `last ${minutes} min` : minutes < 48 * 60 ? `last ${Math.round(minutes / 60)} h` : `last ${Math.round(minutes / 1440)} days`;
+  return `${span} · ${at(sinceMs)} – ${at(untilMs)} (${tz})`;
 }
 
 function sumAt(series: readonly (number | null)[][], i: number): number | null {
@@ -188,9 +191,11 @@ export function formatValue(v: number | null, unit: string): string {
 
 /** The figures under a stacked chart: each series now / average / peak, and the capacity. */
 export function stackedFields(c: StackedChart): MessageField[] {
-  const fields: MessageField[] = c.series.map((s) => {
+  // A series that was never above zero (no node down all along) says nothing worth a line.
+  const fields: MessageField[] = c.series.flatMap((s) => {
     const f = figures(s.values);
-    return { name: s.name, value: `now ${formatValue(f.now, c.unit)} · avg ${formatValue(f.avg, c.unit)} · peak ${formatValue(f.peak, c.unit)}`, inline: true };
+    if (!f.peak) return [];
+    return [{ name: s.name, value: `now ${formatValue(f.now, c.unit)} · avg ${formatValue(f.avg, c.unit)} · peak ${formatValue(f.peak, c.unit)}`, inline: true }];
   });
   const total = c.capacity ?? c.times.map((_, i) => sumAt(c.series.map((s) => s.values), i));
   const t = figures(total);
@@ -203,7 +208,3 @@ export function chartHasData(c: Chart): boolean {
   return c.kind === 'stacked' ? c.series.some((s) => s.values.some((v) => v !== null)) : c.cells.some((r) => r.some((v) => v !== null));
 }
 
-/** The time of a bucket as the axis shows it (for text answers). */
-export function bucketLabel(ms: number, tz: string): string {
-  return wallClockFormatter(tz).format(ms);
-}

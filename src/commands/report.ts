@@ -29,7 +29,7 @@ export default defineCommand({
     const failed = users.reduce((s, u) => s + u.jobs.failed, 0);
     const ended = users.reduce((s, u) => s + u.jobs.succeeded + u.jobs.failed + u.jobs.other, 0);
     const m: Message = {
-      title: `Lab report: ${a.days === 7 ? 'the last week' : `the last ${a.days} days`}`,
+      title: `Lab report: ${a.days === 7 ? 'the last week' : a.days === 1 ? 'the last day' : `the last ${a.days} days`}`,
       severity: 'info',
       summary: users.length
         ? `${users.length} users · ${hours(total('core_hours'))} core-hours · ${hours(total('gpu_hours'))} GPU-hours · ${ended} jobs ended, ${failed} failed · ${rangeSubtitle(sinceMs, untilMs, localTimeZone()).replace(/^last [^·]+· /, '')}`
