@@ -2,6 +2,8 @@
 // each node's state, then `flurm history`, `flurm heatmap` and `flurm report` as a person runs
 // them — a chart in the terminal, the same chart in --json, a node that stopped shown as down.
 import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
 import { getJson, killAll, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
 import type { NodesResponse } from '../src/model/node-view.js';
 import type { HeatmapChart, StackedChart } from '../src/model/chart.js';
@@ -51,6 +53,18 @@ describe('history: flurm history, heatmap, report', () => {
     expect(text.stdout).toMatch(/█ used +▓ free/);
     expect(text.stdout).toMatch(/capacity: now \d+ cores · peak \d+ cores/);
     for (const line of text.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+
+    // The same chart as pictures: a PNG (twice the pixels) and an SVG naming the title.
+    const png = path.join(lab.root, 'history.png');
+    const svg = path.join(lab.root, 'history.svg');
+    const pic = await runFlurm(['history', '--hours', '1', '--png', png, '--svg', svg], { env });
+    expect(pic.stderr).toBe(`flurm: wrote ${png}\nflurm: wrote ${svg}\n`);
+    const bytes = fs.readFileSync(png);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(bytes.readUInt32BE(16)).toBe(1600);
+    expect(fs.readFileSync(svg, 'utf8')).toContain('CPU cores busy on 2 nodes');
+    fs.mkdirSync(path.join('test-output', 'history'), { recursive: true });
+    fs.copyFileSync(png, path.join('test-output', 'history', 'history-cpu-1h.png'));
 
     const json = JSON.parse((await runFlurm(['history', '--hours', '1', '--metric', 'mem', '--json'], { env })).stdout) as { chart: StackedChart; source: string };
     expect(json.source).toBe('hub');

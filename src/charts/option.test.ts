@@ -128,3 +128,13 @@ describe('chartOption: heatmap', () => {
     expect(small.height).toBeLessThanOrEqual(600);
   });
 });
+
+describe('a value alone between gaps', () => {
+  it('draws the stack as touching bars (an area of one point would not show); areas otherwise', () => {
+    const c = load<StackedChart>('cpu-by-user-7d');
+    expect((chartOption(c, opts).series as { type: string }[])[0]!.type).toBe('line');
+    const lonely: StackedChart = { ...c, series: c.series.map((s) => ({ ...s, values: s.values.map((v, i) => (i === s.values.length - 1 ? v : null)) })) };
+    const series = chartOption(lonely, opts).series as { type: string; stack?: string; barCategoryGap?: string }[];
+    expect(series.filter((s) => s.stack === 'total').every((s) => s.type === 'bar' && s.barCategoryGap === '0%')).toBe(true);
+  });
+});

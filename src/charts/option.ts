@@ -180,19 +180,34 @@ const GRID_RIGHT_PX = 28;
 
 function stackedOption(chart: StackedChart, o: ChartOptionOptions): EChartsOption {
   const { c, base } = common(chart, o);
-  const series: NonNullable<EChartsOption['series']> = chart.series.map((s) => ({
-    type: 'line' as const,
-    name: s.name,
-    stack: 'total',
-    data: s.values.map((v) => (v === null ? null : v)),
-    connectNulls: false,
-    showSymbol: false,
-    symbol: 'none',
-    lineStyle: { width: 1, color: CHART_COLOURS[s.tone] },
-    itemStyle: { color: CHART_COLOURS[s.tone] },
-    areaStyle: { color: CHART_COLOURS[s.tone], opacity: 1 },
-    emphasis: { focus: 'series' as const },
-  }));
+  // An area needs two neighbouring points: a value alone between gaps (the first minutes of a
+  // history, a node back for one bucket) would not show, so such a chart is drawn as touching bars.
+  const bars = chart.series.some((s) => s.values.some((v, i) => v !== null && (s.values[i - 1] ?? null) === null && (s.values[i + 1] ?? null) === null));
+  const series: NonNullable<EChartsOption['series']> = chart.series.map((s) =>
+    bars
+      ? {
+          type: 'bar' as const,
+          name: s.name,
+          stack: 'total',
+          data: s.values.map((v) => (v === null ? null : v)),
+          barCategoryGap: '0%',
+          itemStyle: { color: CHART_COLOURS[s.tone] },
+          emphasis: { focus: 'series' as const },
+        }
+      : {
+          type: 'line' as const,
+          name: s.name,
+          stack: 'total',
+          data: s.values.map((v) => (v === null ? null : v)),
+          connectNulls: false,
+          showSymbol: false,
+          symbol: 'none',
+          lineStyle: { width: 1, color: CHART_COLOURS[s.tone] },
+          itemStyle: { color: CHART_COLOURS[s.tone] },
+          areaStyle: { color: CHART_COLOURS[s.tone], opacity: 1 },
+          emphasis: { focus: 'series' as const },
+        },
+  );
   if (chart.capacity) {
     series.push({
       type: 'line' as const,

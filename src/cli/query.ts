@@ -4,6 +4,7 @@
 // same schema as every other front end, run against the CLI's DataSource (cli/source.ts) and
 // rendered: JSON (`{source, hub, generated, ...result}`, never coloured) or the messages for the
 // terminal. Exit 0, 1 when the answer is "no" (best: nothing fits), 2 for bad arguments.
+import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { invoke, commandSchema } from '../commands/invoke.js';
 import { COMMANDS, findCommand } from '../commands/registry.js';
@@ -70,7 +71,7 @@ export function renderAnswer(def: CommandDef, answer: Pick<CommandAnswer, 'messa
 const WAIT_EVERY_MS = Number(process.env.FLURM_WAIT_EVERY_MS) > 0 ? Number(process.env.FLURM_WAIT_EVERY_MS) : 5000;
 
 /** Run one entry with CLI-shaped input (raw strings and flags by field name). Returns the exit code. */
-export async function runQuery(def: CommandDef, raw: Record<string, unknown>, strings: Record<string, string>, opts: { json?: boolean; hub?: string; waitMinutes?: number }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runQuery(def: CommandDef, raw: Record<string, unknown>, strings: Record<string, string>, opts: { json?: boolean; hub?: string; waitMinutes?: number; png?: string; svg?: string }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     // A fresh source each time: one source fetches each hub document once.
     const ask = () => invoke(def, raw, createCliSource({ ...(opts.hub ? { hub: opts.hub } : {}), env }), { user: userName(env), warn: stderrWarn }, { frontEnd: 'cli' });
@@ -86,11 +87,40 @@ export async function runQuery(def: CommandDef, raw: Record<string, unknown>, st
       if (answer.exitCode !== 0) process.stderr.write(`flurm: still no after ${formatDuration(opts.waitMinutes * 60)}\n`);
     }
     print(def, answer, opts.json === true, env);
+    if (opts.png || opts.svg) await writePictures(answer, { png: opts.png, svg: opts.svg });
     return answer.exitCode;
   } catch (err) {
     if (err instanceof CommandArgsError) throw usageError(def, err, strings);
     throw err;
   }
+}
+
+/**
+ * `--png FILE` / `--svg FILE`: the answer's chart as a picture (charts/render.ts; echarts and
+ * resvg are imported only here). Written whole to FILE.tmp, then renamed. An answer without a
+ * chart (no history yet) writes nothing and says so on stderr.
+ */
+async function writePictures(answer: CommandAnswer, files: { png?: string | undefined; svg?: string | undefined }): Promise<void> {
+  const chart = answer.messages.find((m) => m.chart)?.chart;
+  if (!chart) {
+    process.stderr.write('flurm: no chart in this answer (nothing recorded in that range yet): no picture written\n');
+    return;
+  }
+  const { renderPng, renderSvg } = await import('../charts/render.js');
+  const write = (file: string, data: string | Buffer) => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw new UserError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+    process.stderr.write(`flurm: wrote ${file}\n`);
+  };
+  // Twice the pixels: sharp on a phone or a laptop screen.
+  if (files.png) write(files.png, await renderPng(chart, { scale: 2 }));
+  if (files.svg) write(files.svg, await renderSvg(chart));
 }
 
 /** Declare every entry of the table as a subcommand of `program`; `setCode` receives its exit code. */
@@ -114,6 +144,10 @@ export function addQueryCommands(program: Command, setCode: (code: number) => vo
       cmd.addOption(new Option('--wait', 'until the answer is yes: ask again every 5 s'));
       cmd.addOption(new Option('--wait-minutes <n>', 'with --wait: give up after this long (default: 1440, a day)'));
     }
+    if (def.cli?.picture) {
+      cmd.addOption(new Option('--png <file>', 'also write the chart as a PNG picture'));
+      cmd.addOption(new Option('--svg <file>', 'also write the chart as an SVG picture'));
+    }
     cmd.addOption(new Option('--json', 'machine-readable output'));
     cmd.addOption(new Option('--hub <url>', 'ask this hub (default: from hub.json)'));
     cmd.action(async (...params: unknown[]) => {
@@ -135,7 +169,8 @@ export function addQueryCommands(program: Command, setCode: (code: number) => vo
         waitMinutes = opts.waitMinutes === undefined ? 1440 : Number(opts.waitMinutes);
         if (!Number.isFinite(waitMinutes) || waitMinutes <= 0) throw new UserError(`--wait-minutes must be a positive number of minutes, got "${String(opts.waitMinutes)}"`);
       }
-      setCode(await runQuery(def, raw, strings, { json: opts.json === true, ...(typeof opts.hub === 'string' ? { hub: opts.hub } : {}), ...(waitMinutes !== undefined ? { waitMinutes } : {}) }));
+      const pictures = { ...(typeof opts.png === 'string' ? { png: opts.png } : {}), ...(typeof opts.svg === 'string' ? { svg: opts.svg } : {}) };
+      setCode(await runQuery(def, raw, strings, { json: opts.json === true, ...(typeof opts.hub === 'string' ? { hub: opts.hub } : {}), ...(waitMinutes !== undefined ? { waitMinutes } : {}), ...pictures }));
     });
   }
 }
