@@ -134,6 +134,8 @@ export const hubConfigSchema = z.strictObject({
       vanish_grace_seconds: z.number().nonnegative().default(30),
       /** History: 1-minute samples kept this many days, 1-hour samples this many. */
       minute_samples_days: z.number().positive().default(2),
+      /** 10-minute samples (a day's or a week's chart) are kept this many days. */
+      ten_minute_samples_days: z.number().positive().default(14),
       hour_samples_days: z.number().positive().default(400),
     })
     .prefault({}),

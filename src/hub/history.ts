@@ -4,14 +4,13 @@
 // as the job-end messages said). The commands turn these into charts and tables.
 import { UserError } from '../lib/errors.js';
 import type { Diagnosis } from '../diagnose/diagnose.js';
-import { JOB_RESULTS, type HistoryData, type HistoryQuery, type JobResult, type ReportUser } from '../model/history.js';
+import { JOB_RESULTS, type SampleResolution, type HistoryData, type HistoryQuery, type JobResult, type ReportUser } from '../model/history.js';
 import { chooseRange, jobResult, type HistoryStore } from '../store/history.js';
 
 export interface HistoryDeps {
   history: HistoryStore;
-  /** How long minute samples are kept ([nodes] minute_samples_days), and hour samples. */
-  minuteKeepMs: number;
-  hourKeepMs: number;
+  /** How long each resolution is kept ([nodes] *_samples_days, store/history.ts retentionOf). */
+  keep: Record<SampleResolution, number>;
   now: () => number;
   diagnose: (tail: readonly string[], exit: number | null, signal: string | null) => Diagnosis[];
 }
@@ -22,10 +21,10 @@ export const HISTORY_MAX_POINTS = 200;
 export function answerHistory(d: HistoryDeps, q: HistoryQuery): HistoryData {
   const now = d.now();
   if (!Number.isFinite(q.sinceMs) || !Number.isFinite(q.untilMs) || q.untilMs <= q.sinceMs) throw new UserError('the history range is empty: `since` must be before `until`');
-  if (q.sinceMs < now - d.hourKeepMs) throw new UserError(`history goes back ${Math.round(d.hourKeepMs / 86_400_000)} days ([nodes] hour_samples_days); ask for less`);
+  if (q.sinceMs < now - d.keep[3600]) throw new UserError(`history goes back ${Math.round(d.keep[3600] / 86_400_000)} days ([nodes] hour_samples_days); ask for less`);
   const untilMs = Math.min(q.untilMs, now + 60_000);
   if (q.kind === 'report') return { kind: 'report', ...report(d, q.sinceMs, untilMs) };
-  const r = chooseRange(q.sinceMs, untilMs, d.minuteKeepMs, now, HISTORY_MAX_POINTS);
+  const r = chooseRange(q.sinceMs, untilMs, d.keep, now, HISTORY_MAX_POINTS);
   if (q.kind === 'nodes') return { kind: 'nodes', ...d.history.nodes(q.metric, r, q.hosts) };
   if (q.kind === 'slurm') return { kind: 'slurm', ...d.history.slurm(r, q.partition) };
   return { kind: 'jobs', ...d.history.jobs(r) };

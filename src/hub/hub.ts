@@ -1,6 +1,6 @@
 // The hub as one object: index, ingest loop, outbox sender, HTTP, hub.json heartbeat. Built from a
 // resolved config by `flurm hub` (lab config file) and `flurm up` (embedded defaults).
-import { HistoryStore } from '../store/history.js';
+import { HistoryStore, retentionOf } from '../store/history.js';
 import { answerHistory } from './history.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -342,8 +342,7 @@ export class Hub {
         answerHistory(
           {
             history: this.history,
-            minuteKeepMs: this.o.config.nodes.minute_samples_days * 86_400_000,
-            hourKeepMs: this.o.config.nodes.hour_samples_days * 86_400_000,
+            keep: retentionOf(this.o.config.nodes),
             now: this.o.now ?? Date.now,
             diagnose: (tail, exit, signal) => this.enqueuer.diagnose(tail, exit, signal),
           },

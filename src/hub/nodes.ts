@@ -3,7 +3,7 @@
 // monotonic clock (never by comparing the agent's clock with ours), keeps history samples, and
 // raises what a user or the lab must hear: a node down and back, a job whose process vanished
 // without an `end`, a job whose node went silent, and the threshold alerts of hub/alerts.ts.
-import type { HistoryStore } from '../store/history.js';
+import { retentionOf, type HistoryStore } from '../store/history.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -154,7 +154,7 @@ export class NodeWatcher {
       this.recordStates(now);
       if (now - this.lastPruneMs > 10 * 60_000) {
         this.lastPruneMs = now;
-        const keep = { 60: this.o.nodes.minute_samples_days * 86_400_000, 3600: this.o.nodes.hour_samples_days * 86_400_000 };
+        const keep = retentionOf(this.o.nodes);
         this.o.store.prune(now, keep);
         this.o.history?.prune(now, keep);
       }

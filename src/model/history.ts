@@ -2,8 +2,8 @@
 // history, heatmap and report commands turn them into charts and tables). Times are bucket starts
 // in ms since the epoch (UTC); each array has one entry per time; null: nothing known then.
 
-/** A history bucket's resolution read: 1-minute or 1-hour samples. */
-export type SampleResolution = 60 | 3600;
+/** A history bucket's resolution read: 1-minute, 10-minute or 1-hour samples. */
+export type SampleResolution = 60 | 600 | 3600;
 export type HistoryState = 'fresh' | 'stale' | 'down';
 /** SLURM node states as history counts them: drained and draining nodes count as down. */
 export type SlurmHistoryState = 'idle' | 'mixed' | 'allocated' | 'down';

@@ -223,8 +223,6 @@ const MIGRATIONS: string[] = [
   ALTER TABLE node_samples ADD COLUMN fresh_n INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE node_samples ADD COLUMN stale_n INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE node_samples ADD COLUMN down_n INTEGER NOT NULL DEFAULT 0;
-  -- Lab-wide queries read a time range across every host.
-  CREATE INDEX node_samples_time ON node_samples(resolution_seconds, bucket_ms);
   CREATE TABLE gpu_samples (
     host TEXT NOT NULL, gpu INTEGER NOT NULL, resolution_seconds INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,
     n INTEGER NOT NULL, util_sum REAL NOT NULL, util_n INTEGER NOT NULL, mem_used_sum REAL NOT NULL, mem_total_bytes INTEGER NOT NULL,

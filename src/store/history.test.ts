@@ -34,6 +34,7 @@ afterEach(() => {
 /** What the NodeWatcher does with one snapshot at `ms`. */
 function sample(host: string, ms: number, over: Parameters<typeof snapshot>[1] = {}): void {
   const s = snapshot(host, over);
+  nodes.save({ host, seq: s.seq, snapshot: s, writer_uid: 0, changed_ms: ms, idle_since_ms: null, down: false });
   nodes.addSample(host, s, ms);
   history.recordNode(host, s, ms);
 }
@@ -69,7 +70,7 @@ describe('node history', () => {
     expect(hour.used).toEqual([minutes.reduce<number>((s, v) => s + (v ?? 0), 0) / 60]);
     expect(hour.used).toEqual([40]);
     expect(history.nodes('cpu', range(T0, T0 + HOUR, HOUR, 3600)).hosts[0]!.used).toEqual([5]);
-    const keep = { 60: 2 * 86_400_000, 3600: 400 * 86_400_000 };
+    const keep = { 60: 2 * 86_400_000, 600: 14 * 86_400_000, 3600: 400 * 86_400_000 };
     nodes.prune(T0 + 3 * 86_400_000, keep);
     history.prune(T0 + 3 * 86_400_000, keep);
     expect(history.nodes('mem', range(T0, T0 + HOUR, MIN, 60)).hosts).toEqual([]);
@@ -143,13 +144,17 @@ describe('SLURM history', () => {
 });
 
 describe('chooseRange', () => {
-  const now = T0 + 10 * 86_400_000;
-  it('at most 200 buckets: minutes for a day within retention, hours for a week or for old minutes', () => {
-    expect(chooseRange(now - 86_400_000, now, 2 * 86_400_000, now)).toMatchObject({ stepMs: 10 * MIN, resolution: 60 });
-    expect(chooseRange(now - HOUR, now, 2 * 86_400_000, now)).toMatchObject({ stepMs: MIN, resolution: 60 });
-    expect(chooseRange(now - 7 * 86_400_000, now, 2 * 86_400_000, now)).toMatchObject({ stepMs: HOUR, resolution: 3600 });
-    expect(chooseRange(now - 30 * 86_400_000, now, 2 * 86_400_000, now)).toMatchObject({ stepMs: 6 * HOUR, resolution: 3600 });
-    // A day that ended 5 days ago: its minutes are gone, so hours.
-    expect(chooseRange(now - 6 * 86_400_000, now - 5 * 86_400_000, 2 * 86_400_000, now)).toMatchObject({ stepMs: HOUR, resolution: 3600 });
+  const now = T0 + 30 * 86_400_000;
+  const keep = { 60: 2 * 86_400_000, 600: 14 * 86_400_000, 3600: 400 * 86_400_000 };
+  it('at most 200 buckets, read from the coarsest samples that divide the step and are still kept', () => {
+    expect(chooseRange(now - HOUR, now, keep, now)).toMatchObject({ stepMs: MIN, resolution: 60 });
+    expect(chooseRange(now - 6 * HOUR, now, keep, now)).toMatchObject({ stepMs: 5 * MIN, resolution: 60 });
+    expect(chooseRange(now - 86_400_000, now, keep, now)).toMatchObject({ stepMs: 10 * MIN, resolution: 600 });
+    expect(chooseRange(now - 7 * 86_400_000, now, keep, now)).toMatchObject({ stepMs: HOUR, resolution: 3600 });
+    expect(chooseRange(now - 30 * 86_400_000, now, keep, now)).toMatchObject({ stepMs: 6 * HOUR, resolution: 3600 });
+    // Six hours that ended 5 days ago: their minutes are gone, their 10-minute samples are not.
+    expect(chooseRange(now - 5 * 86_400_000 - 6 * HOUR, now - 5 * 86_400_000, keep, now)).toMatchObject({ stepMs: 10 * MIN, resolution: 600 });
+    // An hour 20 days ago: only hours are kept.
+    expect(chooseRange(now - 20 * 86_400_000, now - 20 * 86_400_000 + HOUR, keep, now)).toMatchObject({ stepMs: HOUR, resolution: 3600 });
   });
 });

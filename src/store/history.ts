@@ -50,20 +50,29 @@ function parseTail(json: string | null): string[] {
 }
 
 const bucketOf = (ms: number, res: number) => Math.floor(ms / (res * 1000)) * res * 1000;
-const HOUR_MS = 3_600_000;
+
+/** How long each resolution is kept, from the hub config's [nodes] retention days. */
+export function retentionOf(n: { minute_samples_days: number; ten_minute_samples_days: number; hour_samples_days: number }): Record<SampleResolution, number> {
+  return { 60: n.minute_samples_days * 86_400_000, 600: n.ten_minute_samples_days * 86_400_000, 3600: n.hour_samples_days * 86_400_000 };
+}
 
 /**
  * The bucket step for a range: the smallest of 1, 5, 10, 30 min, 1, 3, 6, 12 h, 1 day giving at
- * most `maxPoints` buckets; read from minute samples when the step is under an hour and the range
- * is within their retention, else from hour samples.
+ * most `maxPoints` buckets, read from the coarsest samples that divide it and are still kept at
+ * the range's start (a step finer than what is kept then grows to that resolution).
  */
-export function chooseRange(sinceMs: number, untilMs: number, minuteKeepMs: number, nowMs: number, maxPoints = 200): HistoryRange {
+export function chooseRange(sinceMs: number, untilMs: number, keep: Record<SampleResolution, number>, nowMs: number, maxPoints = 200): HistoryRange {
   const span = Math.max(60_000, untilMs - sinceMs);
   const steps = [1, 5, 10, 30, 60, 180, 360, 720, 1440].map((m) => m * 60_000);
   let stepMs = steps.find((s) => span / s <= maxPoints) ?? steps[steps.length - 1]!;
-  const minuteOk = sinceMs >= nowMs - minuteKeepMs;
-  const resolution: SampleResolution = stepMs < HOUR_MS && minuteOk ? 60 : 3600;
-  if (resolution === 3600 && stepMs < HOUR_MS) stepMs = HOUR_MS;
+  const kept = (r: SampleResolution) => sinceMs >= nowMs - keep[r];
+  let resolution = ([3600, 600, 60] as const).find((r) => stepMs % (r * 1000) === 0 && kept(r));
+  if (resolution === undefined) {
+    // Too fine for what is kept that far back: the finest resolution still kept, and its step.
+    resolution = ([60, 600, 3600] as const).find((r) => kept(r)) ?? 3600;
+    stepMs = Math.max(stepMs, resolution * 1000);
+    stepMs = Math.ceil(stepMs / (resolution * 1000)) * resolution * 1000;
+  }
   const start = Math.floor(sinceMs / stepMs) * stepMs;
   return { sinceMs: start, untilMs, stepMs, resolution };
 }
@@ -80,7 +89,16 @@ export class HistoryStore {
   /** The nodes of each partition in the last SLURM view recorded: a partition's heatmap rows. */
   private readonly partitionNodes = new Map<string, string[]>();
 
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
   constructor(private readonly db: Db) {}
+
+  /** A statement prepared once per store (the hub runs these on every snapshot). */
+  private cached(key: string, sql: string): Statement<unknown[]> {
+    let st = this.statements.get(key);
+    if (!st) this.statements.set(key, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   /**
    * A node's snapshot, after NodeStore.addSample: its GPUs one by one, and its users' usage for
@@ -90,7 +108,7 @@ export class HistoryStore {
     const prev = this.lastNodeMs.get(host);
     this.lastNodeMs.set(host, nowMs);
     const seconds = Math.min(MAX_SAMPLE_SECONDS, prev !== undefined && nowMs > prev ? (nowMs - prev) / 1000 : snap.interval_seconds);
-    const gpuUp = this.db.prepare(`INSERT INTO gpu_samples (host, gpu, resolution_seconds, bucket_ms, n, util_sum, util_n, mem_used_sum, mem_total_bytes)
+    const gpuUp = this.cached('gpu', `INSERT INTO gpu_samples (host, gpu, resolution_seconds, bucket_ms, n, util_sum, util_n, mem_used_sum, mem_total_bytes)
       VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
       ON CONFLICT(host, gpu, resolution_seconds, bucket_ms) DO UPDATE SET n = n + 1, util_sum = util_sum + excluded.util_sum,
         util_n = util_n + excluded.util_n, mem_used_sum = mem_used_sum + excluded.mem_used_sum, mem_total_bytes = excluded.mem_total_bytes`);
@@ -123,7 +141,7 @@ export class HistoryStore {
     const stmts = Object.fromEntries(
       (Object.keys(col) as HistoryState[]).map((s) => [
         s,
-        this.db.prepare(`INSERT INTO node_samples (host, resolution_seconds, bucket_ms, n, load1_sum, load5_sum, load1_max, cpus,
+        this.cached(`state:${s}`, `INSERT INTO node_samples (host, resolution_seconds, bucket_ms, n, load1_sum, load5_sum, load1_max, cpus,
             cpu_busy_sum, cpu_busy_n, mem_used_sum, mem_total_bytes, gpu_util_sum, gpu_util_n, gpu_mem_used_sum, gpu_mem_total_bytes, gpus, users_max, ${col[s]})
           VALUES (?, ?, ?, 0, 0, 0, 0, ?, 0, 0, 0, ?, 0, 0, 0, 0, ?, 0, 1)
           ON CONFLICT(host, resolution_seconds, bucket_ms) DO UPDATE SET ${col[s]} = ${col[s]} + 1`),
@@ -139,7 +157,7 @@ export class HistoryStore {
     const prev = this.lastSlurmMs;
     this.lastSlurmMs = nowMs;
     const seconds = Math.min(MAX_SAMPLE_SECONDS, prev !== null && nowMs > prev ? (nowMs - prev) / 1000 : 60);
-    const part = this.db.prepare(`INSERT INTO slurm_samples (partition, resolution_seconds, bucket_ms, n, idle_sum, mixed_sum, allocated_sum, down_sum,
+    const part = this.cached('slurm', `INSERT INTO slurm_samples (partition, resolution_seconds, bucket_ms, n, idle_sum, mixed_sum, allocated_sum, down_sum,
         cpus_alloc_sum, cpus_total, gpus_alloc_sum, gpus_total, jobs_running_sum, jobs_pending_sum)
       VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(partition, resolution_seconds, bucket_ms) DO UPDATE SET n = n + 1, idle_sum = idle_sum + excluded.idle_sum,
@@ -151,7 +169,7 @@ export class HistoryStore {
     const nodeUp = Object.fromEntries(
       SLURM_HISTORY_STATES.map((s) => [
         s,
-        this.db.prepare(`INSERT INTO slurm_node_samples (node, resolution_seconds, bucket_ms, ${nodeCols[s]}) VALUES (?, ?, ?, 1)
+        this.cached(`slurm-node:${s}`, `INSERT INTO slurm_node_samples (node, resolution_seconds, bucket_ms, ${nodeCols[s]}) VALUES (?, ?, ?, 1)
           ON CONFLICT(node, resolution_seconds, bucket_ms) DO UPDATE SET ${nodeCols[s]} = ${nodeCols[s]} + 1`),
       ]),
     ) as Record<SlurmHistoryState, Statement<unknown[]>>;
@@ -194,7 +212,7 @@ export class HistoryStore {
   }
 
   private addUsage(usage: Map<string, { cores: number; gpus: number; mem: number }>, source: 'nodes' | 'slurm', nowMs: number, seconds: number): void {
-    const up = this.db.prepare(`INSERT INTO user_usage (user, source, bucket_ms, core_seconds, gpu_seconds, mem_byte_seconds) VALUES (?, ?, ?, ?, ?, ?)
+    const up = this.cached('usage', `INSERT INTO user_usage (user, source, bucket_ms, core_seconds, gpu_seconds, mem_byte_seconds) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT(user, source, bucket_ms) DO UPDATE SET core_seconds = core_seconds + excluded.core_seconds,
         gpu_seconds = gpu_seconds + excluded.gpu_seconds, mem_byte_seconds = mem_byte_seconds + excluded.mem_byte_seconds`);
     const hour = bucketOf(nowMs, 3600);
@@ -212,7 +230,7 @@ export class HistoryStore {
     return n;
   }
 
-  /** Every node's `metric` per bucket of `r` (hosts: only those; else every host with samples). */
+  /** Every node's `metric` per bucket of `r` (hosts: only those; else every node the hub knows). */
   nodes(metric: NodeMetric, r: HistoryRange, hosts?: readonly string[]): NodeHistory {
     const times = timesOf(r);
     const value = {
@@ -223,27 +241,30 @@ export class HistoryStore {
       gpu_mem: ['SUM(gpu_mem_used_sum) / NULLIF(SUM(n), 0)', 'MAX(gpu_mem_total_bytes)'],
       users: ['CASE WHEN SUM(n) > 0 THEN MAX(users_max) END', 'NULL'],
     }[metric];
-    const rows = this.db
-      .prepare(`SELECT host, (bucket_ms / @step) * @step AS b, ${value[0]} AS used, ${value[1]} AS capacity,
-          SUM(fresh_n) AS f, SUM(stale_n) AS s, SUM(down_n) AS d, SUM(n) AS n
-        FROM node_samples WHERE resolution_seconds = @res AND bucket_ms >= @since AND bucket_ms < @until
-        GROUP BY host, b ORDER BY host, b`)
-      .all({ step: r.stepMs, res: r.resolution, since: r.sinceMs, until: r.untilMs }) as { host: string; b: number; used: number | null; capacity: number | null; f: number; s: number; d: number; n: number }[];
-    const want = hosts ? new Set(hosts) : null;
-    const by = new Map<string, HostSeries>();
+    // One primary-key range per host (host, resolution, bucket): rows come in bucket order, and a
+    // week of 100 nodes reads no row outside the answer.
+    const stmt = this.cached(`nodes:${metric}`, `SELECT (bucket_ms / @step) * @step AS b, ${value[0]} AS used, ${value[1]} AS capacity,
+        SUM(fresh_n) AS f, SUM(stale_n) AS s, SUM(down_n) AS d, SUM(n) AS n
+      FROM node_samples WHERE host = @host AND resolution_seconds = @res AND bucket_ms >= @since AND bucket_ms < @until
+      GROUP BY b ORDER BY b`);
     const index = new Map(times.map((t, i) => [t, i]));
-    for (const row of rows) {
-      if (want && !want.has(row.host)) continue;
-      let h = by.get(row.host);
-      if (!h) by.set(row.host, (h = { host: row.host, used: times.map(() => null), capacity: times.map(() => null), state: times.map(() => null) }));
-      const i = index.get(row.b);
-      if (i === undefined) continue;
-      h.used[i] = row.used;
-      h.capacity[i] = metric === 'gpu' && !row.capacity ? null : row.capacity;
-      // The state held most in the bucket; a bucket with samples but no state count (an older hub) is fresh.
-      h.state[i] = row.d >= row.s && row.d >= row.f && row.d > 0 ? 'down' : row.s > row.f ? 'stale' : row.f > 0 || row.n > 0 ? 'fresh' : null;
+    const names = hosts ?? (this.cached('hosts', 'SELECT host FROM nodes ORDER BY host').pluck().all() as string[]);
+    const out: HostSeries[] = [];
+    for (const host of names) {
+      const rows = stmt.all({ host, step: r.stepMs, res: r.resolution, since: r.sinceMs, until: r.untilMs }) as { b: number; used: number | null; capacity: number | null; f: number; s: number; d: number; n: number }[];
+      if (!rows.length) continue;
+      const h: HostSeries = { host, used: times.map(() => null), capacity: times.map(() => null), state: times.map(() => null) };
+      for (const row of rows) {
+        const i = index.get(row.b);
+        if (i === undefined) continue;
+        h.used[i] = row.used;
+        h.capacity[i] = metric === 'gpu' && !row.capacity ? null : row.capacity;
+        // The state held most in the bucket; a bucket with samples but no state count (an older hub) is fresh.
+        h.state[i] = row.d >= row.s && row.d >= row.f && row.d > 0 ? 'down' : row.s > row.f ? 'stale' : row.f > 0 || row.n > 0 ? 'fresh' : null;
+      }
+      out.push(h);
     }
-    return { ...r, times, hosts: [...by.values()] };
+    return { ...r, times, hosts: out };
   }
 
   /** SLURM partitions (only `partition` when given) and node states per bucket of `r`. */

@@ -37,7 +37,8 @@ export interface NodeSample {
   users_max: number;
 }
 
-export const SAMPLE_RESOLUTIONS_SECONDS = [60, 3600] as const;
+/** 1-minute, 10-minute and 1-hour buckets: a day's chart reads 10-minute ones, a week's hours. */
+export const SAMPLE_RESOLUTIONS_SECONDS = [60, 600, 3600] as const;
 
 export interface AlertRow {
   key: string;
