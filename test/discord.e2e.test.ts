@@ -92,7 +92,7 @@ ${opts.extra ?? ''}
     let h = await hub(config);
     await ready(h);
     const names = srv.commands(srv.guildIds[0]).map((c) => c.name).sort();
-    expect(names).toEqual(['best', 'help', 'inspect', 'jobs', 'link', 'queue', 'status', 'top', 'unlink', 'users', 'when-free']);
+    expect(names).toEqual(['best', 'heatmap', 'help', 'history', 'inspect', 'jobs', 'link', 'queue', 'report', 'status', 'top', 'unlink', 'users', 'when-free']);
     expect(srv.commandWrites).toBe(1);
     // No privileged intent: the gateway accepted the IDENTIFY.
     expect(srv.sessions[0]!.intents).toBe(0);
@@ -125,6 +125,16 @@ ${opts.extra ?? ''}
     expect(jobs.ephemeral).toBe(true);
     const help = await srv.command('help', {}, { userId: BOB }).final();
     expect(embedsText(help.data)).toContain('/when-free');
+
+    // /history answers with its figures and the chart as a PNG attached to the embed.
+    await waitUntil(async () => (await getJson<{ hosts: unknown[] }>(`${h.url}/api/v1/history?kind=nodes&metric=cpu&since=${Date.now() - 3_600_000}`)).hosts.length > 0, 15_000, 'history samples');
+    const hist = await srv.command('history', { hours: 1 }, { userId: BOB }).final(15_000);
+    expect(embedsText(hist.data)).toMatch(/CPU cores busy on cpu1/);
+    const embed = (hist.data.embeds as { image?: { url: string } }[])[0]!;
+    expect(embed.image?.url).toBe('attachment://history.png');
+    const att = hist.message!.attachments[0]!;
+    expect(att).toMatchObject({ filename: 'history.png', content_type: 'image/png' });
+    expect(att.size).toBeGreaterThan(10_000);
 
     const choices = await srv.autocomplete('inspect', { node: 'cp' }, 'node', { userId: BOB });
     expect(choices.map((c) => c.value)).toEqual(['cpu1']);

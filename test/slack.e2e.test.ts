@@ -77,6 +77,15 @@ ${opts.configLink === false ? '' : `[users.${ME}]\nslack = "${SLACK_ME}"`}
     expect(JSON.stringify(answer.blocks)).toContain('cpu1');
     const alias = await srv.slashCommand('/sciencecluster', 'mem=1M').final();
     expect(JSON.stringify(alias.blocks)).toMatch(/Best node: cpu1/);
+    // /flurm history answers in the channel and uploads the chart as a PNG into it.
+    await waitUntil(async () => (await getJson<{ hosts: unknown[] }>(`${h.url}/api/v1/history?kind=nodes&metric=cpu&since=${Date.now() - 3_600_000}`)).hosts.length > 0, 15_000, 'history samples');
+    const hist = await srv.slashCommand('/flurm', 'history hours=1').final();
+    expect(JSON.stringify(hist.blocks)).toMatch(/CPU cores busy on cpu1/);
+    const png = await srv.waitFor(() => srv.files.find((f) => f.filename.endsWith('.png') && f.completedAtMs), 15_000, 'the chart uploaded');
+    expect(png.filename).toBe('cpu-cores-busy-on-cpu1.png');
+    expect(png.bytes!.subarray(1, 4).toString()).toBe('PNG');
+    // Into the channel the command was run in (the server's first channel).
+    expect(png.channel).toBe(srv.channels[0]!.id);
     const cli = await runFlurm(['best', '--mem', '1M', '--json', '--hub', h.url], { env: lab.home('alice').env });
     expect(JSON.parse(cli.stdout).chosen.host).toBe('cpu1');
 

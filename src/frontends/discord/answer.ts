@@ -14,6 +14,20 @@ export interface BotBody {
   embeds?: APIEmbed[];
   components?: APIActionRowComponent<APIButtonComponent>[];
   allowed_mentions: { parse: []; users?: string[] };
+  /** Uploaded with the message (multipart files[n]); `attachments` names each by its n. */
+  files?: { name: string; data: Buffer; contentType?: string }[];
+  attachments?: { id: number; filename: string; description?: string }[];
+}
+
+/**
+ * The body with a picture attached as files[0] and shown as the image of the embed titled
+ * `title` (or the first): `attachment://NAME`, as Discord refers to an upload.
+ */
+export function withPicture(body: BotBody, png: Buffer, name: string, title: string, description: string): BotBody {
+  const embeds = (body.embeds ?? []).map((e) => ({ ...e }));
+  const at = Math.max(0, embeds.findIndex((e) => e.title === truncate(title, DISCORD_LIMITS.embedTitle)));
+  if (embeds[at]) embeds[at] = { ...embeds[at], image: { url: `attachment://${name}` } };
+  return { ...body, embeds, files: [{ name, data: png, contentType: 'image/png' }], attachments: [{ id: 0, filename: name, description: truncate(description, 1024) }] };
 }
 
 /** A table part per embed: an embed's description holds 4096 characters. */

@@ -33,7 +33,7 @@ import { errorMessage, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
 import { argsFromOptions, definitionHash, discordCommands } from './commands.js';
-import { answerBodies, noticeBody, parseButtonId, type BotBody } from './answer.js';
+import { answerBodies, noticeBody, parseButtonId, withPicture, type BotBody } from './answer.js';
 
 /** Defer when a command has not answered by then (Discord closes the interaction at 3 s). */
 export const DEFER_AFTER_MS = 1500;
@@ -357,8 +357,27 @@ export class DiscordBot {
       if (!def) return [noticeBody('Unknown command', `flurm has no /${name} (any more). /help lists what it has.`, 'warning')];
       const ctx: CommandContext = { user, warn: () => undefined };
       const a = await invoke(def, argsFromOptions(opts), s.source, ctx, { frontEnd: 'other' });
-      return answerBodies(a.messages);
+      return this.withChart(answerBodies(a.messages), a.messages);
     });
+  }
+
+  /**
+   * A chart in the answer (history, heatmap) goes with it as a PNG (charts/render.ts, twice the
+   * pixels for phones), shown as its embed's image. When it cannot be drawn the text stands alone.
+   */
+  private async withChart(bodies: BotBody[], messages: readonly Message[]): Promise<BotBody[]> {
+    const m = messages.find((x) => x.chart);
+    if (!m?.chart || !bodies[0]) return bodies;
+    const chart = m.chart;
+    try {
+      const { renderPng } = await import('../../charts/render.js');
+      const png = await renderPng(chart, { scale: 2 });
+      const name = `${chart.kind === 'heatmap' ? 'heatmap' : 'history'}.png`;
+      return [withPicture(bodies[0], png, name, m.title, `${chart.title} (${chart.subtitle})`), ...bodies.slice(1)];
+    } catch (err) {
+      this.o.services.log.warn('could not draw the chart for Discord; answered without it', { error: errorMessage(err) });
+      return bodies;
+    }
   }
 
   private async onAutocomplete(i: APIApplicationCommandAutocompleteInteraction): Promise<void> {

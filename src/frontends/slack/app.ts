@@ -10,6 +10,7 @@ import type { DataSource } from '../../commands/source.js';
 import { DeliveryError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
+import type { Chart } from '../../model/chart.js';
 import { splitTable } from '../text/render.js';
 import { parseCommandText, usageOf } from './command-text.js';
 import { logTailFits, renderSlack, SLACK_LIMITS } from './render.js';
@@ -105,6 +106,8 @@ export interface SlackHealth {
   /** HTTP mode: requests refused for a missing, wrong or stale signature. */
   refused: number;
   commands: { answered: number; failed: number };
+  /** Chart pictures uploaded (history, heatmap). */
+  charts?: number;
   /** DMs sent, and repeats avoided because the message was already in the DM's history. */
   dm?: { sent: number; found_in_history: number };
   /** Channel posts (slack:channel, slack:#name), the same two counts. */
@@ -206,7 +209,7 @@ export class SlackApp {
   }
 
   /** What `/flurm TEXT` (or `/ALIAS TEXT`) answers, and whether only the asker sees it. */
-  async answer(command: string, text: string, slackUserId: string): Promise<{ bodies: SlackBody[]; ephemeral: boolean }> {
+  async answer(command: string, text: string, slackUserId: string): Promise<{ bodies: SlackBody[]; ephemeral: boolean; charts?: Chart[] }> {
     const name = command.replace(/^\//, '');
     const fixed = name === 'flurm' ? undefined : this.o.aliases[name];
     const word = text.trim().split(/\s+/)[0]!.toLowerCase();
@@ -227,7 +230,8 @@ export class SlackApp {
     try {
       const a = await invoke(parsed.def, parsed.args, this.o.source, ctx, { frontEnd: 'other' });
       // An alias answers in the channel, as the lab's own command always did.
-      return { bodies: slackBodies(a.messages), ephemeral: fixed === undefined && parsed.def.personal === true };
+      const charts = a.messages.flatMap((m) => (m.chart ? [m.chart] : []));
+      return { bodies: slackBodies(a.messages), ephemeral: fixed === undefined && parsed.def.personal === true, ...(charts.length ? { charts } : {}) };
     } catch (err) {
       return { bodies: slackBodies([errorAnswer(err, (c) => `/flurm ${c}`)]), ephemeral: true };
     }
@@ -271,10 +275,15 @@ export class SlackApp {
       app.command(`/${c}`, async ({ command, ack, respond }) => {
         await ack();
         try {
-          const { bodies, ephemeral } = await this.answer(command.command, command.text ?? '', command.user_id);
+          const { bodies, ephemeral, charts } = await this.answer(command.command, command.text ?? '', command.user_id);
           // Slack takes 5 answers per command: past that, the last one says what is left out.
           const shown = bodies.length > RESPONSES_MAX ? [...bodies.slice(0, RESPONSES_MAX - 1), slackBodies([{ title: '', severity: 'info', summary: `${bodies.length - RESPONSES_MAX + 1} more messages not shown (Slack allows ${RESPONSES_MAX} answers to a command); \`flurm ${command.text ?? ''}\` in a terminal shows all.` }])[0]!] : bodies;
           for (const b of shown) await respond({ response_type: ephemeral ? 'ephemeral' : 'in_channel', text: b.text, blocks: b.blocks });
+          // A chart (history, heatmap) follows as a picture in the same conversation.
+          for (const chart of charts ?? []) {
+            const why = await this.uploadChart(chart, command.channel_id);
+            if (why) await respond({ response_type: 'ephemeral', text: `The chart could not be attached: ${why}` });
+          }
           this.h.commands.answered++;
         } catch (err) {
           this.h.commands.failed++;
@@ -347,6 +356,29 @@ export class SlackApp {
         }
       }),
     );
+  }
+
+  /**
+   * A chart as a PNG (charts/render.ts, twice the pixels for phones) uploaded into the
+   * conversation (filesUploadV2: files.getUploadURLExternal, the upload, completeUploadExternal).
+   * Returns null, or why it could not (said to the asker; the answer's text stands without it).
+   */
+  private async uploadChart(chart: Chart, channel: string): Promise<string | null> {
+    const name = `${chart.title.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).toLowerCase() || 'chart'}.png`;
+    try {
+      const { renderPng } = await import('../../charts/render.js');
+      const png = await renderPng(chart, { scale: 2 });
+      const client = await this.webApi(UPLOAD_TIMEOUT_MS);
+      await client.filesUploadV2({ channel_id: channel, file: png, filename: name, title: `${chart.title} (${chart.subtitle})` });
+      this.h.charts = (this.h.charts ?? 0) + 1;
+      return null;
+    } catch (err) {
+      const said = errorMessage(err);
+      this.o.log.warn('slack chart upload failed', { error: said, file: name });
+      if (/not_in_channel|channel_not_found/.test(said)) return 'the app is not in this channel: /invite @flurm, then ask again';
+      if (/missing_scope/.test(said)) return 'the app lacks the files:write scope (flurm doctor says what to add)';
+      return said;
+    }
   }
 
   /** Slack's libraries log through this into the hub's log. */
