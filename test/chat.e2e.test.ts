@@ -70,7 +70,7 @@ run = ["df", "-h", "/"]
     const h = await hub(config);
     await ready(h);
     const names = srv.commands(srv.guildIds[0]).map((c) => c.name).sort();
-    expect(names).toEqual(['best', 'disk', 'gpu-etiquette', 'help', 'inspect', 'jobs', 'link', 'papers', 'queue', 'status', 'top', 'unlink', 'users', 'when-free']);
+    expect(names).toEqual(['best', 'disk', 'gpu-etiquette', 'heatmap', 'help', 'history', 'inspect', 'jobs', 'link', 'papers', 'queue', 'report', 'status', 'top', 'unlink', 'users', 'when-free']);
     expect(srv.commands(srv.guildIds[0]).find((c) => c.name === 'papers')!.description).toBe('Papers by our advisor');
 
     const p = await srv.command('papers').final();

@@ -154,7 +154,7 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('the table', () => {
   it('every entry has a name, a one-line description, help for each argument, and a JSON Schema', () => {
-    expect(COMMANDS.map((c) => c.name)).toEqual(['status', 'best', 'top', 'inspect', 'users', 'queue', 'jobs']);
+    expect(COMMANDS.map((c) => c.name)).toEqual(['status', 'best', 'top', 'inspect', 'users', 'queue', 'jobs', 'history', 'heatmap', 'report']);
     for (const def of COMMANDS) {
       expect(def.description, def.name).toMatch(/^[^\n]{10,100}$/);
       const s = commandSchema(def);
