@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getJson, killAll, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
+import { fakeNvidiaSmi, getJson, killAll, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab, type Proc } from './support/lab.js';
 import type { NodesResponse } from '../src/model/node-view.js';
 import type { HeatmapChart, StackedChart } from '../src/model/chart.js';
 
@@ -20,8 +20,8 @@ describe('history: flurm history, heatmap, report', () => {
     lab?.cleanup();
   });
 
-  function agent(host: string): Proc {
-    const p = startFlurm(['agent', '--interval', '1s', '--cluster', lab.cluster], { env: { ...process.env, FLURM_HOST: host } });
+  function agent(host: string, env: NodeJS.ProcessEnv = {}): Proc {
+    const p = startFlurm(['agent', '--interval', '1s', '--cluster', lab.cluster], { env: { ...process.env, FLURM_HOST: host, ...env } });
     procs.push(p);
     return p;
   }
@@ -30,7 +30,8 @@ describe('history: flurm history, heatmap, report', () => {
     lab = makeLab('flurm-history-');
     hub = await startHub(lab.hubConfig({ extra: '[nodes]\npoll_interval_seconds = 0.3\nstale_after_intervals = 2\ndown_after_intervals = 3\nmin_down_after_seconds = 2\n' }));
     const a = agent('hist-a');
-    agent('hist-b');
+    // hist-b has 8 GPUs (a fake nvidia-smi printing a real V100 node's answer).
+    agent('hist-b', { PATH: `${fakeNvidiaSmi(lab.root)}:${process.env.PATH}` });
     const nodes = async () => (await getJson<NodesResponse>(`${hub!.url}/api/v1/nodes`)).nodes;
     await waitUntil(async () => (await nodes()).filter((n) => n.state === 'fresh').length === 2, 20_000, 'both nodes fresh');
     // Some samples in the index: a few snapshots of each.
@@ -71,6 +72,11 @@ describe('history: flurm history, heatmap, report', () => {
     expect(json.chart).toMatchObject({ kind: 'stacked', unit: 'GiB' });
     expect(json.chart.series.map((s) => s.name)).toEqual(['used', 'free', 'down or stale']);
     expect(json.chart.series[0]!.values.some((v) => v !== null && v > 0)).toBe(true);
+
+    // A row per GPU: hist-b's eight, each with its utilisation.
+    const gpus = JSON.parse((await runFlurm(['heatmap', '--hours', '1', '--metric', 'gpu', '--json'], { env })).stdout) as { chart: HeatmapChart };
+    expect(gpus.chart.rows).toEqual(['hist-b/0', 'hist-b/1', 'hist-b/2', 'hist-b/3', 'hist-b/4', 'hist-b/5', 'hist-b/6', 'hist-b/7']);
+    expect(gpus.chart.cells.every((row) => row.some((c) => c !== null))).toBe(true);
 
     // hist-a stops: once the hub calls it down, the state heatmap shows it in its row.
     a.child.kill('SIGKILL');

@@ -2,7 +2,7 @@
 // capacity of nodes that were down, a SLURM partition's states, each node's cell in a heatmap.
 import { describe, expect, it } from 'vitest';
 import type { NodeHistory, SlurmHistory } from '../model/history.js';
-import { chartHasData, nodesHeatmap, nodesStacked, rangeSubtitle, slurmHeatmap, slurmStacked, stackedFields } from './history-chart.js';
+import { chartHasData, gpusHeatmap, nodesHeatmap, nodesStacked, rangeSubtitle, slurmHeatmap, slurmStacked, stackedFields } from './history-chart.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-30T09:00:00Z');
@@ -57,6 +57,11 @@ describe('heatmaps', () => {
     const s = nodesHeatmap(nodes, 'state', 'UTC');
     expect(s.cells).toEqual([[0, 0, 0], [0, 2, 2], [null, null, 0]]);
     expect(s.states!.map((x) => x.name)).toEqual(['reporting', 'stale', 'down']);
+  });
+
+  it('GPUs: a row per GPU, its utilisation in %', () => {
+    const g = gpusHeatmap({ ...range, gpus: [{ host: 'g1', gpu: 0, util: [100, 100, 0], mem_used: [1, 1, 1], mem_total: [2, 2, 2] }, { host: 'g1', gpu: 1, util: [null, 42.4, 101], mem_used: [null, 1, 1], mem_total: [null, 2, 2] }] }, 'UTC');
+    expect(g).toMatchObject({ rows: ['g1/0', 'g1/1'], cells: [[100, 100, 0], [null, 42, 100]], unit: '%', scale: { max: 100 } });
   });
 
   it('SLURM: each node\'s state; a partition\'s nodes by state, cores allocated vs total', () => {

@@ -4,7 +4,7 @@
 // call these; every front end draws the chart they return.
 import { formatBytes } from '../lib/format.js';
 import type { Chart, ChartSeries, HeatmapChart, StackedChart } from '../model/chart.js';
-import { SLURM_HISTORY_STATES, type HistoryState, type JobsHistory, type NodeHistory, type NodeMetric, type SlurmHistory, type SlurmHistoryState } from '../model/history.js';
+import { SLURM_HISTORY_STATES, type GpuHistory, type HistoryState, type JobsHistory, type NodeHistory, type NodeMetric, type SlurmHistory, type SlurmHistoryState } from '../model/history.js';
 import type { MessageField } from '../model/message.js';
 
 export type HistoryMetric = NodeMetric | 'jobs';
@@ -162,6 +162,22 @@ export function nodesHeatmap(h: NodeHistory, metric: NodeMetric | 'state', tz: s
       }),
     ),
     scale: { max: perCore ? 2 : 100 },
+  };
+}
+
+/** Each GPU × time ("gpu3/0"): its utilisation in % — the one stuck at 0 or at 100 shows. */
+export function gpusHeatmap(h: GpuHistory, tz: string): HeatmapChart {
+  return {
+    kind: 'heatmap',
+    title: 'GPU utilisation per GPU',
+    subtitle: rangeSubtitle(h.sinceMs, h.untilMs, tz),
+    unit: '%',
+    times: h.times,
+    stepMs: h.stepMs,
+    tz,
+    rows: h.gpus.map((g) => `${g.host}/${g.gpu}`),
+    cells: h.gpus.map((g) => g.util.map((v) => (v === null ? null : Math.round(Math.min(100, Math.max(0, v)))))),
+    scale: { max: 100 },
   };
 }
 

@@ -26,6 +26,7 @@ export function answerHistory(d: HistoryDeps, q: HistoryQuery): HistoryData {
   if (q.kind === 'report') return { kind: 'report', ...report(d, q.sinceMs, untilMs) };
   const r = chooseRange(q.sinceMs, untilMs, d.keep, now, HISTORY_MAX_POINTS);
   if (q.kind === 'nodes') return { kind: 'nodes', ...d.history.nodes(q.metric, r, q.hosts) };
+  if (q.kind === 'gpus') return { kind: 'gpus', ...d.history.gpus(r, q.hosts) };
   if (q.kind === 'slurm') return { kind: 'slurm', ...d.history.slurm(r, q.partition) };
   return { kind: 'jobs', ...d.history.jobs(r) };
 }

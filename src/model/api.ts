@@ -131,7 +131,7 @@ export const jobsResponseSchema = z.object({ jobs: z.array(jobViewSchema.extend(
 export const nodeHistorySchema = z.object({ host: str, resolution_seconds: z.number(), samples: z.array(z.record(str, z.unknown())) });
 
 /** GET /api/v1/history: the kind it answers and its buckets (model/history.ts HistoryData; the rest is read as declared there) */
-export const historyAnswerSchema = z.looseObject({ kind: z.enum(['nodes', 'slurm', 'jobs', 'report']), sinceMs: z.number(), untilMs: z.number() });
+export const historyAnswerSchema = z.looseObject({ kind: z.enum(['nodes', 'gpus', 'slurm', 'jobs', 'report']), sinceMs: z.number(), untilMs: z.number() });
 
 /** GET /healthz (the fields `flurm doctor` reads; the rest is the hub's to add) */
 export const healthSchema = z.looseObject({ ok: z.boolean(), version: str, host: str, outbox: z.record(str, z.number()), slurm: z.unknown().optional() });

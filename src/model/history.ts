@@ -90,14 +90,22 @@ export interface HistoryReport {
   users: ReportUser[];
 }
 
+/** Each GPU's utilisation (%) and memory used (bytes) per bucket. */
+export interface GpuHistory extends HistoryRange {
+  times: number[];
+  gpus: { host: string; gpu: number; util: (number | null)[]; mem_used: (number | null)[]; mem_total: (number | null)[] }[];
+}
+
 export type HistoryQuery =
   | { kind: 'nodes'; metric: NodeMetric; sinceMs: number; untilMs: number; hosts?: string[] }
+  | { kind: 'gpus'; sinceMs: number; untilMs: number; hosts?: string[] }
   | { kind: 'slurm'; sinceMs: number; untilMs: number; partition?: string }
   | { kind: 'jobs'; sinceMs: number; untilMs: number }
   | { kind: 'report'; sinceMs: number; untilMs: number };
 
 export type HistoryData =
   | ({ kind: 'nodes' } & NodeHistory)
+  | ({ kind: 'gpus' } & GpuHistory)
   | ({ kind: 'slurm' } & SlurmHistory)
   | ({ kind: 'jobs' } & JobsHistory)
   | ({ kind: 'report' } & HistoryReport);
@@ -108,10 +116,8 @@ const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 /** The query as GET /api/v1/history's parameters (kind, metric, since, until in ms; hosts; partition). */
 export function historyQueryParams(q: HistoryQuery): string {
   const p = new URLSearchParams({ kind: q.kind, since: String(Math.round(q.sinceMs)), until: String(Math.round(q.untilMs)) });
-  if (q.kind === 'nodes') {
-    p.set('metric', q.metric);
-    if (q.hosts?.length) p.set('hosts', q.hosts.join(','));
-  }
+  if (q.kind === 'nodes') p.set('metric', q.metric);
+  if ((q.kind === 'nodes' || q.kind === 'gpus') && q.hosts?.length) p.set('hosts', q.hosts.join(','));
   if (q.kind === 'slurm' && q.partition) p.set('partition', q.partition);
   return p.toString();
 }
@@ -129,11 +135,16 @@ export function parseHistoryQuery(get: (name: string) => string | undefined): Hi
     if (hosts !== undefined && !HOST_LIST.test(hosts)) return '`hosts` must be node names separated by commas';
     return { kind, metric, sinceMs, untilMs, ...(hosts ? { hosts: hosts.split(',') } : {}) };
   }
+  if (kind === 'gpus') {
+    const hosts = get('hosts');
+    if (hosts !== undefined && !HOST_LIST.test(hosts)) return '`hosts` must be node names separated by commas';
+    return { kind, sinceMs, untilMs, ...(hosts ? { hosts: hosts.split(',') } : {}) };
+  }
   if (kind === 'slurm') {
     const partition = get('partition');
     if (partition !== undefined && !NAME.test(partition)) return '`partition` must be a partition name';
     return { kind, sinceMs, untilMs, ...(partition ? { partition } : {}) };
   }
   if (kind === 'jobs' || kind === 'report') return { kind, sinceMs, untilMs };
-  return 'kind must be nodes, slurm, jobs or report';
+  return 'kind must be nodes, gpus, slurm, jobs or report';
 }

@@ -83,6 +83,10 @@ describe('node history', () => {
       sample('g', T0 + m * MIN, { gpus, busy: [proc('alice', 200, 4 * 1e9, 'python train.py'), proc('bob', 100, 1e9, 'python eval.py')] });
     }
     expect(history.nodes('gpu', range(T0, T0 + HOUR, HOUR, 3600)).hosts[0]).toMatchObject({ used: [1.5], capacity: [2] });
+    // Each GPU on its own: 100 % and 50 %, 1 GiB each of 80.
+    const per = history.gpus(range(T0, T0 + HOUR, 30 * MIN, 60)).gpus;
+    expect(per.map((g) => `${g.host}/${g.gpu}: ${g.util.join(',')}`)).toEqual(['g/0: 100,100', 'g/1: 50,50']);
+    expect(per[0]!.mem_total).toEqual([80 * GiB, 80 * GiB]);
     const usage = history.usage(T0, T0 + 2 * HOUR);
     // 61 samples a minute apart: the first stands for the agent's interval (15 s), the others for 60 s each.
     const hours = (60 * 60 + 15) / 3600;

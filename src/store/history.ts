@@ -17,7 +17,7 @@ import type { NodeSnapshot } from '../model/snapshot.js';
 import type { SlurmClusterView } from '../model/slurm-view.js';
 import { jobPhase, jobTasks } from '../model/slurm-view.js';
 import { SAMPLE_RESOLUTIONS_SECONDS } from './nodes.js';
-import { SLURM_HISTORY_STATES, type HistoryRange, type HistoryState, type HostSeries, type NodeHistory, type NodeMetric, type PartitionSeries, type SampleResolution, type SlurmHistory, type SlurmHistoryState, type UserUsage, type JobsHistory, type JobResult } from '../model/history.js';
+import { SLURM_HISTORY_STATES, type HistoryRange, type HistoryState, type HostSeries, type NodeHistory, type NodeMetric, type PartitionSeries, type SampleResolution, type SlurmHistory, type SlurmHistoryState, type UserUsage, type JobsHistory, type JobResult, type GpuHistory } from '../model/history.js';
 
 export * from '../model/history.js';
 
@@ -265,6 +265,31 @@ export class HistoryStore {
       out.push(h);
     }
     return { ...r, times, hosts: out };
+  }
+
+  /** Each GPU per bucket of `r` (hosts: only theirs), along the primary key (host, gpu, resolution, bucket). */
+  gpus(r: HistoryRange, hosts?: readonly string[]): GpuHistory {
+    const times = timesOf(r);
+    const index = new Map(times.map((t, i) => [t, i]));
+    const stmt = this.cached('gpus', `SELECT gpu, (bucket_ms / @step) * @step AS b, SUM(util_sum) / NULLIF(SUM(util_n), 0) AS util,
+        SUM(mem_used_sum) / NULLIF(SUM(n), 0) AS mem, MAX(mem_total_bytes) AS total
+      FROM gpu_samples WHERE host = @host AND resolution_seconds = @res AND bucket_ms >= @since AND bucket_ms < @until
+      GROUP BY gpu, b ORDER BY gpu, b`);
+    const names = hosts ?? (this.cached('hosts', 'SELECT host FROM nodes ORDER BY host').pluck().all() as string[]);
+    const out: GpuHistory['gpus'] = [];
+    for (const host of names) {
+      const rows = stmt.all({ host, step: r.stepMs, res: r.resolution, since: r.sinceMs, until: r.untilMs }) as { gpu: number; b: number; util: number | null; mem: number | null; total: number | null }[];
+      let cur: GpuHistory['gpus'][number] | undefined;
+      for (const row of rows) {
+        if (!cur || cur.gpu !== row.gpu) out.push((cur = { host, gpu: row.gpu, util: times.map(() => null), mem_used: times.map(() => null), mem_total: times.map(() => null) }));
+        const i = index.get(row.b);
+        if (i === undefined) continue;
+        cur.util[i] = row.util === null ? null : Math.round(row.util * 10) / 10;
+        cur.mem_used[i] = row.mem;
+        cur.mem_total[i] = row.total;
+      }
+    }
+    return { ...r, times, gpus: out };
   }
 
   /** SLURM partitions (only `partition` when given) and node states per bucket of `r`. */
