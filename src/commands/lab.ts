@@ -9,6 +9,7 @@ import { ConfigError, ExecError, errorMessage } from '../lib/errors.js';
 import { execCommand } from '../lib/exec.js';
 import { readSmallText } from '../lib/small-file.js';
 import type { Message } from '../model/message.js';
+import { BOT_COMMAND_NAMES } from '../model/chat-commands.js';
 import { COMMANDS } from './registry.js';
 import { defineCommand, type CommandAnswer, type CommandDef } from './table.js';
 
@@ -23,8 +24,6 @@ export interface LabCommandEntry {
   timeout_seconds?: number;
 }
 
-/** The bot's own commands (frontends/discord/bot.ts). */
-const BOT_OWN = ['help', 'link', 'unlink', 'when-free'];
 /** A lab command's file is read up to this size. */
 export const LAB_FILE_MAX_BYTES = 256 * 1024;
 /** A command printing more than this is killed (and the answer says so). */
@@ -43,7 +42,7 @@ export interface LabOptions {
  * name is taken by the table or the bot.
  */
 export function labCommands(entries: readonly LabCommandEntry[], opts: LabOptions = {}): CommandDef[] {
-  const taken = new Set([...COMMANDS.map((c) => c.name), ...BOT_OWN]);
+  const taken = new Set([...COMMANDS.map((c) => c.name), ...BOT_COMMAND_NAMES]);
   const seen = new Set<string>();
   return entries.map((e, i) => {
     if (taken.has(e.name)) throw new ConfigError(`chat.commands[${i}].name`, `"${e.name}" is taken by flurm's own /${e.name}`);

@@ -1,6 +1,7 @@
 // Config schemas (zod) and a pure validate() that names the field path in every message.
 // Two files: the hub's config (lab-wide, owned by the admin) and each user's
 // <spool>/config.toml (their own destinations and filters). See docs/config.md.
+import { BOT_COMMAND_NAMES } from '../model/chat-commands.js';
 import { formatPath } from '../lib/field-path.js';
 import { z } from 'zod';
 import { ConfigError } from '../lib/errors.js';
@@ -26,7 +27,7 @@ export const routeSchema = z.strictObject({
 export type Route = z.infer<typeof routeSchema>;
 
 /** The bot's own commands beside the table's (frontends/discord/bot.ts): a lab command may not take these names. */
-export const BOT_COMMAND_NAMES = ['help', 'link', 'unlink', 'when-free'] as const;
+export { BOT_COMMAND_NAMES };
 
 /** `[[chat.commands]]`: a lab's own slash command; exactly one of file, reply, run. */
 export const labCommandSchema = z
@@ -34,7 +35,7 @@ export const labCommandSchema = z
     name: z
       .string()
       .regex(/^[a-z0-9_-]{1,32}$/, 'must be a Discord command name: 1-32 lowercase letters, digits, - or _')
-      .refine((n) => !(BOT_COMMAND_NAMES as readonly string[]).includes(n), { message: 'is one of the bot\'s own commands (help, link, unlink, when-free)' }),
+      .refine((n) => !(BOT_COMMAND_NAMES as readonly string[]).includes(n), { message: `is one of the bot's own commands (${BOT_COMMAND_NAMES.join(', ')})` }),
     description: z.string().min(1).max(100, 'must be at most 100 characters (Discord\'s limit)').optional(),
     /** A file, one entry a line (blank lines and # comments skipped); `~/` and `~user/` expand. */
     file: z.string().min(1).optional(),
