@@ -77,17 +77,18 @@ async function loadNodes() {
     const gpus = (s.gpus ?? []).map((g) => {
       const holders = [...new Set(g.procs.map((p) => p.user ?? '?'))];
       const mem = g.mem_used_bytes !== null && g.mem_total_bytes ? ` ${gib(g.mem_used_bytes)}/${gib(g.mem_total_bytes)} GiB` : '';
-      return h('span', { class: 'gpu' }, `${g.index}: ${g.util_pct ?? '?'}%${mem}`, holders.length ? ` · ${holders.join(', ')}` : ' · free');
+      return h('span', { class: 'gpu', title: g.name }, `${g.index}: ${g.util_pct ?? '?'}%${mem}`, holders.length ? h('b', {}, ` ${holders.join(', ')}`) : null);
     });
+    // data-label: the column's name, shown beside each value where the table becomes cards (phone).
     return h('tr', { 'data-host': n.host },
-      h('td', {}, h('strong', {}, n.host), n.problem ? h('div', { class: 'problem' }, n.problem) : null),
-      h('td', { class: `state state-${n.state}` }, `${STATE_MARK[n.state] ?? '?'} ${n.state}`),
-      h('td', { class: 'num' }, `${s.load[0].toFixed(2)} / ${s.cpus}`),
-      h('td', { class: 'num' }, s.cpu_busy_pct === null ? '—' : `${s.cpu_busy_pct.toFixed(0)}%`, meter(s.cpu_busy_pct)),
-      h('td', { class: 'num' }, `${gib(memUsed)} / ${gib(s.mem.total_bytes)} GiB`, meter((memUsed / s.mem.total_bytes) * 100)),
-      h('td', { class: 'wrap' }, gpus.length ? gpus : h('span', { class: 'muted' }, s.gpus === null ? 'no GPUs' : 'none')),
-      h('td', { class: 'wrap' }, (n.active_users ?? []).join(', ') || h('span', { class: 'muted' }, '—')),
-      h('td', { class: 'num age' }, ago(n.age_seconds)),
+      h('td', { class: 'host' }, h('strong', {}, n.host), n.problem ? h('div', { class: 'problem' }, n.problem) : null),
+      h('td', { class: `state state-${n.state}`, 'data-label': 'State' }, `${STATE_MARK[n.state] ?? '?'} ${n.state}`),
+      h('td', { class: 'num', 'data-label': 'Load / cores' }, `${s.load[0].toFixed(2)} / ${s.cpus}`),
+      h('td', { class: 'num', 'data-label': 'CPU' }, s.cpu_busy_pct === null ? '—' : `${s.cpu_busy_pct.toFixed(0)}%`, meter(s.cpu_busy_pct)),
+      h('td', { class: 'num', 'data-label': 'Memory' }, `${gib(memUsed)} / ${gib(s.mem.total_bytes)} GiB`, meter((memUsed / s.mem.total_bytes) * 100)),
+      h('td', { class: 'wrap gpus', 'data-label': 'GPUs' }, gpus.length ? h('span', { class: 'chips' }, gpus) : h('span', { class: 'muted' }, s.gpus === null ? 'no GPUs' : 'none')),
+      h('td', { class: 'wrap', 'data-label': 'Users' }, (n.active_users ?? []).join(', ') || h('span', { class: 'muted' }, '—')),
+      h('td', { class: 'num age', 'data-label': 'Data age' }, ago(n.age_seconds)),
     );
   });
   body.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No node has reported yet: start `flurm agent` on the nodes.'))]));
@@ -171,7 +172,15 @@ function draw(which) {
   el.style.height = `${height}px`;
   c.ec ??= echarts.init(el, null, { renderer: 'canvas' });
   c.ec.resize({ width, height });
-  c.ec.setOption(chartOption(c.chart, { theme: dark.matches ? 'dark' : 'light', width, height, fontFamily: getComputedStyle(document.body).fontFamily }), { notMerge: true });
+  const option = chartOption(c.chart, { theme: dark.matches ? 'dark' : 'light', width, height, fontFamily: getComputedStyle(document.body).fontFamily });
+  // On a narrow screen the chart's title would run off the canvas: the page shows the same title
+  // and subtitle as text above it (wrapping), and the canvas leaves its own out.
+  const narrow = width < 560;
+  const caption = $(`${which}-caption`);
+  caption.hidden = !narrow;
+  caption.replaceChildren(h('strong', {}, c.chart.title), h('br'), h('span', { class: 'muted' }, c.chart.subtitle ?? ''));
+  if (narrow && option.title) option.title = (Array.isArray(option.title) ? option.title : [option.title]).map((t) => ({ ...t, show: false }));
+  c.ec.setOption(option, { notMerge: true });
 }
 
 async function loadChart(which) {
