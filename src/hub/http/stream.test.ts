@@ -118,8 +118,11 @@ describe('GET /api/v1/stream', () => {
     const { bus, handle, port } = await start();
     const a = await connect(port);
     const b = await connect(port);
+    // The socket goes with the stream: no idle keep-alive connection for server.close() to wait out.
+    expect(a.res.headers.connection).toBe('close');
+    const socketClosed = new Promise((r) => a.res.socket.once('close', r));
     bus.close();
-    await Promise.all([a.ended, b.ended]);
+    await Promise.all([a.ended, b.ended, socketClosed]);
     expect(handle.clients()).toBe(0);
     expect(bus.listenerCount()).toBe(0);
   });

@@ -108,7 +108,9 @@ export function addStream(app: Hono, bus: EventBus, opts: StreamOptions = {}): S
       headers: {
         'Content-Type': 'text/event-stream; charset=utf-8',
         'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
+        // The socket closes with the stream: an ended stream leaves no idle keep-alive connection
+        // for the hub's server.close() to wait out when it stops.
+        Connection: 'close',
         'X-Accel-Buffering': 'no',
       },
     });
