@@ -5,7 +5,9 @@
 // request at all); at a phone's width nothing overflows but the scroll boxes; dark mode renders.
 // Screenshots go to test-output/dashboard/ (light, dark, phone).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { getJson, killAll, makeLab, runFlurm, startFlurm, startHub, waitUntil, fakeNvidiaSmi, sleep, type HubProc, type Lab, type Proc } from './support/lab.js';
@@ -15,6 +17,8 @@ const CHROMIUM = process.env.FLURM_CHROMIUM ?? '/usr/bin/chromium';
 const SKIP = process.env.FLURM_SKIP_BROWSER === '1';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const SHOTS = path.join('test-output', 'dashboard');
+/** A real SLURM answers here (.ci/run starts one): the SLURM section is tested too. */
+const SLURM_UP = spawnSync('squeue', ['-h', '-o', '%i'], { timeout: 10_000 }).status === 0;
 
 describe.skipIf(SKIP)('the dashboard in Chromium', () => {
   let lab: Lab;
@@ -162,6 +166,35 @@ describe.skipIf(SKIP)('the dashboard in Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'dark.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+  }, 60_000);
+
+  it.skipIf(!SLURM_UP)('with SLURM on: partitions and the queue; a submitted job appears without a reload', async () => {
+    // A lab of its own: a second hub on the first one's cluster dir would be its standby (no polls).
+    const slurmLab = makeLab('flurm-dash-slurm-');
+    const slurmHub = await startHub(slurmLab.hubConfig({ slurm: 'enabled = true\npoll_interval_seconds = 1\nsinfo_interval_seconds = 1\n' }));
+    let jobId: string | null = null;
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(slurmHub.url + '/');
+      await page.waitForSelector('#slurm-section:not([hidden]) #partitions tbody tr', { timeout: 15_000 });
+      expect(await page.textContent('#partitions tbody')).toMatch(/\d+ \/ \d+/);
+      const r = spawnSync('sbatch', ['--parsable', '-J', 'dash-queued', '-t', '0:02', '--wrap', 'sleep 60'], { encoding: 'utf8', cwd: os.tmpdir(), timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+      jobId = r.stdout.trim().split(';')[0]!;
+      await page.waitForFunction((id) => document.querySelector('#queue')?.textContent?.includes(id), jobId, { timeout: 8000 });
+      expect(await page.textContent('#queue')).toContain('dash-queued');
+      await page.screenshot({ path: path.join(SHOTS, 'slurm.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      if (jobId) spawnSync('scancel', [jobId], { timeout: 10_000 });
+      await slurmHub.stop();
+      slurmLab.cleanup();
+    }
   }, 60_000);
 
   it('no external URL anywhere in what the page loads (no CDN, no web font)', async () => {
