@@ -1,4 +1,4 @@
-// After tsc: copy assets (the diagnosis pattern pack, shell-init.sh) into dist/, bundle the fast
+// After tsc: copy assets (the diagnosis pattern pack, shell-init.sh, the dashboard's page) into dist/, bundle the fast
 // path, make the executables executable. `flurm run` must start in little more than Node itself:
 // Node 20 spends ~0.8 ms per ES module loaded and more to start its ESM loader, so the fast path
 // (fast-commands.ts and everything it imports, ~15 modules) becomes one CommonJS file,
@@ -22,6 +22,16 @@ function copyAssets(dir) {
   }
 }
 copyAssets(path.join(root, 'src'));
+
+// The dashboard's static page (src/web: HTML, CSS, plain ES modules; no build step of its own):
+// copied as it is to dist/web, which hub/http/dashboard.ts serves beside dist/charts/option.js.
+const webSrc = path.join(root, 'src', 'web');
+const webOut = path.join(root, 'dist', 'web');
+fs.rmSync(webOut, { recursive: true, force: true });
+fs.mkdirSync(webOut, { recursive: true });
+for (const name of fs.readdirSync(webSrc)) {
+  if (/\.(html|js|css|svg)$/.test(name)) fs.copyFileSync(path.join(webSrc, name), path.join(webOut, name));
+}
 
 /** A CommonJS bundle in dist/cli/ of the entry src/cli/<name>.ts. */
 function cliBundle(name, opts) {

@@ -45,6 +45,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
 import { LinkService, linkKeyFile } from './links.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
+import { EventBus } from './events-bus.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -106,6 +107,8 @@ export class Hub {
   readonly scheduler: Scheduler | null = null;
   private readonly enqueuer: Enqueuer;
   url: string | null = null;
+  /** "nodes / jobs / slurm changed" for the dashboard's stream (GET /api/v1/stream). */
+  readonly events = new EventBus();
   private readonly startedMs = Date.now();
 
   constructor(private readonly o: HubOptions) {
@@ -244,8 +247,10 @@ export class Hub {
         now,
         isActive: () => this.role === 'active',
         inProcessHost: o.inProcessAgentHost,
+        onChange: () => this.events.emit('nodes'),
         sink: {
           jobVanished: (job, reason) => {
+            this.events.emit('jobs');
             if (enqueuer.jobVanished(job, reason, this.ingestor.userConfig(job.user), now())) this.deliverer.wake();
           },
           jobNodeDown: (job, message, keyBase) => {
@@ -278,6 +283,7 @@ export class Hub {
           userConfig: (user) => this.ingestor.userConfig(user),
           labDests: () => alertDests,
           onQueued: () => this.deliverer.wake(),
+          onChange: (what) => this.events.emit(what),
           now,
         },
         bins ?? undefined,
@@ -308,6 +314,7 @@ export class Hub {
           },
         },
         links: this.links,
+        onJobsChanged: () => this.events.emit('jobs'),
       },
       () => this.deliverer.wake(),
     );
@@ -349,6 +356,7 @@ export class Hub {
           q,
         ),
       slurm: () => this.slurm?.view() ?? null,
+      events: this.events,
       metrics: () => this.metrics().scrape(),
       selfUrl: () => this.url ?? null,
       link: (user) => this.links.status(user),
@@ -472,6 +480,7 @@ export class Hub {
   async stop(): Promise<void> {
     // Every loop stops at once (no new round starts); rounds in progress finish before the index closes.
     const loops = [this.ingestor.stop(), this.nodes?.stop(), this.slurm?.stop(), this.lease?.stop(), this.stopFrontEnds()];
+    this.events.close(); // open event streams end, or the server below would wait for them
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server?.closeAllConnections?.();
     await this.deliverer.stop();

@@ -42,6 +42,8 @@ export interface SpoolSource {
 }
 
 export interface IngestOptions {
+  /** A job started or ended (after its chunk is committed): the dashboard's stream. */
+  onJobsChanged?: () => void;
   pollIntervalMs: number;
   rediscoverIntervalMs: number;
   maxBytesPerRead: number;
@@ -592,9 +594,13 @@ export class Ingestor {
 
   private readonly running = new Map<string, number>();
 
+  /** A start or end was applied in the chunk being read. */
+  private jobsChanged = false;
+
   private applyChunk(f: FileState, lines: { text: string; endOffset: number }[], cursor: Cursor): void {
     const seenMs = this.now();
     let queued = 0;
+    this.jobsChanged = false;
     inTransaction(this.db, () => {
       for (const { text } of lines) {
         queued += f.kind === 'legacy' ? this.applyLegacyLine(f, text, seenMs) : this.applyEventLine(f, text, seenMs);
@@ -602,6 +608,7 @@ export class Ingestor {
       this.files.saveCursor(f.path, f.spool.user, f.kind, cursor, seenMs);
     });
     if (queued > 0) this.onQueued();
+    if (this.jobsChanged) this.opts.onJobsChanged?.();
   }
 
   private silent(ts: string): boolean {
@@ -635,13 +642,17 @@ export class Ingestor {
     const silent = this.silent(ev.ts);
     if (ev.type === 'start') {
       if (!this.jobs.applyStart(ev as StartEvent, user, seenMs)) this.refuseForeignId(f, ev.id, seenMs);
-      else this.trackRunning(f, 1);
+      else {
+        this.trackRunning(f, 1);
+        this.jobsChanged = true;
+      }
       return 0;
     }
     if (ev.type === 'end') {
       const job = this.jobs.applyEnd(ev as EndEvent, user, seenMs);
       if (!job) return 0;
       this.trackRunning(f, -1);
+      this.jobsChanged = true;
       return this.enqueuer.jobEnded(job, f.spool.config, seenMs, { silent });
     }
     if (ev.type === 'note') {
@@ -689,6 +700,7 @@ export class Ingestor {
     if (r.kind === 'start') {
       const id = legacyJobId(r.host, r.pid, r.ts);
       this.jobs.applyStart({ v: 1, type: 'start', id, ts: r.ts, user, host: r.host, src: 'legacy', pid: r.pid, pid_start: '', title: r.title }, user, seenMs);
+      this.jobsChanged = true;
       return 0;
     }
     const open = this.jobs.findOpenLegacy(user, r.host, r.pid);
@@ -696,6 +708,7 @@ export class Ingestor {
     const wall = open?.startTs ? Math.max(0, (Date.parse(r.ts) - Date.parse(open.startTs)) / 1000) : 0;
     const job = this.jobs.applyEnd({ v: 1, type: 'end', id, ts: r.ts, user, host: r.host, src: 'legacy', exit: r.exit ?? null, wall_seconds: wall }, user, seenMs);
     if (!job) return 0;
+    this.jobsChanged = true;
     return this.enqueuer.jobEnded(job, f.spool.config, seenMs, { silent });
   }
 

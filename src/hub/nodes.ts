@@ -49,6 +49,8 @@ export interface NodeWatcherOptions {
    * its first snapshot already counts as fresh.
    */
   inProcessHost?: string;
+  /** Something the nodes answer shows changed: a snapshot accepted, a node's state (the dashboard's stream). */
+  onChange?: () => void;
   /** Wall clock (history buckets, display) and monotonic clock (freshness). */
   now?: () => number;
   mono?: () => number;
@@ -244,6 +246,7 @@ export class NodeWatcher {
     t.idleSinceMs = isIdle(snap) ? (t.idleSinceMs ?? now) : null;
     if (!isNew) t.down = false;
     this.o.store.save({ host: t.host, seq: t.seq, snapshot: snap, writer_uid: uid, changed_ms: t.changedMs, idle_since_ms: t.idleSinceMs, down: t.down });
+    this.o.onChange?.();
     if (isNew && snap.host === this.o.inProcessHost) {
       t.changedMono = mono;
       t.changedMs = now;
@@ -299,6 +302,7 @@ export class NodeWatcher {
       if (silentMs >= downMs) state = 'down';
       else if (t.changedMono === null) state = t.down ? 'down' : 'waiting';
       else state = silentMs >= staleMs ? 'stale' : 'fresh';
+      if (state !== t.state) this.o.onChange?.();
       t.state = state;
       if (state === 'down' && !t.down) this.nodeDown(t, silentMs / 1000);
     }

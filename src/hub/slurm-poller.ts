@@ -63,6 +63,8 @@ export interface SlurmPollerOptions {
   labDests: () => readonly string[];
   /** Something was queued: wake the sender. */
   onQueued: () => void;
+  /** The cluster view changed after a poll (`slurm`), or a SLURM job ended (`jobs`): the dashboard's stream. */
+  onChange?: (what: 'slurm' | 'jobs') => void;
   /** Runs one SLURM command; default: the binaries on PATH (or bin_dir) through lib/exec. */
   run?: SlurmRunner;
   now?: () => number;
@@ -134,6 +136,8 @@ export class SlurmPoller {
   private readonly run: SlurmRunner;
   private readonly ticker: Ticker;
   private ticking = false;
+  /** The last view told to onChange, without its times. */
+  private lastViewKey: string | null = null;
   /** accounting off → scontrol for the hub's lifetime. */
   private mode: 'sacct' | 'scontrol' = 'sacct';
   private readonly stats: Record<SlurmCommand, CommandStats> = {
@@ -197,6 +201,15 @@ export class SlurmPoller {
       if (this.o.cfg.sinfo_interval_seconds > 0 && this.now() >= this.nextSinfoMs) await this.pollSinfo();
     } finally {
       this.ticking = false;
+    }
+    if (this.o.onChange) {
+      // The view without its clock fields: only what a page shows.
+      const v = this.view();
+      const key = JSON.stringify({ ...v, generated: null, sinfo_at: null, squeue_at: null });
+      if (key !== this.lastViewKey) {
+        this.lastViewKey = key;
+        this.o.onChange('slurm');
+      }
     }
   }
 
@@ -496,6 +509,7 @@ export class SlurmPoller {
       queued = this.o.enqueuer.jobEnded(job, this.o.userConfig(r.user), now, { silent: !!r.silent, message });
     });
     this.o.log.info('SLURM job ended', { user: r.user, job_id: r.job_id, state: 'state' in o ? o.state : arrayState(o), queued });
+    this.o.onChange?.('jobs');
     if (queued) this.o.onQueued();
   }
 

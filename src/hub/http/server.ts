@@ -20,6 +20,9 @@ import { parseHistoryQuery, type HistoryData, type HistoryQuery } from '../../mo
 import type { NodesResponse } from '../../model/node-view.js';
 import type { SlurmClusterView } from '../../model/slurm-view.js';
 import { createHubSource, SLURM_OFF } from '../source.js';
+import type { EventBus } from '../events-bus.js';
+import { addDashboard, type DashboardOptions } from './dashboard.js';
+import { addStream, type StreamOptions } from './stream.js';
 
 export interface HubApi {
   ring(user: string | undefined): void;
@@ -42,6 +45,8 @@ export interface HubApi {
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** The Slack app in HTTP mode: a request Slack POSTed (verified there, by its signature). */
   slackEvents?(req: Request): Promise<Response>;
+  /** What changed (nodes, jobs, SLURM): GET /api/v1/stream tells the dashboard; absent: no stream. */
+  events?: EventBus;
 }
 
 /** The largest POST /api/v1/commands/NAME body. */
@@ -67,7 +72,7 @@ export class TokenBucket {
 
 const USER_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}): Hono {
+export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashboard?: DashboardOptions; stream?: StreamOptions } = {}): Hono {
   const app = new Hono();
   const bucket = new TokenBucket(opts.doorbellPerSecond ?? 200, (opts.doorbellPerSecond ?? 200) * 2);
 
@@ -185,6 +190,10 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number } = {}
     const samples = api.nodeHistory(c.req.param('host'), { resolutionSeconds: res, sinceMs: Date.now() - hours * 3_600_000 });
     return c.json({ host: c.req.param('host'), resolution_seconds: res, samples });
   });
+
+  // The live dashboard (docs/dashboard.md): the page and its assets, and its one event stream.
+  addDashboard(app, opts.dashboard);
+  if (api.events) addStream(app, api.events, opts.stream);
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => c.json({ error: err.message }, 500));
