@@ -51,7 +51,7 @@ export function isLoopbackHost(host: string): boolean {
 export type RegisterOutcome = 'new' | 'duplicate' | 'contested' | 'replay' | 'stale';
 
 export type Redeemed =
-  | { ok: true; user: string; secret: string; kind: SessionKind; expiresMs: number }
+  | { ok: true; user: string; secret: string; kind: SessionKind; expiresMs: number; lifetimeSeconds: number }
   | { ok: false; status: 401 | 403 | 429; reason: string };
 
 export interface AuthServiceOptions {
@@ -122,7 +122,7 @@ export class AuthService {
     const expiresMs = nowMs + days * DAY_MS;
     this.store.addSession(hashLoginSecret(secret), row.user, kind, nowMs, expiresMs);
     this.o.log?.info(kind === 'token' ? 'bearer token made' : 'signed in', { user: row.user, client });
-    return { ok: true, user: row.user, secret, kind, expiresMs };
+    return { ok: true, user: row.user, secret, kind, expiresMs, lifetimeSeconds: (expiresMs - nowMs) / 1000 };
   }
 
   /** The user of a live session id or bearer token. */

@@ -217,8 +217,7 @@ function mountSignIn(app: Hono, auth: AppAuth): void {
       if (wantsJson(c)) return c.json({ error: r.reason }, r.status, noStore);
       return c.html(signInPage(r.reason), r.status, noStore);
     }
-    const maxAge = (r.expiresMs - Date.now()) / 1000;
-    return c.body(null, 303, { ...noStore, Location: '/', 'Set-Cookie': sessionCookie(r.secret, maxAge, overHttps(c)) });
+    return c.body(null, 303, { ...noStore, Location: '/', 'Set-Cookie': sessionCookie(r.secret, r.lifetimeSeconds, overHttps(c)) });
   });
   // `flurm dashboard` waits here until the hub has read its `login` event (the hash is in the spool anyway).
   app.get('/login/ready', (c) => {
