@@ -117,9 +117,13 @@ describe('sign-in on a hub bound off loopback', () => {
 
   it('[http] public_view = true: nodes without sign-in, jobs not', async () => {
     lab = makeLab();
-    lab.home('alice');
+    const alice = lab.home('alice');
     hub = await startHub(openHubConfig('public_view = true'));
     const url = local(hub);
+    // flurm doctor still reads /healthz, and says what a sign-in would add.
+    const doc = await runFlurm(['doctor'], { env: { ...alice.env, FLURM_HUB_URL: url } });
+    expect(doc.stdout + doc.stderr).toContain('hub sign-in');
+    expect(doc.stdout + doc.stderr).not.toContain('not reachable');
     expect((await fetch(`${url}/api/v1/nodes`)).status).toBe(200);
     expect((await fetch(`${url}/api/v1/jobs`)).status).toBe(401);
     expect((await fetch(`${url}/metrics`)).status).toBe(401);
