@@ -186,10 +186,14 @@ const matches = (list: { method?: string; path: RegExp }[], method: string, path
 
 /** The session or token a request carries: `Authorization: Bearer …` first, else the cookie. */
 export function credentialOf(c: Context): string | null {
-  const h = c.req.header('authorization');
-  const m = h?.match(/^Bearer\s+(\S+)\s*$/i);
-  if (m) return m[1]!;
-  return getCookie(c, SESSION_COOKIE) ?? null;
+  return carried(c)?.secret ?? null;
+}
+
+function carried(c: Context): { secret: string; via: 'session' | 'token' } | null {
+  const m = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i);
+  if (m) return { secret: m[1]!, via: 'token' };
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return cookie ? { secret: cookie, via: 'session' } : null;
 }
 
 const SIGN_IN = 'sign in: run flurm dashboard';
@@ -210,9 +214,10 @@ export function wantsJson(c: Context): boolean {
 /** The middleware: sets the viewer, and refuses what this viewer may not reach. */
 export function accessControl(auth: AuthService | null, rules: AccessRules): MiddlewareHandler {
   return async (c, next) => {
-    const secret = credentialOf(c);
+    const cred = carried(c);
+    const secret = cred?.secret ?? null;
+    const via = cred?.via ?? 'session';
     const found = secret && auth ? auth.lookup(secret) : null;
-    const via = c.req.header('authorization') ? 'token' : 'session';
     if (rules.open) {
       c.set('viewer', { kind: 'lab', user: found?.user ?? null });
       return next();
