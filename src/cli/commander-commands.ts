@@ -77,6 +77,16 @@ SLURM (see 'flurm submit --help'):
     });
 
   program
+    .command('dashboard')
+    .description('sign in to the hub\'s dashboard: prints a one-time link (5 minutes, once); --token prints a bearer token for scripts (docs/access.md)')
+    .option('--token', 'print a bearer token for the JSON API instead of a sign-in link')
+    .option('--hub <url>', 'sign in to this hub (default: from hub.json)')
+    .action(async (opts: { token?: boolean; hub?: string }) => {
+      const m = await import('./commands/dashboard.js');
+      code = await m.run({ token: opts.token, hub: opts.hub });
+    });
+
+  program
     .command('unlink')
     .description('end the links `flurm link` made (a link in the hub config stays; in the chat: /unlink, /flurm unlink)')
     .option('--chat <chat>', 'end only this chat\'s link: discord or slack (default: both)')

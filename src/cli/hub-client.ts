@@ -22,14 +22,34 @@ export const HUB_ANSWER_MAX_BYTES = 64 * 1024 * 1024;
 /** How much of an error answer an HttpError keeps. */
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
+/**
+ * `Authorization: Bearer $FLURM_TOKEN` when it is set: a token from `flurm dashboard --token`, for a
+ * hub that wants sign-in (one bound off loopback, docs/access.md). A loopback hub needs none.
+ */
+function authHeader(): Record<string, string> {
+  const t = process.env.FLURM_TOKEN?.trim();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
 /** GET a JSON document from the hub. */
 export async function getJson<T = unknown>(url: string, timeoutMs = 3000): Promise<T> {
+  return requestJson<T>('GET', url, undefined, timeoutMs);
+}
+
+/** POST a JSON body to the hub; its JSON answer. */
+export async function postJson<T = unknown>(url: string, body: unknown, timeoutMs = 3000): Promise<T> {
+  return requestJson<T>('POST', url, JSON.stringify(body), timeoutMs);
+}
+
+async function requestJson<T>(method: 'GET' | 'POST', url: string, body: string | undefined, timeoutMs: number): Promise<T> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`${url}: not an http(s) URL`);
   const mod = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const text = await new Promise<string>((resolve, reject) => {
     const fail = (code: string, message: string) => reject(Object.assign(new Error(`${url}: ${message}`), { cause: { code } }));
-    const req = mod.get(target, { headers: { accept: 'application/json', 'user-agent': 'flurm' }, timeout: timeoutMs }, (res) => {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'flurm', ...authHeader() };
+    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+    const req = mod.request(target, { method, headers, timeout: timeoutMs }, (res) => {
       const status = res.statusCode ?? 0;
       const ok = status >= 200 && status < 300;
       const max = ok ? HUB_ANSWER_MAX_BYTES : ERROR_BODY_MAX_BYTES;
@@ -55,6 +75,7 @@ export async function getJson<T = unknown>(url: string, timeoutMs = 3000): Promi
       fail('ETIMEDOUT', `no answer within ${timeoutMs} ms`);
     });
     req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'EIO', err.message));
+    req.end(body);
   });
   try {
     return JSON.parse(text) as T;

@@ -15,7 +15,7 @@ function tmpFile(name: string, text: string): string {
 describe('config validation names the field at fault', () => {
   it('fills defaults for an empty hub config', () => {
     const c = validateHubConfig({});
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 7077 });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 7077, public_view: false, share_job_details: false, session_days: 7, token_days: 90 });
     expect(c.ingest.poll_interval_seconds).toBe(1);
     expect(c.spools.legacy).toBe(true);
   });

@@ -88,6 +88,18 @@ export const hubConfigSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(7077),
+      /**
+       * Who may see what when `host` is not a loopback address (docs/access.md): without sign-in
+       * nothing but /healthz, the doorbell, /login and Slack's /slack/events; `public_view = true`
+       * adds nodes and charts (no process command lines, no jobs).
+       */
+      public_view: z.boolean().default(false),
+      /** Signed-in users see other users' job commands, cwd, log tails and process command lines. */
+      share_job_details: z.boolean().default(false),
+      /** A browser session from `flurm dashboard` lasts this long. */
+      session_days: z.number().positive().max(366).default(7),
+      /** A bearer token from `flurm dashboard --token` lasts this long. */
+      token_days: z.number().positive().max(3660).default(90),
     })
     .prefault({}),
   /** GET /metrics (docs/metrics.md). */

@@ -44,6 +44,7 @@ import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
 import { LinkService, linkKeyFile } from './links.js';
+import { AuthService, isLoopbackHost } from './http/auth.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
 import { EventBus } from './events-bus.js';
 
@@ -82,6 +83,8 @@ export class Hub {
   readonly slurmJobs: SlurmJobStore;
   /** Unix user ↔ Discord account links (hub/links.ts, docs/linking.md): the bot's /link and /unlink. */
   readonly links: LinkService;
+  /** Sign-in for the web page and the API off loopback (hub/http/auth.ts, docs/access.md). */
+  readonly auth: AuthService;
   /** The lab's history (store/history.ts): the charts, `flurm history`, `heatmap`, `report`. */
   readonly history: HistoryStore;
   /** The SLURM poller; null when SLURM is off (config, or auto with no squeue found). */
@@ -128,6 +131,7 @@ export class Hub {
     this.mutes = new MuteStore(this.db);
     this.whenFree = new WhenFreeStore(this.db);
     this.links = new LinkService(this.db, { keyFile: linkKeyFile(o.indexPath, o.clusterDir), problems: this.problems, configUsers: cfg.users, log: o.log, now });
+    this.auth = new AuthService(this.db, { now, log: o.log, sessionDays: cfg.http.session_days, tokenDays: cfg.http.token_days });
     this.deliverer = new Deliverer(this.outbox, receipts, o.log, {
       maxPerUserPerMinute: cfg.delivery.max_per_user_per_minute,
       timeoutSeconds: cfg.delivery.timeout_seconds,
@@ -315,6 +319,7 @@ export class Hub {
         },
         links: this.links,
         onJobsChanged: () => this.events.emit('jobs'),
+        logins: this.auth,
       },
       () => this.deliverer.wake(),
     );
@@ -363,7 +368,8 @@ export class Hub {
       // A standby (or a hub without the app) answers 503: Slack retries, and the active hub answers.
       slackEvents: this.o.config.slack ? (req) => (this.slackApp ? this.slackApp.handleHttp(req) : Promise.resolve(new Response('standby hub: no Slack app here', { status: 503 }))) : undefined,
     };
-    const app = createApp(api);
+    const http = this.o.config.http;
+    const app = createApp(api, { auth: { service: this.auth, rules: { open: isLoopbackHost(http.host), publicView: http.public_view, shareDetails: http.share_job_details } } });
     this.source = createHubSource(api, () => this.url ?? null);
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;

@@ -23,7 +23,7 @@ import type { ProblemStore } from '../store/outbox.js';
 import type { Logger } from '../lib/logger.js';
 import { errorMessage } from '../lib/errors.js';
 import { Ticker } from '../lib/ticker.js';
-import { MAX_EVENT_BYTES, type EndEvent, type LinkEvent, type NoteEvent, type SlurmEvent, type StartEvent } from '../spool/events.js';
+import { MAX_EVENT_BYTES, type EndEvent, type LinkEvent, type LoginEvent, type NoteEvent, type SlurmEvent, type StartEvent } from '../spool/events.js';
 import { parseEventLine } from '../spool/validate.js';
 import { readNew, discoverEventFiles, MAX_EVENT_FILES, type Cursor } from '../spool/tail-reader.js';
 import { inspectSpool, inodeNumber } from '../spool/trust.js';
@@ -33,6 +33,7 @@ import { validateUserConfig, type UserConfig } from '../config/schema.js';
 import { readBoundedText, parseTomlText, checkDestinations } from '../config/load.js';
 import type { Enqueuer } from './enqueue.js';
 import type { LinkService } from './links.js';
+import type { AuthService } from './http/auth.js';
 
 export interface SpoolSource {
   /** The spool directory (<home>/.flurm). */
@@ -58,6 +59,8 @@ export interface IngestOptions {
   slurm?: { store: SlurmJobStore; onRegistered: () => void };
   /** Account links: `link` events are claimed here, for the file's owner (hub/links.ts). */
   links?: Pick<LinkService, 'claim'>;
+  /** Sign-in: `login` events register their code's hash for the file's owner (hub/http/auth.ts). */
+  logins?: Pick<AuthService, 'register'>;
 }
 
 interface FileState {
@@ -677,6 +680,14 @@ export class Ingestor {
       const t = Date.parse(ev.ts);
       const replay = silent || (this.freshSinceMs !== null && Number.isFinite(t) && t < this.freshSinceMs);
       this.opts.links.claim(user, ev as LinkEvent, seenMs, { silent: replay, file: f.path });
+      return 0;
+    }
+    if (ev.type === 'login') {
+      if (!this.opts.logins) return 0;
+      // Like a link, bound to the file's owner; on a new index an old `login` is a spent code (never registered).
+      const t = Date.parse(ev.ts);
+      const replay = silent || (this.freshSinceMs !== null && Number.isFinite(t) && t < this.freshSinceMs);
+      this.opts.logins.register(user, ev as LoginEvent, seenMs, { replay });
       return 0;
     }
     return 0;

@@ -170,8 +170,8 @@ function toStatus(r: LinkRow): LinkStatus {
   return { user: r.user, chat: r.chat, account: r.account!, source: r.source, linked_ms: r.linked_ms, host: r.host };
 }
 
-/** Times of recent events in a sliding window, per key (in memory: a restart forgets them). */
-class Window {
+/** Times of recent events in a sliding window, per key (in memory: a restart forgets them). Also hub/http/auth.ts's failed sign-ins per address. */
+export class Window {
   private readonly hits = new Map<string, { times: number[]; reported: boolean }>();
   constructor(private readonly max: number, private readonly windowMs: number) {}
 

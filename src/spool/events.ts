@@ -24,7 +24,7 @@ export const PATH_MAX_CHARS = 4096;
 export const TO_MAX_ENTRIES = 16;
 export const TO_URL_MAX_CHARS = 2048;
 
-export type EventType = 'start' | 'end' | 'note' | 'slurm' | 'link';
+export type EventType = 'start' | 'end' | 'note' | 'slurm' | 'link' | 'login';
 
 export interface EventBase {
   /** Schema version (SPOOL_VERSION of the writer). */
@@ -150,7 +150,19 @@ export interface LinkEvent extends EventBase {
   chat?: LinkChat;
 }
 
-export type SpoolEvent = StartEvent | EndEvent | NoteEvent | SlurmEvent | LinkEvent;
+/**
+ * `login`: `flurm dashboard` asks to sign the owner of the spool file in to the hub's web page or
+ * API. It carries only the SHA-256 of a one-time code (spool/login-code.ts), never the code: the
+ * hub accepts the code, once, within minutes of reading this event. Additive to protocol v1 (old
+ * hubs ignore an unknown type). See docs/access.md.
+ */
+export interface LoginEvent extends EventBase {
+  type: 'login';
+  /** SHA-256 of the code, 64 lower-case hex digits. */
+  hash: string;
+}
+
+export type SpoolEvent = StartEvent | EndEvent | NoteEvent | SlurmEvent | LinkEvent | LoginEvent;
 
 /** Cut `s` to `max` characters, marking the cut with an ellipsis. */
 export function clip(s: string, max: number): string {

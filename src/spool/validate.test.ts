@@ -222,3 +222,19 @@ describe('parseEventLine: link events (flurm link / flurm unlink)', () => {
     expect(reasonOf({ ...LINK, chat: 'slack' })).toContain('field `chat`');
   });
 });
+
+describe('parseEventLine: login events (flurm dashboard)', () => {
+  const LOGIN = { v: 1, type: 'login', id: '01JD3QA1V2K8M4N5P6Q7R8S9T1', ts: '2024-11-20T09:16:00.000Z', user: 'alice', host: 'gpu1', src: 'node', hash: 'a'.repeat(64) };
+
+  it('accepts the SHA-256 of a code', () => {
+    expect(parseEventLine(JSON.stringify(LOGIN))).toMatchObject({ kind: 'event', unknownFields: [], event: { type: 'login', hash: LOGIN.hash } });
+  });
+
+  it('refuses a missing, short, long or upper-case hash, saying what it must be', () => {
+    for (const hash of [undefined, 'a'.repeat(63), 'a'.repeat(65), 'A'.repeat(64), 'x'.repeat(64), 7]) {
+      const r = parseEventLine(JSON.stringify({ ...LOGIN, hash }));
+      expect(r.kind, String(hash)).toBe('invalid');
+      expect(r.kind === 'invalid' && r.reason).toMatch(/`hash`.*SHA-256 of a login code: 64 lower-case hex digits/);
+    }
+  });
+});

@@ -21,6 +21,7 @@ import {
   type SpoolEvent,
 } from './events.js';
 import { LINK_CHATS, LINK_CODE_CHARS, LINK_CODE_MAX_CHARS, parseLinkCode } from './link-code.js';
+import { LOGIN_HASH_RE } from './login-code.js';
 import { ULID_RE } from '../lib/ids.js';
 import { formatPath } from '../lib/field-path.js';
 
@@ -39,7 +40,7 @@ export type ParsedLine =
   | { kind: 'ignored'; type: string; reason: string }
   | { kind: 'invalid'; reason: string };
 
-export const KNOWN_TYPES = ['start', 'end', 'note', 'slurm', 'link'] as const;
+export const KNOWN_TYPES = ['start', 'end', 'note', 'slurm', 'link', 'login'] as const;
 /** Most tasks an array may declare (SLURM's MaxArraySize ceiling is 4,000,001). */
 export const SLURM_TASKS_MAX = 4_000_001;
 
@@ -77,6 +78,7 @@ const EXPECT: Record<string, string> = {
   code: `a flurm link code: a string of at most ${LINK_CODE_MAX_CHARS} characters holding ${LINK_CODE_CHARS} letters and digits (Crockford base32; dashes and blanks ignored), unless \`unlink\` is true`,
   unlink: 'a boolean; `unlink: true` ends the link and comes without `code`',
   chat: `with \`unlink: true\`, the chat whose link ends: ${LINK_CHATS.join(' or ')} (without it: every chat)`,
+  hash: 'the SHA-256 of a login code: 64 lower-case hex digits',
 };
 
 const str = (max: number) => z.string().max(max);
@@ -183,7 +185,16 @@ const linkSchema = z
     else if (e.unlink !== true && e.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'missing' });
   });
 
-const SCHEMAS = { start: startSchema, end: endSchema, note: noteSchema, slurm: slurmSchema, link: linkSchema } as const;
+// A `login` carries the hash of a one-time code, never the code (docs/access.md).
+const loginSchema = z
+  .object({
+    ...base,
+    type: z.literal('login'),
+    hash: z.string().regex(LOGIN_HASH_RE),
+  })
+  .loose();
+
+const SCHEMAS = { start: startSchema, end: endSchema, note: noteSchema, slurm: slurmSchema, link: linkSchema, login: loginSchema } as const;
 const KNOWN_FIELDS: Record<string, Set<string>> = Object.fromEntries(
   Object.entries(SCHEMAS).map(([t, s]) => [t, new Set(Object.keys(s.shape))]),
 );

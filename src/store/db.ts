@@ -247,6 +247,22 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (user, source, bucket_ms)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Sign-in (docs/access.md, store/sessions.ts). login_codes: the hashes \`flurm dashboard\` wrote
+  -- into a user's spool, bound to the spool file's owner; a code whose hash came from two users'
+  -- spools is contested and signs no one in. sessions: browser sessions and bearer tokens, only
+  -- their hashes.
+  CREATE TABLE login_codes (
+    hash TEXT PRIMARY KEY, user TEXT NOT NULL, event_id TEXT NOT NULL, host TEXT NOT NULL,
+    registered_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, contested INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX login_codes_expires ON login_codes(expires_ms);
+  CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('session', 'token')),
+    created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, ended_ms INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_expires ON sessions(expires_ms);
+  `,
 ];
 
 export function openDb(file: string, opts: { readonly?: boolean; skipLocalCheck?: boolean } = {}): Db {

@@ -9,7 +9,7 @@ import { parseDestination } from '../../notifiers/registry.js';
 import { networkFsOf } from '../../store/local-disk.js';
 import { defaultIndexPath } from '../../hub/defaults.js';
 import { hostName, spoolDir, userName } from '../../lib/host.js';
-import { errorMessage } from '../../lib/errors.js';
+import { HttpError, errorMessage } from '../../lib/errors.js';
 import { plural } from '../../lib/format.js';
 import { formatLocalTime } from '../../lib/time.js';
 import type { Message } from '../../model/message.js';
@@ -65,12 +65,21 @@ export async function run(opts: { sendTest?: boolean; config?: string }, env: No
     try {
       const h = checkAnswer(healthSchema, await getJson(`${url}/healthz`, 3000), `${url}/healthz`);
       add('ok', `hub ${url}`, `flurm ${h.version} on ${h.host}; outbox: ${Object.entries(h.outbox).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-      const d = checkAnswer(destinationsSchema, await getJson(`${url}/api/v1/destinations`, 3000), `${url}/api/v1/destinations`);
-      for (const x of d.destinations) add('fail', `destination ${x.dest}`, `the hub gave up on it: ${x.disabled_reason}`);
-      const p = checkAnswer(problemsSchema, await getJson(`${url}/api/v1/problems`, 3000), `${url}/api/v1/problems`);
-      for (const x of p.problems.filter((q) => q.user === me || q.user === null).slice(0, 10)) add('warn', 'hub reports', `${x.reason}${x.count > 1 ? ` (×${x.count})` : ''}`);
-      // Nodes: what the hub sees, and this host in particular.
-      await checkNodes(url);
+      // A hub bound off loopback wants a sign-in for the rest (docs/access.md): said once, not a failure.
+      let d: { destinations: { dest: string; disabled_reason: string }[] } | null = null;
+      try {
+        d = checkAnswer(destinationsSchema, await getJson(`${url}/api/v1/destinations`, 3000), `${url}/api/v1/destinations`);
+      } catch (err) {
+        if (!(err instanceof HttpError && err.status === 401)) throw err;
+        add('warn', 'hub sign-in', `the hub wants a sign-in for its problems and nodes: ${process.env.FLURM_TOKEN ? 'FLURM_TOKEN is not valid (expired or revoked)' : 'set FLURM_TOKEN'} — \`flurm dashboard --token\` makes one (docs/access.md)`);
+      }
+      if (d) {
+        for (const x of d.destinations) add('fail', `destination ${x.dest}`, `the hub gave up on it: ${x.disabled_reason}`);
+        const p = checkAnswer(problemsSchema, await getJson(`${url}/api/v1/problems`, 3000), `${url}/api/v1/problems`);
+        for (const x of p.problems.filter((q) => q.user === me || q.user === null).slice(0, 10)) add('warn', 'hub reports', `${x.reason}${x.count > 1 ? ` (×${x.count})` : ''}`);
+        // Nodes: what the hub sees, and this host in particular.
+        await checkNodes(url);
+      }
       checkSlurm(h.slurm as SlurmHealthAnswer | undefined, add);
       checkDiscord(h.discord as DiscordHealthAnswer | null | undefined, add);
       checkSlack(h.slack as SlackHealthAnswer | null | undefined, add);

@@ -5,7 +5,7 @@
 // Schema) and POST /api/v1/commands/NAME (arguments as a JSON object; the answer's messages,
 // typed result, where the data came from and exit code), run against the hub's own data
 // (hub/source.ts). Answers follow model/api.ts.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,8 @@ import { createHubSource, SLURM_OFF } from '../source.js';
 import type { EventBus } from '../events-bus.js';
 import { addDashboard, type DashboardOptions } from './dashboard.js';
 import { addStream, type StreamOptions } from './stream.js';
+import { accessControl, clientOf, overHttps, sessionCookie, signInPage, credentialOf, viewerOf, wantsJson, type AccessRules, type AuthService } from './auth.js';
+import { viewApi } from './redact.js';
 
 export interface HubApi {
   ring(user: string | undefined): void;
@@ -72,9 +74,21 @@ export class TokenBucket {
 
 const USER_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashboard?: DashboardOptions; stream?: StreamOptions } = {}): Hono {
+/** Who may see what (hub/http/auth.ts, docs/access.md). Absent: a loopback hub's rule (everything, to the host's users). */
+export interface AppAuth {
+  service: AuthService | null;
+  rules: AccessRules;
+}
+
+export function createApp(hubApi: HubApi, opts: { doorbellPerSecond?: number; auth?: AppAuth; dashboard?: DashboardOptions; stream?: StreamOptions } = {}): Hono {
   const app = new Hono();
   const bucket = new TokenBucket(opts.doorbellPerSecond ?? 200, (opts.doorbellPerSecond ?? 200) * 2);
+  const auth: AppAuth = opts.auth ?? { service: null, rules: { open: true, publicView: false, shareDetails: false } };
+  // Every route below answers from what this request's viewer may see (redact.ts).
+  app.use('*', accessControl(auth.service, auth.rules));
+  const apiOf = (c: Context): HubApi => viewApi(hubApi, viewerOf(c), auth.rules);
+  const api = hubApi;
+  mountSignIn(app, auth);
 
   app.post('/doorbell', (c) => {
     const user = c.req.query('user');
@@ -103,11 +117,11 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashb
     const limit = limitRaw ? Number(limitRaw) : 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return c.json({ error: 'limit must be an integer 1..10000' }, 400);
     const running = c.req.query('running') === '1' || c.req.query('running') === 'true';
-    return c.json({ jobs: api.jobs({ user, running, limit }) });
+    return c.json({ jobs: apiOf(c).jobs({ user, running, limit }) });
   });
 
   app.get('/api/v1/jobs/:id', (c) => {
-    const j = api.job(c.req.param('id'));
+    const j = apiOf(c).job(c.req.param('id'));
     return j ? c.json({ job: j }) : c.json({ error: 'no such job' }, 404);
   });
 
@@ -130,7 +144,7 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashb
     const raw = c.req.query('busy');
     const busyLimit = raw === undefined ? undefined : Number(raw);
     if (busyLimit !== undefined && (!Number.isInteger(busyLimit) || busyLimit < 0)) return c.json({ error: 'busy must be a whole number >= 0' }, 400);
-    return c.json(api.nodes({ busyLimit }));
+    return c.json(apiOf(c).nodes({ busyLimit }));
   });
 
   app.get('/api/v1/slurm', (c) => {
@@ -139,7 +153,8 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashb
     return c.json(v);
   });
 
-  const source = createHubSource(api, () => api.selfUrl?.() ?? null);
+  // A source per request, over the viewer's HubApi: a command's result and messages are made from redacted data.
+  const sourceOf = (c: Context) => createHubSource(apiOf(c), () => api.selfUrl?.() ?? null);
   app.get('/api/v1/commands', (c) => c.json({ commands: COMMANDS.map((d) => commandSchema(d)) }));
   app.post(
     '/api/v1/commands/:name',
@@ -158,7 +173,7 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashb
       }
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return c.json({ error: 'the body must be a JSON object of arguments' }, 400);
       try {
-        const a = await invoke(def, raw, source, { user: null, warn: () => undefined });
+        const a = await invoke(def, raw, sourceOf(c), { user: null, warn: () => undefined });
         const answer: CommandAnswerJson = { command: def.name, exit_code: a.exitCode, where: a.where, result: a.result as Record<string, unknown>, messages: a.messages as CommandAnswerJson['messages'] };
         return c.json(answer);
       } catch (err) {
@@ -175,7 +190,7 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashb
     const q = parseHistoryQuery((n) => c.req.query(n));
     if (typeof q === 'string') return c.json({ error: q }, 400);
     try {
-      return c.json(api.history(q));
+      return c.json(apiOf(c).history!(q));
     } catch (err) {
       if (err instanceof UserError) return c.json({ error: err.message }, 400);
       throw err;
@@ -198,6 +213,48 @@ export function createApp(api: HubApi, opts: { doorbellPerSecond?: number; dashb
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => c.json({ error: err.message }, 500));
   return app;
+}
+
+/** GET /login?code=, GET /login/ready?hash=, POST /logout, POST /api/v1/token (docs/access.md). */
+function mountSignIn(app: Hono, auth: AppAuth): void {
+  const off = (c: Context) => c.json({ error: 'this hub has no sign-in' }, 404);
+  app.get('/login', (c) => {
+    if (!auth.service) return off(c);
+    const r = auth.service.redeem(c.req.query('code') ?? '', 'session', clientOf(c));
+    const noStore = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+    if (!r.ok) {
+      if (wantsJson(c)) return c.json({ error: r.reason }, r.status, noStore);
+      return c.html(signInPage(r.reason), r.status, noStore);
+    }
+    return c.body(null, 303, { ...noStore, Location: '/', 'Set-Cookie': sessionCookie(r.secret, r.lifetimeSeconds, overHttps(c)) });
+  });
+  // `flurm dashboard` waits here until the hub has read its `login` event (the hash is in the spool anyway).
+  app.get('/login/ready', (c) => {
+    if (!auth.service) return off(c);
+    const r = auth.service.ready(c.req.query('hash') ?? '');
+    return r.ready ? c.json({ ready: true, expires_at: new Date(r.expiresMs).toISOString() }) : c.json({ ready: false, reason: r.reason }, 404);
+  });
+  app.post('/logout', (c) => {
+    const secret = credentialOf(c);
+    if (secret && auth.service) auth.service.end(secret);
+    const headers = { 'Cache-Control': 'no-store', 'Set-Cookie': sessionCookie('', 0, overHttps(c)) };
+    if (wantsJson(c)) return c.json({ signed_out: true }, 200, headers);
+    return c.body(null, 303, { ...headers, Location: '/' });
+  });
+  // A bearer token for scripts: the body is {"code": "…"}, a code `flurm dashboard --token` registered.
+  app.post('/api/v1/token', bodyLimit({ maxSize: 4096, onError: (c) => c.json({ error: 'the body must be {"code": "…"}' }, 413) }), async (c) => {
+    if (!auth.service) return off(c);
+    let code: unknown;
+    try {
+      code = ((await c.req.json()) as { code?: unknown } | null)?.code;
+    } catch {
+      code = undefined;
+    }
+    if (typeof code !== 'string') return c.json({ error: 'the body must be {"code": "…"}, a code from `flurm dashboard --token`' }, 400);
+    const r = auth.service.redeem(code, 'token', clientOf(c));
+    if (!r.ok) return c.json({ error: r.reason }, r.status, { 'Cache-Control': 'no-store' });
+    return c.json({ token: r.secret, user: r.user, expires_at: new Date(r.expiresMs).toISOString() }, 200, { 'Cache-Control': 'no-store' });
+  });
 }
 
 export async function listen(app: Hono, host: string, port: number): Promise<{ server: Server; port: number; url: string }> {
