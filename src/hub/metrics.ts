@@ -190,34 +190,25 @@ export function createHubMetrics(src: MetricsSource): HubMetrics {
       }
     },
   });
-  const vanishedSql = src.userLabels
-    ? db.prepare(`SELECT user, COUNT(*) AS n FROM jobs WHERE state = 'vanished' GROUP BY user`)
-    : db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'vanished'`);
-  new Gauge({
-    name: 'flurm_jobs_vanished',
-    help: 'Jobs whose process disappeared without an end event (until a late end turns one into succeeded or failed).',
-    labelNames: [...userLabel],
-    registers,
-    collect() {
-      this.reset();
-      if (!src.userLabels) this.set((vanishedSql.get() as { n: number }).n);
-      else for (const row of vanishedSql.all() as { user: string; n: number }[]) this.set({ user: row.user }, row.n);
-    },
-  });
-  const runningSql = src.userLabels
-    ? db.prepare(`SELECT user, COUNT(*) AS n FROM jobs WHERE state = 'running' GROUP BY user`)
-    : db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'running'`);
-  new Gauge({
-    name: 'flurm_jobs_running',
-    help: 'Jobs the index says are running now (local and SLURM jobs flurm follows).',
-    labelNames: [...userLabel],
-    registers,
-    collect() {
-      this.reset();
-      if (!src.userLabels) this.set((runningSql.get() as { n: number }).n);
-      else for (const row of runningSql.all() as { user: string; n: number }[]) this.set({ user: row.user }, row.n);
-    },
-  });
+  // Jobs in one state now (a gauge: a vanished job may yet end), by user when configured.
+  const jobsIn = (state: 'vanished' | 'running', name: string, help: string) => {
+    const sql = src.userLabels
+      ? db.prepare('SELECT user, COUNT(*) AS n FROM jobs WHERE state = ? GROUP BY user')
+      : db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE state = ?');
+    new Gauge({
+      name,
+      help,
+      labelNames: [...userLabel],
+      registers,
+      collect() {
+        this.reset();
+        if (!src.userLabels) this.set((sql.get(state) as { n: number }).n);
+        else for (const row of sql.all(state) as { user: string; n: number }[]) this.set({ user: row.user }, row.n);
+      },
+    });
+  };
+  jobsIn('vanished', 'flurm_jobs_vanished', 'Jobs whose process disappeared without an end event (until a late end turns one into succeeded or failed).');
+  jobsIn('running', 'flurm_jobs_running', 'Jobs the index says are running now (local and SLURM jobs flurm follows).');
 
   // ---- outbox (the index) --------------------------------------------------------------------
   // Grouped by the stored destination, then folded into its kind here: the URL never leaves.
