@@ -123,6 +123,15 @@ ${opts.extra ?? ''}
     // Personal answers are ephemeral; /jobs of a linked user are theirs.
     const jobs = await srv.command('jobs', {}, { userId: ALICE }).final();
     expect(jobs.ephemeral).toBe(true);
+    // A job's command is its owner's: the linked owner sees it, someone unlinked does not.
+    const script = path.join(lab.root, 'secret-flag-xyz');
+    fs.writeFileSync(script, '#!/bin/sh\ntrue\n', { mode: 0o755 });
+    await runFlurm(['run', '--', script], { env: alice.env });
+    await waitUntil(async () => (await getJson<{ jobs: { cmd?: string; state: string }[] }>(`${h.url}/api/v1/jobs?limit=5`)).jobs.some((j) => j.cmd?.includes('secret-flag-xyz') && j.state !== 'running'), 15_000, 'the job ended');
+    expect(embedsText((await srv.command('jobs', { all: true }, { userId: ALICE }).final()).data)).toContain('secret-flag-xyz');
+    const theirs = embedsText((await srv.command('jobs', { all: true }, { userId: BOB }).final()).data);
+    expect(theirs).not.toContain('secret-flag-xyz');
+    expect(theirs.length).toBeGreaterThan(0);
     const help = await srv.command('help', {}, { userId: BOB }).final();
     expect(embedsText(help.data)).toContain('/when-free');
 

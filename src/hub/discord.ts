@@ -95,6 +95,8 @@ export class DiscordHub implements DiscordDmTransport {
   private rest: REST | null = null;
   private bot: DiscordBot | null = null;
   private source: DataSource | null = null;
+  /** The data as one asker may see it (hub/http/redact.ts); absent: the whole source. */
+  private sourceFor: ((user: string | null) => DataSource) | null = null;
   private readonly dmChannels = new Map<string, string>();
   private readonly dm: DmHealth = { sent: 0, resent: 0, channel_fallbacks: 0, cannot_dm: [] };
   private active = false;
@@ -120,12 +122,13 @@ export class DiscordHub implements DiscordDmTransport {
 
   /** Connect the bot (the hub became active). Never waits for Discord. */
   /** The command table's data (the hub's in-process source), for answers and /when-free checks. */
-  attach(source: DataSource): void {
+  attach(source: DataSource, sourceFor?: (user: string | null) => DataSource): void {
     this.source = source;
+    if (sourceFor) this.sourceFor = sourceFor;
   }
 
-  async start(source: DataSource): Promise<void> {
-    this.attach(source);
+  async start(source: DataSource, sourceFor?: (user: string | null) => DataSource): Promise<void> {
+    this.attach(source, sourceFor);
     this.active = true;
     const rest = await this.restClient();
     if (!this.active) return;
@@ -214,6 +217,7 @@ export class DiscordHub implements DiscordDmTransport {
     const d = this.d;
     return {
       source: this.source!,
+      ...(this.sourceFor ? { sourceFor: this.sourceFor } : {}),
       commands: d.commands,
       log: d.log,
       userOf: (id) => d.links.userOf(id),

@@ -45,6 +45,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
 import { LinkService, linkKeyFile } from './links.js';
 import { AuthService, isLoopbackHost } from './http/auth.js';
+import { viewApi } from './http/redact.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';
 import { EventBus } from './events-bus.js';
 
@@ -99,6 +100,8 @@ export class Hub {
   readonly discord: DiscordHub | null = null;
   /** The command table's data, in-process (POST /api/v1/commands, the bot). */
   private source: DataSource | null = null;
+  /** The data as a chat asker (a linked unix user, or no one) may see it: hub/http/redact.ts. */
+  private chatSource: ((user: string | null) => DataSource) | null = null;
   private whenFreeTicker: Ticker | null = null;
   /** The Slack app's tokens when [slack] is set (read at construction: a bad one stops start-up). */
   private readonly slackTokens: { bot: string; app?: string; signingSecret?: string } | null = null;
@@ -177,7 +180,8 @@ export class Hub {
         enqueuer,
         entries: cfg.chat.schedule,
         commands: chatCommands,
-        source: () => this.source,
+        // A channel is everyone's: scheduled answers show no one's commands, cwd or logs.
+        source: () => this.chatSource?.(null) ?? this.source,
         // The config check made sure each alias comes with its [discord] / [slack] channel.
         resolveDest: labDest,
         log: o.log,
@@ -371,6 +375,9 @@ export class Hub {
     const http = this.o.config.http;
     const app = createApp(api, { auth: { service: this.auth, rules: { open: isLoopbackHost(http.host), publicView: http.public_view, shareDetails: http.share_job_details } } });
     this.source = createHubSource(api, () => this.url ?? null);
+    // The chats ask as the person the asker is linked to (or as no one): the same rule as the API.
+    const rules = { shareDetails: http.share_job_details };
+    this.chatSource = (user) => createHubSource(viewApi(api, user ? { kind: 'user', user, via: 'chat' } : { kind: 'anonymous' }, rules), () => this.url ?? null);
     const { server, port, url } = await listen(app, this.o.config.http.host, this.o.config.http.port);
     this.server = server;
     const bindAll = this.o.config.http.host === '0.0.0.0' || this.o.config.http.host === '::';
@@ -410,6 +417,7 @@ export class Hub {
       const labDest = labDestResolver(this.o.config);
       const postsInChannels = [...this.o.config.alerts.to, ...this.o.config.chat.schedule.flatMap((e) => e.to)].some((u) => labDest(u).startsWith('slack-channel://'));
       this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source,
+        ...(this.chatSource ? { sourceFor: this.chatSource } : {}),
         postsInChannels,
         commands: this.chatCommands,
         userOf,
@@ -424,7 +432,7 @@ export class Hub {
     this.scheduler?.start();
     const d = this.discord;
     if (!d || !this.source) return;
-    void d.start(this.source).catch((err) => this.o.log.error('the Discord bot did not start', { error: errorMessage(err) }));
+    void d.start(this.source, this.chatSource ?? undefined).catch((err) => this.o.log.error('the Discord bot did not start', { error: errorMessage(err) }));
     this.whenFreeTicker ??= new Ticker({
       run: () => d.checkWhenFree().then(() => undefined),
       onError: (err) => this.o.log.warn('/when-free check failed; will retry', { error: errorMessage(err) }),

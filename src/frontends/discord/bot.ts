@@ -61,6 +61,11 @@ export interface BotHealth {
 /** What the hub gives the bot: the data, and the few actions that are not queries. */
 export interface BotServices {
   source: DataSource;
+  /**
+   * The data as `user` may see it (the unix user the asker is linked to; null: not linked):
+   * other users' commands, cwd and logs left out unless the lab shares them (hub/http/redact.ts).
+   */
+  sourceFor?(user: string | null): DataSource;
   commands: readonly CommandDef[];
   log: Logger;
   /** The unix user linked to a Discord user, or null. */
@@ -356,7 +361,7 @@ export class DiscordBot {
       const def = s.commands.find((d) => d.name === name);
       if (!def) return [noticeBody('Unknown command', `flurm has no /${name} (any more). /help lists what it has.`, 'warning')];
       const ctx: CommandContext = { user, warn: () => undefined };
-      const a = await invoke(def, argsFromOptions(opts), s.source, ctx, { frontEnd: 'other' });
+      const a = await invoke(def, argsFromOptions(opts), s.sourceFor?.(user) ?? s.source, ctx, { frontEnd: 'other' });
       return this.withChart(answerBodies(a.messages), a.messages);
     });
   }

@@ -124,6 +124,8 @@ export interface SlackAppOptions {
   /** Extra slash commands → the table entry each answers ("sciencecluster" → "best"). */
   aliases: Readonly<Record<string, string>>;
   source: DataSource;
+  /** The data as `user` may see it (null: not linked): other users' details left out (hub/http/redact.ts). */
+  sourceFor?(user: string | null): DataSource;
   commands: readonly CommandDef[];
   /** The config posts in Slack channels: the channel scopes are needed too. */
   postsInChannels?: boolean;
@@ -228,7 +230,7 @@ export class SlackApp {
     }
     const ctx: CommandContext = { user: this.o.userOf(slackUserId), warn: () => undefined };
     try {
-      const a = await invoke(parsed.def, parsed.args, this.o.source, ctx, { frontEnd: 'other' });
+      const a = await invoke(parsed.def, parsed.args, this.o.sourceFor?.(ctx.user) ?? this.o.source, ctx, { frontEnd: 'other' });
       // An alias answers in the channel, as the lab's own command always did.
       const charts = a.messages.flatMap((m) => (m.chart ? [m.chart] : []));
       return { bodies: slackBodies(a.messages), ephemeral: fixed === undefined && parsed.def.personal === true, ...(charts.length ? { charts } : {}) };
@@ -245,8 +247,9 @@ export class SlackApp {
       return { type: 'home', blocks: renderSlack({ title: 'flurm', severity: 'info', summary: 'Ask the lab\'s cluster with `/flurm help`. Your jobs show here once your Slack account is linked to your unix user: `/flurm link` shows how.' }).blocks };
     }
     const ctx: CommandContext = { user, warn: () => undefined };
-    const running = await invoke(jobs, { user, running: true, limit: 20 }, this.o.source, ctx, { frontEnd: 'other' });
-    const recent = await invoke(jobs, { user, limit: 20 }, this.o.source, ctx, { frontEnd: 'other' });
+    const source = this.o.sourceFor?.(user) ?? this.o.source;
+    const running = await invoke(jobs, { user, running: true, limit: 20 }, source, ctx, { frontEnd: 'other' });
+    const recent = await invoke(jobs, { user, limit: 20 }, source, ctx, { frontEnd: 'other' });
     const titled = (m: Message, title: string): Message => ({ ...m, title });
     const blocks = [...running.messages.map((m) => titled(m, `${user}: running`)), ...recent.messages.map((m) => titled(m, `${user}: recent jobs`))]
       .flatMap((m) => splitTable(m, SLACK_TABLE_PART_CHARS))

@@ -19,7 +19,7 @@ import type { HubApi } from './server.js';
 /** Who asks: the host's users on a loopback hub, a signed-in unix user, or no one known. */
 export type Viewer =
   | { kind: 'lab'; user: string | null }
-  | { kind: 'user'; user: string; via: 'session' | 'token' }
+  | { kind: 'user'; user: string; via: 'session' | 'token' | 'chat' }
   | { kind: 'anonymous' };
 
 export interface RedactRules {
