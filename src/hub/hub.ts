@@ -1,7 +1,5 @@
 // The hub as one object: index, ingest loop, outbox sender, HTTP, hub.json heartbeat. Built from a
 // resolved config by `flurm hub` (lab config file) and `flurm up` (embedded defaults).
-import { HistoryStore, retentionOf } from '../store/history.js';
-import { answerHistory } from './history.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -44,6 +42,8 @@ import { Ticker } from '../lib/ticker.js';
 import { errorMessage } from '../lib/errors.js';
 import type { HubApi } from './http/server.js';
 import { LinkService, linkKeyFile } from './links.js';
+import { HistoryStore, retentionOf } from '../store/history.js';
+import { answerHistory } from './history.js';
 import { AuthService, isLoopbackHost } from './http/auth.js';
 import { viewApi } from './http/redact.js';
 import { createHubMetrics, type HubMetrics } from './metrics.js';

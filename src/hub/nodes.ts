@@ -3,7 +3,6 @@
 // monotonic clock (never by comparing the agent's clock with ours), keeps history samples, and
 // raises what a user or the lab must hear: a node down and back, a job whose process vanished
 // without an `end`, a job whose node went silent, and the threshold alerts of hub/alerts.ts.
-import { retentionOf, type HistoryStore } from '../store/history.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +22,7 @@ import type { NodeStore } from '../store/nodes.js';
 import { AlertRules } from './alerts.js';
 import { parseSnapshot } from '../model/snapshot-schema.js';
 import { readSmallFile, type SmallFile } from '../lib/small-file.js';
+import { retentionOf, type HistoryStore } from '../store/history.js';
 
 /** What the watcher asks the hub to send (the hub turns these into outbox rows). */
 export interface NodeEventSink {

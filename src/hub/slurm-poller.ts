@@ -11,7 +11,6 @@
 // health answer (`flurm doctor`), and a controller unreachable for `down_alert_after_seconds`
 // raises ONE lab alert (and one "back"), not a message per job. While squeue fails no job is
 // judged ended.
-import type { HistoryStore } from '../store/history.js';
 import { inTransaction, type Db } from '../store/db.js';
 import type { HubConfig, UserConfig } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
@@ -45,6 +44,7 @@ import { sinfoArgs, parseSinfoLong } from '../schedulers/slurm/sinfo.js';
 import type { SlurmClusterView } from '../model/slurm-view.js';
 import { buildSlurmView } from '../schedulers/slurm/view.js';
 import { firstNode } from '../schedulers/slurm/fields.js';
+import type { HistoryStore } from '../store/history.js';
 
 export type SlurmCommand = 'squeue' | 'sacct' | 'scontrol' | 'sinfo';
 export type SlurmRunner = (cmd: SlurmCommand, args: readonly string[]) => Promise<{ stdout: string; stderr: string }>;
