@@ -30,7 +30,12 @@ function fakeApi(): HubApi {
     health: () => ({ version: 'x', host: 'h', outbox: {} }),
     jobs: () => JOBS,
     job: (id) => JOBS.find((j) => j.id === id),
-    problems: () => [],
+    problems: () => [
+      { key: 'invalid:/home/bob/.flurm/events/n1.jsonl', user: 'bob', reason: 'invalid event line in /home/bob/.flurm/events/n1.jsonl', count: 1 },
+      { key: 'link:alice', user: 'alice', reason: 'link code expired', count: 1 },
+      { key: 'node-refused', user: null, reason: 'node file n9.json is not valid', count: 1 },
+    ],
+    link: (user: string) => (user === 'bob' ? [{ chat: 'discord' as const, account: '2222', source: 'spool' as const, linked_ms: T0, host: 'n1' }] : []),
     destinations: () => [],
     nodes: () => ({ generated: new Date(T0).toISOString(), nodes: [node()] }),
     nodeHistory: () => [],
@@ -225,6 +230,14 @@ describe('who may see what', () => {
     expect(texts[3]).toContain('secret-alice-flag');
     const nodes = (await (await w.get('/api/v1/nodes', { cookie })).json()) as { nodes: NodeView[] };
     expect(nodes.nodes[0]!.snapshot.busy.map((p) => p.cmd)).toEqual([ALICE_CMD, '']);
+  });
+
+  it('a signed-in user sees their own problems and the lab\'s, not another user\'s; nobody else\'s chat ids', async () => {
+    const w = world();
+    const cookie = await w.signIn('alice');
+    const problems = ((await (await w.get('/api/v1/problems', { cookie })).json()) as { problems: { key: string }[] }).problems;
+    expect(problems.map((p) => p.key)).toEqual(['link:alice', 'node-refused']);
+    expect(await (await w.get('/api/v1/links/bob', { cookie })).json()).toEqual({ user: 'bob', linked: false, links: [] });
   });
 
   it('[http] share_job_details = true: signed-in users see every job', async () => {

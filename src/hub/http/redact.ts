@@ -64,7 +64,7 @@ export function redactNode(node: NodeView, viewer: Viewer, rules: RedactRules): 
   return { ...node, snapshot: { ...node.snapshot, busy }, jobs };
 }
 
-/** The HubApi as `viewer` may see it (the other calls pass through: they hold no job details). */
+/** The HubApi as `viewer` may see it (the other calls pass through: they hold no job details nor anyone's own). */
 export function viewApi(api: HubApi, viewer: Viewer, rules: RedactRules): HubApi {
   if (viewer.kind === 'lab') return api;
   const anonymous = viewer.kind === 'anonymous';
@@ -80,6 +80,16 @@ export function viewApi(api: HubApi, viewer: Viewer, rules: RedactRules): HubApi
       const r = api.nodes(q);
       return { ...r, nodes: r.nodes.map((n) => redactNode(n, viewer, rules)) };
     },
+    // A problem names a user's files and refused lines: theirs to see (lab-wide ones stay).
+    problems: () => {
+      if (anonymous) return [];
+      return api.problems().filter((p) => {
+        const owner = (p as { user?: string | null }).user;
+        return owner === null || owner === undefined || owner === viewer.user;
+      });
+    },
+    // Someone's chat ids are theirs: another user's links read as none.
+    ...(api.link ? { link: (user: string) => (!anonymous && user === viewer.user ? api.link!(user) : []) } : {}),
     ...(api.history
       ? {
           history: (q) => {

@@ -128,15 +128,16 @@ export function createApp(hubApi: HubApi, opts: { doorbellPerSecond?: number; au
   app.get('/api/v1/links/:user', (c) => {
     const user = c.req.param('user');
     if (!USER_RE.test(user)) return c.json({ error: 'user must be a plain user name' }, 400);
-    if (!api.link) return c.json({ error: 'this hub does not link accounts' }, 404);
-    const links = api.link(user).map((l) => ({ chat: l.chat, id: l.account, source: l.source, linked_at: new Date(l.linked_ms).toISOString(), ...(l.host ? { host: l.host } : {}) }));
+    const view = apiOf(c);
+    if (!view.link) return c.json({ error: 'this hub does not link accounts' }, 404);
+    const links = view.link(user).map((l) => ({ chat: l.chat, id: l.account, source: l.source, linked_at: new Date(l.linked_ms).toISOString(), ...(l.host ? { host: l.host } : {}) }));
     // The Discord link's fields stay at the top (what answers before Slack links said).
     const d = links.find((l) => l.chat === 'discord');
     const answer: LinkStatusJson = { user, linked: links.length > 0, links, ...(d ? { discord_id: d.id, source: d.source, linked_at: d.linked_at, ...(d.host ? { host: d.host } : {}) } : {}) };
     return c.json(answer);
   });
 
-  app.get('/api/v1/problems', (c) => c.json({ problems: api.problems() }));
+  app.get('/api/v1/problems', (c) => c.json({ problems: apiOf(c).problems() }));
   app.get('/api/v1/destinations', (c) => c.json({ destinations: api.destinations() }));
 
   // ?busy=N: only the N busiest processes per node (status and best ask for 0: a smaller answer).
