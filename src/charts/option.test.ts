@@ -138,3 +138,14 @@ describe('a value alone between gaps', () => {
     expect(series.filter((s) => s.stack === 'total').every((s) => s.type === 'bar' && s.barCategoryGap === '0%')).toBe(true);
   });
 });
+
+describe('a heatmap on a phone', () => {
+  it('puts "no data" on its own line above the colour legend, and shortens a continuous one to fit', () => {
+    const c = load<HeatmapChart>('cpu-heatmap-100x7d');
+    const wide = chartOption(c, { ...opts, width: 800, height: 900 }) as { legend: { bottom: number }; visualMap: { bottom: number; itemHeight?: number }[] };
+    const phone = chartOption(c, { ...opts, width: 390, height: 900 }) as typeof wide;
+    expect(wide.legend.bottom).toBe(wide.visualMap[0]!.bottom);
+    expect(phone.legend.bottom).toBeGreaterThan(phone.visualMap[0]!.bottom + 12);
+    expect(phone.visualMap[0]!.itemHeight).toBeLessThanOrEqual(390 - 190);
+  });
+});

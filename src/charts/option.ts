@@ -42,6 +42,9 @@ const MAX_ROW_PX = 28;
 const MAX_HEIGHT_PX = 1800;
 const HEATMAP_TOP_PX = 78;
 const HEATMAP_BOTTOM_PX = 96;
+/** Below this width (a phone) the heatmap's legends take two lines. */
+const NARROW_PX = 560;
+const NARROW_EXTRA_PX = 26;
 
 /** The size a chart is drawn at when the caller names none: 800×450, a heatmap as tall as its rows need. */
 export function defaultSize(chart: Chart): { width: number; height: number } {
@@ -255,7 +258,9 @@ function heatmapOption(chart: HeatmapChart, o: ChartOptionOptions): EChartsOptio
     }),
   );
   const categorical = chart.states !== undefined && chart.states.length > 0;
-  const bottomPx = HEATMAP_BOTTOM_PX;
+  // On a phone the colour legend fills the bottom line: "no data" goes on a line of its own above it.
+  const narrow = o.width < NARROW_PX;
+  const bottomPx = HEATMAP_BOTTOM_PX + (narrow ? NARROW_EXTRA_PX : 0);
   const plotHeight = o.height - HEATMAP_TOP_PX - bottomPx;
   // Every row labelled while there is room for a 12 px label; else echarts thins them (auto).
   const allRows = plotHeight / Math.max(1, chart.rows.length) >= MIN_ROW_PX;
@@ -283,7 +288,7 @@ function heatmapOption(chart: HeatmapChart, o: ChartOptionOptions): EChartsOptio
         left: 'center',
         bottom: 8,
         itemWidth: 12,
-        itemHeight: 200,
+        itemHeight: narrow ? Math.max(80, Math.min(200, o.width - 190)) : 200,
         calculable: false,
         text: [`${chart.scale?.max ?? ''} ${chart.unit}`.trim(), `0 ${chart.unit}`],
         inRange: { color: SEQUENTIAL_RAMP },
@@ -296,7 +301,7 @@ function heatmapOption(chart: HeatmapChart, o: ChartOptionOptions): EChartsOptio
     legend: {
       data: ['no data'],
       right: GRID_RIGHT_PX,
-      bottom: 8,
+      bottom: narrow ? 8 + NARROW_EXTRA_PX : 8,
       itemWidth: 18,
       itemHeight: 12,
       textStyle: { fontSize: FONT_PX, color: c.text },
