@@ -162,3 +162,60 @@ describe('chooseRange', () => {
     expect(chooseRange(now - 20 * 86_400_000, now - 20 * 86_400_000 + HOUR, keep, now)).toMatchObject({ stepMs: HOUR, resolution: 3600 });
   });
 });
+
+describe('a simulated week: 100 nodes and a SLURM partition, one sample an hour', () => {
+  it('every bucket exact in each tier, a node down for a day shows down, retention keeps each tier its days', () => {
+    const DAY = 86_400_000;
+    const hosts = Array.from({ length: 100 }, (_, i) => `n${String(i).padStart(3, '0')}`);
+    // Node i at hour h: busy (i + h) % 100 % of its 10 cores; n042 silent from hour 50 to 73.
+    const busy = (i: number, h: number) => (i + h) % 100;
+    const down = (i: number, h: number) => i === 42 && h >= 50 && h < 74;
+    const slurmView = (h: number): SlurmClusterView => ({
+      generated: '', sinfo_at: null, squeue_at: null, problem: null, jobs: [],
+      nodes: Array.from({ length: 10 }, (_, k) => ({ name: `s${k}`, partitions: ['batch'], state: k < h % 10 ? 'allocated' : 'idle', flags: [], cpus_total: 8, cpus_alloc: k < h % 10 ? 8 : 0, cpus_idle: 0, memory_bytes: null, alloc_memory_bytes: null, free_memory_bytes: null, gpus_total: 0, gpus_alloc: 0, gpu_types: [], load: null, reason: null })),
+      partitions: [{ name: 'batch', default: true, avail: 'up', time_limit_seconds: null, nodes: Array.from({ length: 10 }, (_, k) => `s${k}`), cpus_total: 80, cpus_alloc: (h % 10) * 8, cpus_idle: 0, gpus_total: 0, gpus_alloc: 0 }],
+    });
+    db.transaction(() => {
+      for (let h = 0; h < 168; h++) {
+        const t = T0 + h * HOUR;
+        hosts.forEach((host, i) => {
+          if (!down(i, h)) sample(host, t, { cpus: 10, cpu_busy_pct: busy(i, h) });
+        });
+        history.recordStates(hosts.map((host, i) => ({ host, state: down(i, h) ? 'down' : 'fresh', cpus: 10, memTotal: 1, gpus: 0 })), t + 1);
+        history.recordSlurm(slurmView(h), t);
+      }
+    })();
+    const end = T0 + 168 * HOUR;
+    const keep = { 60: 2 * DAY, 600: 14 * DAY, 3600: 400 * DAY };
+    history.prune(end, keep);
+    nodes.prune(end, keep);
+    const week = chooseRange(T0, end, keep, end);
+    expect(week).toMatchObject({ stepMs: HOUR, resolution: 3600 });
+    const h = history.nodes('cpu', week);
+    expect(h.times).toHaveLength(168);
+    expect(h.hosts).toHaveLength(100);
+    for (const [i, host] of h.hosts.entries()) {
+      for (let k = 0; k < 168; k++) {
+        if (down(i, k)) {
+          expect(host.used[k], `${host.host} h${k}`).toBeNull();
+          expect(host.state[k]).toBe('down');
+        } else {
+          expect(host.used[k], `${host.host} h${k}`).toBeCloseTo(busy(i, k) / 10, 9);
+          expect(host.state[k]).toBe('fresh');
+        }
+      }
+    }
+    // The 10-minute tier holds the week too (one sample in each hour's first bucket), the same values.
+    const tens = history.nodes('cpu', { sinceMs: T0, untilMs: end, stepMs: HOUR, resolution: 600 });
+    expect(tens.hosts.map((x) => x.used)).toEqual(h.hosts.map((x) => x.used));
+    // Minutes: only the last 2 days are kept.
+    const minutes = history.nodes('cpu', { sinceMs: T0, untilMs: end, stepMs: DAY, resolution: 60 });
+    expect(minutes.hosts[0]!.used.map((v) => v !== null)).toEqual([false, false, false, false, false, true, true]);
+    // The partition: allocated nodes and cores exact each hour.
+    const s = history.slurm(week, 'batch');
+    expect(s.partitions[0]!.nodes.allocated).toEqual(Array.from({ length: 168 }, (_, k) => k % 10));
+    expect(s.partitions[0]!.cpus_alloc).toEqual(Array.from({ length: 168 }, (_, k) => (k % 10) * 8));
+    expect(s.nodes).toHaveLength(10);
+    expect(s.nodes.find((n) => n.node === 's0')!.state.slice(0, 3)).toEqual(['idle', 'allocated', 'allocated']);
+  });
+});
