@@ -79,7 +79,8 @@ export async function run(opts: { port?: number; to: string[]; index?: string },
   const dests = [...opts.to, ...userCfg.to].map((u) => parseDestination(u).toUrl({ redact: true }));
   const out = process.stdout;
   out.write(`flurm up ${packageVersion()}\n`);
-  out.write(`  listening on   ${hub.url}  (doorbell, /healthz, /api/v1/commands, /api/v1/jobs, /api/v1/nodes)\n`);
+  out.write(`  listening on   ${hub.url}  (the API under /api/v1, Prometheus at /metrics)\n`);
+  out.write(`  dashboard      ${hub.url}/  (live in a browser; in a terminal: flurm status, flurm history)\n`);
   out.write(`  this node      ${agent.file} (agent every ${UP_AGENT_INTERVAL_SECONDS}s: flurm status, best, top)\n`);
   out.write(`  your spool     ${spool}\n`);
   out.write(`  index          ${indexPath}\n`);
