@@ -149,3 +149,11 @@ describe('a heatmap on a phone', () => {
     expect(phone.visualMap[0]!.itemHeight).toBeLessThanOrEqual(390 - 190);
   });
 });
+
+describe('interactive (the dashboard)', () => {
+  it('adds zoom on the time axis only when asked; the pictures have none', () => {
+    const c = load<StackedChart>('slurm-states-24h');
+    expect(chartOption(c, opts).dataZoom).toBeUndefined();
+    expect(chartOption(c, { ...opts, interactive: true }).dataZoom).toEqual([expect.objectContaining({ type: 'inside', xAxisIndex: 0 })]);
+  });
+});

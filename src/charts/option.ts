@@ -22,6 +22,8 @@ export interface ChartOptionOptions {
   height: number;
   /** The CSS font family every text uses (the PNG renderer names a face it loads). */
   fontFamily?: string;
+  /** In a browser: zoom the time axis with the wheel, a pinch or a drag (the pictures leave it out). */
+  interactive?: boolean;
 }
 
 /** The colours that are not a tone: background, text, axes, grid, the capacity line, no data. */
@@ -173,7 +175,9 @@ function timeAxis(chart: Chart, o: ChartOptionOptions, plotWidthPx: number, c: (
 
 /** The echarts option that draws `chart` at `width`×`height` in `theme`. Pure: same input, same option. */
 export function chartOption(chart: Chart, opts: ChartOptionOptions): EChartsOption {
-  return chart.kind === 'stacked' ? stackedOption(chart, opts) : heatmapOption(chart, opts);
+  const option = chart.kind === 'stacked' ? stackedOption(chart, opts) : heatmapOption(chart, opts);
+  // Zooming changes which buckets show, never their values: the same chart, closer.
+  return opts.interactive ? { ...option, dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: true, moveOnMouseMove: true }] } : option;
 }
 
 const GRID_LEFT_PX = 16;

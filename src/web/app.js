@@ -184,7 +184,7 @@ function draw(which) {
   el.style.height = `${height}px`;
   c.ec ??= echarts.init(el, null, { renderer: 'canvas' });
   c.ec.resize({ width, height });
-  const option = chartOption(c.chart, { theme: dark.matches ? 'dark' : 'light', width, height, fontFamily: getComputedStyle(document.body).fontFamily });
+  const option = chartOption(c.chart, { theme: dark.matches ? 'dark' : 'light', width, height, fontFamily: getComputedStyle(document.body).fontFamily, interactive: true });
   // On a narrow screen the chart's title would run off the canvas: the page shows the same title
   // and subtitle as text above it (wrapping), and the canvas leaves its own out.
   const narrow = width < 560;
