@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
-import { getJson, makeLab, runFlurm, startHub, waitUntil, type HubProc, type Lab } from './support/lab.js';
+import { getJson, makeLab, runFlurm, startFlurm, startHub, waitUntil, type HubProc, type Lab } from './support/lab.js';
 import { discordHubSection, startDiscordServer, type DiscordServer } from './support/discord-server.js';
 
 const embedsText = (data: Record<string, unknown> | APIMessage | undefined): string => JSON.stringify((data as { embeds?: APIEmbed[] } | undefined)?.embeds ?? []);
@@ -145,6 +145,30 @@ catch_up_minutes = 1
     expect(req.length).toBeGreaterThanOrEqual(all.length);
     expect((req[0]!.body as { allowed_mentions?: unknown; enforce_nonce?: boolean }).allowed_mentions).toEqual({ parse: [] });
     expect((req[0]!.body as { enforce_nonce?: boolean }).enforce_nonce).toBe(true);
+  });
+
+  it('a scheduled history posts its chart as a PNG with the text (the lab channel sees the week\'s picture)', async () => {
+    const config = await setup(`
+[nodes]
+poll_interval_seconds = 0.3
+[[chat.schedule]]
+cron = "*/2 * * * * *"
+to = ["discord:channel"]
+command = "history"
+catch_up_minutes = 1
+`);
+    const agent = startFlurm(['agent', '--interval', '1s', '--cluster', lab.cluster], { env: { ...process.env, FLURM_HOST: 'sched1' } });
+    try {
+      await hub(config);
+      const channel = srv.channelIds()[0]!;
+      const withPicture = await srv.waitFor(() => srv.messages(channel).find((m) => m.attachments.length > 0), 30_000, 'a scheduled post with its chart');
+      expect(withPicture.attachments[0]).toMatchObject({ filename: 'history.png', content_type: 'image/png' });
+      expect((withPicture.embeds[0] as APIEmbed).image?.url).toBe('attachment://history.png');
+      expect(embedsText(withPicture)).toContain('CPU cores busy on sched1');
+    } finally {
+      agent.child.kill('SIGKILL');
+      await agent.exited;
+    }
   });
 
   it('failover: the standby (its own index, the same receipts) takes the schedule over; no occurrence posted twice', async () => {

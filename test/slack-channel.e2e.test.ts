@@ -70,6 +70,11 @@ tz = "UTC"
 to = ["slack:channel", "slack:#general"]
 text = "PAPER, MATT! PAPER!"
 catch_up_minutes = 1
+[[chat.schedule]]
+cron = "*/3 * * * * *"
+to = ["slack:channel"]
+command = "history"
+catch_up_minutes = 1
 `);
     const agent = startFlurm(['agent', '--interval', '1s', '--cluster', lab.cluster], { env: { ...process.env, FLURM_HOST: 'cpu1', PATH: `/nonexistent:${process.env.PATH}` } });
     procs.push(agent);
@@ -81,6 +86,10 @@ catch_up_minutes = 1
     expect(paper(LAB)).toHaveLength(1);
     expect(paper(GENERAL)).toHaveLength(1);
     expect(paper(LAB)[0]!.metadata?.event_payload.key).not.toBe(paper(GENERAL)[0]!.metadata?.event_payload.key);
+    // The scheduled history posts its text, then its chart uploaded into the same channel.
+    const chart = await srv.waitFor(() => srv.files.find((f) => f.channel === LAB && f.filename.endsWith('.png') && f.completedAtMs), 30_000, 'the scheduled chart');
+    expect(chart.filename).toBe('cpu-cores-busy-on-cpu1.png');
+    expect(chart.bytes!.subarray(1, 4).toString()).toBe('PNG');
 
     // The agent stops: the lab channel hears that cpu1 stopped reporting.
     await waitUntil(async () => (await getJson<{ nodes: { host: string; state: string }[] }>(`${h!.url}/api/v1/nodes`)).nodes.some((n) => n.host === 'cpu1' && n.state === 'fresh'), 15_000, 'cpu1 fresh');

@@ -28,7 +28,8 @@ import type { JobStore } from '../store/jobs.js';
 import type { ProblemStore } from '../store/outbox.js';
 import type { MuteStore, WhenFreeStore } from '../store/bot.js';
 import { DiscordBot, type BotHealth, type BotServices } from '../frontends/discord/bot.js';
-import { dmBody, failureButtons } from '../frontends/discord/answer.js';
+import { dmBody, failureButtons, withPicture, type BotBody } from '../frontends/discord/answer.js';
+import { chartPicture } from '../frontends/chart-picture.js';
 import type { Enqueuer } from './enqueue.js';
 import { jobAction, jobButtons } from './job-actions.js';
 
@@ -168,7 +169,19 @@ export class DiscordHub implements DiscordDmTransport {
   /** A post in a channel (a schedule's discord-channel:// row): nonce from the key, enforce_nonce, no mentions. */
   async sendChannel(channelId: string, message: Message, opts: { key: string; maybeSent: boolean; timeoutMs: number }): Promise<void> {
     const nonce = dmNonce(`channel:${opts.key}`);
-    await this.post(opts, (rest, signal, Routes) => rest.post(Routes.channelMessages(channelId), { body: dmBody(message, { nonce }), signal }));
+    const body = dmBody(message, { nonce });
+    // A scheduled history or heatmap carries its chart: posted with the PNG as its embed's image.
+    let picture: { png: Buffer; name: string; description: string } | null = null;
+    if (message.chart) {
+      try {
+        picture = await chartPicture(message.chart);
+      } catch (err) {
+        this.d.log.warn('could not draw the chart of a channel post; posting its text alone', { error: errorMessage(err) });
+      }
+    }
+    if (!picture) return this.post(opts, (rest, signal, Routes) => rest.post(Routes.channelMessages(channelId), { body, signal }));
+    const { files, ...json } = withPicture(body as BotBody, picture.png, picture.name, message.title, picture.description);
+    await this.post(opts, (rest, signal, Routes) => rest.post(Routes.channelMessages(channelId), { body: json, files: files ?? [], signal }));
   }
 
   /**

@@ -34,6 +34,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
 import { argsFromOptions, definitionHash, discordCommands } from './commands.js';
 import { answerBodies, noticeBody, parseButtonId, withPicture, type BotBody } from './answer.js';
+import { chartPicture } from '../chart-picture.js';
 
 /** Defer when a command has not answered by then (Discord closes the interaction at 3 s). */
 export const DEFER_AFTER_MS = 1500;
@@ -372,13 +373,10 @@ export class DiscordBot {
    */
   private async withChart(bodies: BotBody[], messages: readonly Message[]): Promise<BotBody[]> {
     const m = messages.find((x) => x.chart);
-    if (!m?.chart || !bodies[0]) return bodies;
-    const chart = m.chart;
+    if (!bodies[0] || !m?.chart) return bodies;
     try {
-      const { renderPng } = await import('../../charts/render.js');
-      const png = await renderPng(chart, { scale: 2 });
-      const name = `${chart.kind === 'heatmap' ? 'heatmap' : 'history'}.png`;
-      return [withPicture(bodies[0], png, name, m.title, `${chart.title} (${chart.subtitle})`), ...bodies.slice(1)];
+      const p = await chartPicture(m.chart);
+      return [withPicture(bodies[0], p.png, p.name, m.title, p.description), ...bodies.slice(1)];
     } catch (err) {
       this.o.services.log.warn('could not draw the chart for Discord; answered without it', { error: errorMessage(err) });
       return bodies;

@@ -11,6 +11,7 @@ import { DeliveryError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Message } from '../../model/message.js';
 import type { Chart } from '../../model/chart.js';
+import { chartPicture } from '../chart-picture.js';
 import { splitTable } from '../text/render.js';
 import { parseCommandText, usageOf } from './command-text.js';
 import { logTailFits, renderSlack, SLACK_LIMITS } from './render.js';
@@ -369,10 +370,9 @@ export class SlackApp {
   private async uploadChart(chart: Chart, channel: string): Promise<string | null> {
     const name = `${chart.title.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).toLowerCase() || 'chart'}.png`;
     try {
-      const { renderPng } = await import('../../charts/render.js');
-      const png = await renderPng(chart, { scale: 2 });
+      const p = await chartPicture(chart);
       const client = await this.webApi(UPLOAD_TIMEOUT_MS);
-      await client.filesUploadV2({ channel_id: channel, file: png, filename: name, title: `${chart.title} (${chart.subtitle})` });
+      await client.filesUploadV2({ channel_id: channel, file: p.png, filename: name, title: p.description });
       this.h.charts = (this.h.charts ?? 0) + 1;
       return null;
     } catch (err) {
@@ -535,6 +535,9 @@ export class SlackApp {
           ...(opts.key ? { metadata: { event_type: DM_METADATA_EVENT, event_payload: { key: opts.key } } } : {}),
         });
         count.sent++;
+        // A scheduled history or heatmap: its picture follows, best effort (the message is posted:
+        // a failed upload must not make the outbox post it again). Not after a repeat found above.
+        if (message.chart) await this.uploadChart(message.chart, channel);
       } catch (err) {
         throw slackDeliveryError(err, how.invite);
       }
