@@ -129,3 +129,57 @@ describe('sign-in on a hub bound off loopback', () => {
     expect((await fetch(`${url}/metrics`)).status).toBe(401);
   });
 });
+
+const CHROMIUM = process.env.FLURM_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+describe.skipIf(process.env.FLURM_SKIP_BROWSER === '1')('sign-in in Chromium', () => {
+  it('the page asks to sign in; the `flurm dashboard` link signs in once and shows the lab without other users\' commands; a reused or unknown code is refused', async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium (.ci/run does), or FLURM_SKIP_BROWSER=1`);
+    const { chromium } = await import('playwright-core');
+    lab = makeLab();
+    const alice = lab.home('alice');
+    const other = lab.home('nobody', NOBODY);
+    otherUsersJob(other.spool, NOBODY);
+    hub = await startHub(openHubConfig());
+    const url = local(hub);
+    const env = { ...alice.env, FLURM_HUB_URL: url };
+    await runFlurm(['run', '-t', 'mine-in-browser', '--', 'true'], { env });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // Not signed in: the sign-in page, saying how.
+      const first = await page.goto(`${url}/`);
+      expect(first!.status()).toBe(401);
+      expect(await page.textContent('body')).toContain('flurm dashboard');
+
+      const link = (await runFlurm(['dashboard'], { env })).stdout.trim();
+      await page.goto(link);
+      expect(new URL(page.url()).pathname).toBe('/');
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+      const cookies = await page.context().cookies();
+      expect(cookies.find((c) => c.name === 'flurm_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      await page.waitForFunction(() => document.body.textContent?.includes('mine-in-browser'), undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.body.textContent?.includes('eval'), undefined, { timeout: 15_000 });
+      const text = (await page.textContent('body')) ?? '';
+      expect(text).not.toContain('other-users-secret-flag');
+      expect(text).not.toContain('secret-project');
+      expect(errors).toEqual([]);
+      fs.mkdirSync(path.join('test-output', 'dashboard'), { recursive: true });
+      await page.screenshot({ path: path.join('test-output', 'dashboard', 'signed-in.png'), fullPage: true });
+
+      // The same link in another browser: used up. A made-up code: unknown. Both say what to do.
+      const fresh = await browser.newPage();
+      for (const u of [link, `${url}/login?code=${'A'.repeat(43)}`]) {
+        const r = await fresh.goto(u);
+        expect(r!.status(), u).toBe(401);
+        expect(await fresh.textContent('body')).toContain('flurm dashboard');
+      }
+      expect((await fresh.context().cookies()).find((c) => c.name === 'flurm_session')).toBeUndefined();
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
