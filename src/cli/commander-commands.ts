@@ -97,6 +97,15 @@ SLURM (see 'flurm submit --help'):
     });
 
   program
+    .command('mcp')
+    .description('serve the query commands as MCP tools over stdio, for an agent (docs/mcp.md)')
+    .option('--hub <url>', 'ask this hub (default: from hub.json)')
+    .action(async (opts: { hub?: string }) => {
+      const m = await import('./commands/mcp.js');
+      code = await m.run({ hub: opts.hub });
+    });
+
+  program
     .command('doctor')
     .description('check config, spool permissions, hub, index and every destination')
     .option('--send-test', 'send a real test message to every destination')
