@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadResults, requireBuild } from './lib.mjs';
 
 // legacy last: it prints its figures beside those the others just saved.
-const ALL = ['overhead', 'latency', 'ingest', 'idle', 'agent', 'nodes-commands', 'metrics', 'charts', 'history', 'dashboard', 'slurm', 'faults', 'discord', 'slack', 'legacy'];
+const ALL = ['overhead', 'latency', 'ingest', 'idle', 'agent', 'nodes-commands', 'metrics', 'charts', 'history', 'mcp', 'dashboard', 'slurm', 'faults', 'discord', 'slack', 'legacy'];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !ALL.includes(w));
 if (unknown.length) {
