@@ -36,6 +36,7 @@ describe('flurm mcp (stdio)', () => {
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [FLURM, 'mcp'], env, stderr: 'pipe' }));
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name).sort();
+    // No acting tool without --allow-run.
     expect(names).toEqual(['best', 'heatmap', 'history', 'inspect', 'job_log', 'jobs', 'queue', 'report', 'status', 'top', 'users', 'wait_for_job']);
     const best = tools.find((t) => t.name === 'best')!;
     expect(best.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
@@ -71,4 +72,26 @@ describe('flurm mcp (stdio)', () => {
     expect(notMine.isError).toBe(true);
     expect(notMine.content[0]!.text).toMatch(/has no job "ZZZZZZZZ"/);
   }, 90_000);
+
+  it('--allow-run adds run_job: a real job started as the caller in the directory given, waited for, its log read', async () => {
+    lab = makeLab('flurm-mcp-');
+    hub = await startHub(lab.hubConfig());
+    const alice = lab.home('alice');
+    const env = { ...alice.env, FLURM_HUB_URL: hub.url, FLURM_WAIT_EVERY_MS: '50' } as Record<string, string>;
+    client = new Client({ name: 'flurm-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [FLURM, 'mcp', '--allow-run'], env, stderr: 'pipe' }));
+    const tool = (await client.listTools()).tools.find((t) => t.name === 'run_job')!;
+    expect(tool.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
+    const refused = (await client.callTool({ name: 'run_job', arguments: { argv: ['true'], cwd: 'relative/dir' } })) as { content: Content; isError?: boolean };
+    expect(refused.isError).toBe(true);
+    expect(refused.content[0]!.text).toMatch(/not an absolute directory/);
+
+    const started = (await client.callTool({ name: 'run_job', arguments: { argv: ['sh', '-c', 'pwd; echo agent-started'], cwd: lab.root, title: 'by-agent' } })) as { content: Content; structuredContent: { id: string; log: string | null }; isError?: boolean };
+    expect(started.isError).toBeFalsy();
+    expect(started.structuredContent.id).toMatch(/^[0-9A-Z]{26}$/);
+    const waited = (await client.callTool({ name: 'wait_for_job', arguments: { id: started.structuredContent.id, timeout_seconds: 30 } })) as { content: Content; structuredContent: { ended: boolean; job: { state: string; name: string } } };
+    expect(waited.structuredContent).toMatchObject({ ended: true, job: { state: 'succeeded', name: 'by-agent' } });
+    const log = (await client.callTool({ name: 'job_log', arguments: { id: started.structuredContent.id } })) as { content: Content; structuredContent: { lines: string[] } };
+    expect(log.structuredContent.lines).toEqual(expect.arrayContaining([lab.root, 'agent-started']));
+  }, 60_000);
 });

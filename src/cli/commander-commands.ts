@@ -100,9 +100,10 @@ SLURM (see 'flurm submit --help'):
     .command('mcp')
     .description('serve the query commands as MCP tools over stdio, for an agent (docs/mcp.md)')
     .option('--hub <url>', 'ask this hub (default: from hub.json)')
-    .action(async (opts: { hub?: string }) => {
+    .option('--allow-run', 'also offer run_job: the agent may start jobs on this node as you')
+    .action(async (opts: { hub?: string; allowRun?: boolean }) => {
       const m = await import('./commands/mcp.js');
-      code = await m.run({ hub: opts.hub });
+      code = await m.run({ hub: opts.hub, allowRun: opts.allowRun === true });
     });
 
   program

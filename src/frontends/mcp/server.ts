@@ -25,6 +25,11 @@ export interface McpOptions {
   version: string;
   /** How often `wait_for_job` asks the hub (ms; tests shorten it). */
   waitEveryMs?: number;
+  /**
+   * `flurm mcp --allow-run`: the acting tool `run_job`, which starts `flurm run -d` as this user on
+   * this node. Absent: no tool can change anything.
+   */
+  runJob?: (a: { argv: string[]; cwd: string; title?: string }) => Promise<{ id: string; log: string | null }>;
 }
 
 /** Every table tool answers in this shape: where the data came from and the command's typed result. */
@@ -38,6 +43,10 @@ const OUTPUT = {
 /** The most lines `job_log` returns (an `end` event carries at most 50). */
 const LOG_LINES_MAX = 50;
 const WAIT_MAX_SECONDS = 3600;
+/** How long wait_for_job waits for a job the hub has not heard of yet (one just started). */
+const NOT_YET_MS = 15_000;
+
+class NoSuchJob extends Error {}
 
 type ToolResult = { content: ({ type: 'text'; text: string } | { type: 'image'; data: string; mimeType: string })[]; structuredContent?: Record<string, unknown>; isError?: boolean };
 
@@ -87,7 +96,7 @@ export async function createMcpServer(o: McpOptions): Promise<McpServer> {
     if (!r.ok) throw new Error(`no jobs to look in: ${r.why}`);
     const wanted = id.trim().toUpperCase();
     const matches = r.jobs.filter((j) => j.id.toUpperCase() === wanted || j.id.toUpperCase().startsWith(wanted));
-    if (matches.length === 0) throw new Error(`${o.user} has no job "${id}" among their last 500 (flurm jobs lists them)`);
+    if (matches.length === 0) throw new NoSuchJob(`${o.user} has no job "${id}" among their last 500 (flurm jobs lists them)`);
     if (matches.length > 1) throw new Error(`"${id}" is the start of ${matches.length} of ${o.user}'s jobs: give more of the id`);
     return matches[0]!;
   };
@@ -128,8 +137,17 @@ export async function createMcpServer(o: McpOptions): Promise<McpServer> {
     async ({ id, timeout_seconds }, extra): Promise<ToolResult> => {
       try {
         const until = Date.now() + timeout_seconds * 1000;
+        // A job just started (run_job) may not have reached the hub yet: not found is "not yet" for a while.
+        const findBy = Math.min(until, Date.now() + NOT_YET_MS);
         for (;;) {
-          const j = await ownJob(id);
+          let j: JobView & { name: string };
+          try {
+            j = await ownJob(id);
+          } catch (err) {
+            if (!(err instanceof NoSuchJob) || Date.now() >= findBy || extra.signal.aborted) throw err;
+            await new Promise((r) => setTimeout(r, o.waitEveryMs ?? 250));
+            continue;
+          }
           const ended = j.state !== 'running' && j.state !== 'pending';
           if (ended || Date.now() >= until || extra.signal.aborted) {
             const how = ended ? `ended: ${j.state}${j.exit !== null && j.exit !== undefined ? `, exit ${j.exit}` : ''}${j.signal ? `, ${j.signal}` : ''}` : `still ${j.state} after ${timeout_seconds} s`;
@@ -142,5 +160,30 @@ export async function createMcpServer(o: McpOptions): Promise<McpServer> {
       }
     },
   );
+  if (o.runJob) {
+    const runJob = o.runJob;
+    server.registerTool(
+      'run_job',
+      {
+        title: 'Start a job on this node (as you)',
+        description: 'Starts a program in the background with `flurm run -d` on the node `flurm mcp` runs on, as its user, in the given directory; returns the job id to wait on (wait_for_job) and its log file. Only with `flurm mcp --allow-run`.',
+        inputSchema: {
+          argv: z.array(z.string().min(1).max(4096)).min(1).max(256).describe('the program and its arguments (no shell: ["python", "train.py", "--lr", "3e-4"])'),
+          cwd: z.string().min(1).max(4096).describe('an absolute directory to run in'),
+          title: z.string().min(1).max(128).regex(/^[^\n\r]+$/, 'must be one line').describe('a name for the job in its messages').optional(),
+        },
+        outputSchema: { id: z.string(), log: z.string().nullable() },
+        annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      },
+      async ({ argv, cwd, title }): Promise<ToolResult> => {
+        try {
+          const r = await runJob({ argv, cwd, ...(title ? { title } : {}) });
+          return { content: [{ type: 'text', text: `started job ${r.id}${r.log ? `; its output goes to ${r.log}` : ''} (wait_for_job with this id returns when it ends)` }], structuredContent: r };
+        } catch (err) {
+          return { content: [{ type: 'text', text: errorMessage(err) }], isError: true };
+        }
+      },
+    );
+  }
   return server;
 }
