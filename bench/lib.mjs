@@ -403,6 +403,32 @@ export function syntheticSnapshot(i, rand) {
 }
 
 /**
+ * A real hub holding `nodes` synthetic nodes (syntheticSnapshot), every one fresh: the snapshots
+ * are written to its cluster dir twice (a node is fresh once its seq changed). `extra`: more hub
+ * config. Returns the hub and the snapshots.
+ */
+export async function hubWithSyntheticNodes(lab, nodes, extra = '[nodes]\npoll_interval_seconds = 0.5\n') {
+  const rand = prng(42);
+  const snaps = Array.from({ length: nodes }, (_, i) => syntheticSnapshot(i, rand));
+  fs.mkdirSync(`${lab.cluster}/nodes`, { recursive: true });
+  const write = (bump) => {
+    for (const s of snaps) fs.writeFileSync(`${lab.cluster}/nodes/${s.host}.json`, JSON.stringify({ ...s, seq: s.seq + bump }));
+  };
+  write(0);
+  const hub = await startHub(lab, writeHubConfig(lab, { extra }));
+  try {
+    const listed = async () => (await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).json()).nodes ?? [];
+    await waitUntil(async () => (await listed()).length === nodes, { what: 'the hub to read every snapshot' });
+    write(1);
+    await waitUntil(async () => (await listed()).filter((n) => n.state === 'fresh').length === nodes, { what: 'every node fresh' });
+  } catch (err) {
+    await hub.stop();
+    throw err;
+  }
+  return { hub, snaps };
+}
+
+/**
  * Import a TypeScript test module (a local protocol server, test/support/*-server.ts): plain Node
  * 20 cannot, so it is bundled with esbuild into results/ (where its packages resolve) and removed.
  */

@@ -10,9 +10,8 @@
 // tool's result. Context in the same run: `node -e 0`.
 //
 //   npm run build && node bench/mcp.mjs      (BENCH_NODES=100, BENCH_ITER=50)
-import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import { FLURM, ROOT, fmt, latencyStats, makeLab, median, msLine, prng, report, requireBuild, runMain, runProc, startHub, syntheticSnapshot, waitUntil, writeHubConfig } from './lib.mjs';
+import { FLURM, ROOT, fmt, hubWithSyntheticNodes, latencyStats, makeLab, median, msLine, report, requireBuild, runMain, runProc, waitUntil } from './lib.mjs';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100);
 const ITER = Number(process.env.BENCH_ITER ?? 50);
@@ -28,17 +27,7 @@ runMain(async () => {
   let hub = null;
   let client = null;
   try {
-    const rand = prng(42);
-    const snaps = Array.from({ length: NODES }, (_, i) => syntheticSnapshot(i, rand));
-    fs.mkdirSync(`${lab.cluster}/nodes`, { recursive: true });
-    const write = (bump) => {
-      for (const s of snaps) fs.writeFileSync(`${lab.cluster}/nodes/${s.host}.json`, JSON.stringify({ ...s, seq: s.seq + bump }));
-    };
-    write(0);
-    hub = await startHub(lab, writeHubConfig(lab, { extra: '[nodes]\npoll_interval_seconds = 0.5\nstale_after_intervals = 1000\ndown_after_intervals = 2000\nmin_down_after_seconds = 36000\n' }));
-    await waitUntil(async () => ((await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).json()).nodes ?? []).length === NODES, { what: 'the hub to read every snapshot' });
-    write(1);
-    await waitUntil(async () => ((await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).json()).nodes ?? []).filter((n) => n.state === 'fresh').length === NODES, { what: 'every node fresh' });
+    ({ hub } = await hubWithSyntheticNodes(lab, NODES, '[nodes]\npoll_interval_seconds = 0.5\nstale_after_intervals = 1000\ndown_after_intervals = 2000\nmin_down_after_seconds = 36000\n'));
 
     const alice = lab.home('alice');
     const env = { ...alice.env, FLURM_HUB_URL: hub.url }; // wait_for_job at its default: every 250 ms

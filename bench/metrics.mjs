@@ -9,8 +9,7 @@
 // interleaved with a few scrapes, since this machine is noisy.
 //
 //   npm run build && node bench/metrics.mjs      (BENCH_NODES=100, BENCH_ITER=200)
-import fs from 'node:fs';
-import { ROOT, fmt, latencyStats, makeLab, median, msLine, prng, report, requireBuild, runMain, runProc, startHub, syntheticSnapshot, waitUntil, writeHubConfig } from './lib.mjs';
+import { ROOT, fmt, hubWithSyntheticNodes, latencyStats, makeLab, median, msLine, report, requireBuild, runMain, runProc } from './lib.mjs';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100);
 const ITER = Number(process.env.BENCH_ITER ?? 200);
@@ -34,18 +33,7 @@ runMain(async () => {
   const lab = makeLab('flurm-bench-metrics-');
   let hub = null;
   try {
-    const rand = prng(42);
-    const snaps = Array.from({ length: NODES }, (_, i) => syntheticSnapshot(i, rand));
-    fs.mkdirSync(`${lab.cluster}/nodes`, { recursive: true });
-    const write = (bump) => {
-      for (const s of snaps) fs.writeFileSync(`${lab.cluster}/nodes/${s.host}.json`, JSON.stringify({ ...s, seq: s.seq + bump }));
-    };
-    write(0);
-    const cfg = writeHubConfig(lab, { extra: '[nodes]\npoll_interval_seconds = 0.5\n' });
-    hub = await startHub(lab, cfg);
-    await waitUntil(async () => ((await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).json()).nodes ?? []).length === NODES, { what: 'the hub to read every snapshot' });
-    write(1);
-    await waitUntil(async () => ((await (await fetch(`${hub.url}/api/v1/nodes?busy=0`)).json()).nodes ?? []).filter((n) => n.state === 'fresh').length === NODES, { what: 'every node fresh' });
+    ({ hub } = await hubWithSyntheticNodes(lab, NODES, '[nodes]\npoll_interval_seconds = 0.5\n'));
 
     const body = await (await fetch(`${hub.url}/metrics`)).text();
     const samples = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
