@@ -102,6 +102,8 @@ export class Hub {
   private source: DataSource | null = null;
   /** The data as a chat asker (a linked unix user, or no one) may see it: hub/http/redact.ts. */
   private chatSource: ((user: string | null) => DataSource) | null = null;
+  /** The lab's destinations as written → as queued (hub/lab-dests.ts): schedules, alerts, the Slack scopes check. */
+  private readonly labDest: (url: string) => string;
   private whenFreeTicker: Ticker | null = null;
   /** The Slack app's tokens when [slack] is set (read at construction: a bad one stops start-up). */
   private readonly slackTokens: { bot: string; app?: string; signingSecret?: string } | null = null;
@@ -173,7 +175,7 @@ export class Hub {
     });
     this.enqueuer = enqueuer;
     // The lab's destinations (schedules, alerts): discord:channel, slack:channel, slack:#name, slack:C….
-    const labDest = labDestResolver(cfg);
+    const labDest = (this.labDest = labDestResolver(cfg));
     if (cfg.chat.schedule.length) {
       this.scheduler = new Scheduler({
         db: this.db,
@@ -414,8 +416,7 @@ export class Hub {
     const slack = this.o.config.slack;
     if (slack && this.slackTokens && this.source && !this.slackApp) {
       const userOf = (id: string) => this.links.userOfAccount('slack', id);
-      const labDest = labDestResolver(this.o.config);
-      const postsInChannels = [...this.o.config.alerts.to, ...this.o.config.chat.schedule.flatMap((e) => e.to)].some((u) => labDest(u).startsWith('slack-channel://'));
+      const postsInChannels = [...this.o.config.alerts.to, ...this.o.config.chat.schedule.flatMap((e) => e.to)].some((u) => this.labDest(u).startsWith('slack-channel://'));
       this.slackApp = new SlackApp({ botToken: this.slackTokens.bot, appToken: this.slackTokens.app, signingSecret: this.slackTokens.signingSecret, api: slack.api, aliases: slack.aliases, source: this.source,
         ...(this.chatSource ? { sourceFor: this.chatSource } : {}),
         postsInChannels,
